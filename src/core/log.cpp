@@ -1,0 +1,85 @@
+#include "core/log.hpp"
+
+#include "spdlog/sinks/stdout_sinks.h"
+
+namespace ramfleet::log {
+namespace {
+Format g_format = Format::logfmt;
+
+void append_logfmt_value(std::string& out, std::string_view v) {
+  bool quote = v.empty() || v.find_first_of(" \"=\t\n") != std::string_view::npos;
+  if (!quote) {
+    out.append(v);
+    return;
+  }
+  out.push_back('"');
+  for (char c : v) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void append_json_string(std::string& out, std::string_view v) {
+  out.push_back('"');
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          out.append(fmt::format("\\u{:04x}", c));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+}  // namespace
+
+void init(std::string_view level, Format format) {
+  g_format = format;
+  auto logger = spdlog::stderr_logger_mt("ramfleet");
+  spdlog::set_default_logger(logger);
+  if (format == Format::json) {
+    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  }
+  spdlog::set_level(spdlog::level::from_str(std::string(level)));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+void event(spdlog::level::level_enum level, std::string_view name, std::initializer_list<Field> fields) {
+  if (!spdlog::should_log(level)) return;
+  std::string line;
+  if (g_format == Format::json) {
+    line.append("\"event\":");
+    append_json_string(line, name);
+    for (const auto& f : fields) {
+      line.push_back(',');
+      append_json_string(line, f.key);
+      line.push_back(':');
+      append_json_string(line, f.value);
+    }
+  } else {
+    line.append("event=");
+    line.append(name);
+    for (const auto& f : fields) {
+      line.push_back(' ');
+      line.append(f.key);
+      line.push_back('=');
+      append_logfmt_value(line, f.value);
+    }
+  }
+  spdlog::log(level, "{}", line);
+}
+
+}  // namespace ramfleet::log

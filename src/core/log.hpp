@@ -1,0 +1,35 @@
+#pragma once
+// Structured logging: every line is one event name plus key=value fields
+// (logfmt by default, JSON lines with --log-format json), so operators can grep
+// and machines can parse the same output.
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "spdlog/spdlog.h"
+
+namespace ramfleet::log {
+
+struct Field {
+  std::string_view key;
+  std::string value;
+  Field(std::string_view k, std::string v) : key(k), value(std::move(v)) {}
+  Field(std::string_view k, std::string_view v) : key(k), value(v) {}
+  Field(std::string_view k, const char* v) : key(k), value(v) {}
+  template <typename Int, typename = std::enable_if_t<std::is_arithmetic_v<Int>>>
+  Field(std::string_view k, Int v) : key(k), value(std::to_string(v)) {}
+};
+
+enum class Format { logfmt, json };
+
+// Sets level ("trace".."off") and format for the process-wide logger (stderr).
+void init(std::string_view level, Format format);
+
+void event(spdlog::level::level_enum level, std::string_view name, std::initializer_list<Field> fields);
+
+inline void debug(std::string_view name, std::initializer_list<Field> f = {}) { event(spdlog::level::debug, name, f); }
+inline void info(std::string_view name, std::initializer_list<Field> f = {}) { event(spdlog::level::info, name, f); }
+inline void warn(std::string_view name, std::initializer_list<Field> f = {}) { event(spdlog::level::warn, name, f); }
+inline void error(std::string_view name, std::initializer_list<Field> f = {}) { event(spdlog::level::err, name, f); }
+
+}  // namespace ramfleet::log

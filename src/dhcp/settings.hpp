@@ -1,0 +1,62 @@
+#pragma once
+// What the DHCP service is told to do, filled from flags and ramfleet.yaml by
+// the CLI. Plain data: the sans-IO core reads it, nothing here touches the OS.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ipv4.hpp"
+#include "core/mac_address.hpp"
+
+namespace ramfleet::dhcp {
+
+enum class Mode {
+  proxy,  // beside an existing DHCP server: answer PXE clients only, offer no address
+  full,   // the network's DHCP server: pools, reservations, leases
+  off,    // DHCP is someone else's job; TFTP/HTTP still run
+};
+
+struct AddressRange {
+  Ipv4 first;
+  Ipv4 last;
+  [[nodiscard]] bool contains(Ipv4 ip) const { return first <= ip && ip <= last; }
+};
+
+struct SubnetSettings {
+  Ipv4Subnet subnet;
+  std::vector<AddressRange> pools;
+  std::optional<Ipv4> router;
+  std::vector<Ipv4> dns_servers;
+  std::string domain_name;
+  std::chrono::seconds lease_time{3600};
+};
+
+struct Reservation {
+  MacAddress mac;
+  Ipv4 address;
+  std::string hostname;  // sent as option 12 when not empty
+};
+
+// File names handed to firmware for each boot path; looked up in the TFTP root.
+struct BootFiles {
+  std::string bios = "undionly.kpxe";
+  std::string uefi_x64 = "snponly.efi";
+  std::string uefi_x64_fallback = "ipxe.efi";  // used when uefi_x64 is absent from the root
+  std::string uefi_arm64 = "snponly-arm64.efi";
+  std::string ipxe_script = "boot.ipxe";  // path on the HTTP server that iPXE clients chain to
+};
+
+struct Settings {
+  Mode mode = Mode::proxy;
+  std::string interface;       // boot interface name (e.g. "eth0")
+  Ipv4 server_address;         // the interface's own address: next-server, option 54, HTTP host
+  std::uint16_t http_port = 80;
+  std::vector<SubnetSettings> subnets;  // full mode; the interface's subnet is always present
+  std::vector<Reservation> reservations;
+  BootFiles boot_files;
+  bool answer_router_solicitations = true;  // iPXE waits ~13 s for IPv6 autoconf otherwise
+};
+
+}  // namespace ramfleet::dhcp
