@@ -4,6 +4,7 @@
 
 namespace ramfleet::cli {
 
+namespace {
 void add_check_command(CLI::App& app, CommandTable& commands) {
   auto* sub = app.add_subcommand("check", "Validate a config directory; errors name file:line:column");
   auto dir = std::make_shared<std::string>();
@@ -13,5 +14,8 @@ void add_check_command(CLI::App& app, CommandTable& commands) {
     return 1;
   });
 }
+
+const CommandRegistration kRegistration{20, add_check_command};
+}  // namespace
 
 }  // namespace ramfleet::cli

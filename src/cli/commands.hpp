@@ -1,4 +1,6 @@
 #pragma once
+// Subcommands register themselves: each cli/<name>_command.cpp defines a
+// static CommandRegistration, so adding a command touches no shared file.
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <utility>
@@ -6,11 +8,16 @@
 
 namespace ramfleet::cli {
 
-// Each subcommand registers its CLI11 parser and the function that runs it.
+// The parsed subcommand and the function that runs it; returns the exit code.
 using CommandTable = std::vector<std::pair<CLI::App*, std::function<int()>>>;
+using AddCommand = void (*)(CLI::App& app, CommandTable& commands);
 
-void add_version_command(CLI::App& app, CommandTable& commands);
-void add_check_command(CLI::App& app, CommandTable& commands);
-void add_serve_command(CLI::App& app, CommandTable& commands);
+struct CommandRegistration {
+  // order: position in --help (lower first).
+  CommandRegistration(int order, AddCommand add);
+};
+
+// All registrations, sorted by order.
+std::vector<std::pair<int, AddCommand>>& registered_commands();
 
 }  // namespace ramfleet::cli

@@ -1,9 +1,18 @@
 // ramfleet: one program that boots a rack of diskless machines.
-// Each subcommand lives in its own file (cli/<name>_command.cpp).
+// Each subcommand lives in its own file (cli/<name>_command.cpp) and registers itself.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
+
+namespace ramfleet::cli {
+std::vector<std::pair<int, AddCommand>>& registered_commands() {
+  static std::vector<std::pair<int, AddCommand>> all;
+  return all;
+}
+CommandRegistration::CommandRegistration(int order, AddCommand add) { registered_commands().emplace_back(order, add); }
+}  // namespace ramfleet::cli
 
 int main(int argc, char** argv) {
   CLI::App app{"ramfleet: network boot and diskless Kubernetes, in one program"};
@@ -15,10 +24,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"logfmt", "json"}))
       ->capture_default_str();
 
+  auto& registrations = ramfleet::cli::registered_commands();
+  std::stable_sort(registrations.begin(), registrations.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   ramfleet::cli::CommandTable commands;
-  ramfleet::cli::add_version_command(app, commands);
-  ramfleet::cli::add_check_command(app, commands);
-  ramfleet::cli::add_serve_command(app, commands);
+  for (auto& [order, add] : registrations) add(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 
 namespace ramfleet::cli {
 
+namespace {
 void add_serve_command(CLI::App& app, CommandTable& commands) {
   auto* sub = app.add_subcommand("serve", "Answer network boots: DHCP, TFTP (and HTTP)");
   commands.emplace_back(sub, [] {
@@ -11,5 +12,8 @@ void add_serve_command(CLI::App& app, CommandTable& commands) {
     return 1;
   });
 }
+
+const CommandRegistration kRegistration{10, add_serve_command};
+}  // namespace
 
 }  // namespace ramfleet::cli

@@ -5,6 +5,7 @@
 
 namespace ramfleet::cli {
 
+namespace {
 void add_version_command(CLI::App& app, CommandTable& commands) {
   auto* sub = app.add_subcommand("version", "Print ramfleet's version");
   commands.emplace_back(sub, [] {
@@ -12,5 +13,8 @@ void add_version_command(CLI::App& app, CommandTable& commands) {
     return 0;
   });
 }
+
+const CommandRegistration kRegistration{90, add_version_command};
+}  // namespace
 
 }  // namespace ramfleet::cli
