@@ -1,16 +1,211 @@
+// `ramfleet serve`: one process, one event loop, every boot service.
+// Order of start-up follows a boot: DHCP (and IPv6 RA) -> TFTP -> HTTP.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "cli/commands.hpp"
+#include "core/log.hpp"
+#include "net/interface.hpp"
+#include "settings/serve_settings.hpp"
+// TEMPORARY while the services land in parallel: wired in as soon as each exists.
+#if __has_include("net/dhcp_service.hpp") && __has_include("net/router_advertiser.hpp") && __has_include("store/sqlite_lease_store.hpp")
+#define RAMFLEET_HAVE_DHCP 1
+#include "net/dhcp_service.hpp"
+#include "net/router_advertiser.hpp"
+#include "store/sqlite_lease_store.hpp"
+#endif
+#if __has_include("net/tftp_service.hpp")
+#define RAMFLEET_HAVE_TFTP 1
+#include "net/tftp_service.hpp"
+#endif
 
 namespace ramfleet::cli {
-
 namespace {
-void add_serve_command(CLI::App& app, CommandTable& commands) {
-  auto* sub = app.add_subcommand("serve", "Answer network boots: DHCP, TFTP (and HTTP)");
-  commands.emplace_back(sub, [] {
-    std::cerr << "serve: not implemented yet\n";
-    return 1;
+
+struct ServeFlags {
+  std::string interface;
+  std::string dhcp_mode;
+  std::vector<std::string> pools;
+  std::string router;
+  std::vector<std::string> reservations;
+  std::string state_dir;
+  std::string config_dir;
+  std::vector<std::string> tftp_roots;
+  int tftp_port = 0;
+  int http_port = 0;
+  std::string listen;
+  bool no_ra = false;
+};
+
+int fail(const std::string& message) {
+  std::cerr << "ramfleet serve: " << message << "\n";
+  return 2;
+}
+
+// Flags win over ramfleet.yaml; only flags the operator gave are applied.
+std::optional<std::string> apply_flags(const ServeFlags& f, settings::ServeSettings& s) {
+  if (!f.interface.empty()) s.interface = f.interface;
+  if (!f.state_dir.empty()) s.state_dir = f.state_dir;
+  if (f.dhcp_mode == "proxy") s.dhcp.mode = dhcp::Mode::proxy;
+  if (f.dhcp_mode == "full") s.dhcp.mode = dhcp::Mode::full;
+  if (f.dhcp_mode == "off") s.dhcp.mode = dhcp::Mode::off;
+  if (!f.tftp_roots.empty()) s.tftp.roots.assign(f.tftp_roots.begin(), f.tftp_roots.end());
+  if (f.tftp_port > 0) s.tftp.port = static_cast<std::uint16_t>(f.tftp_port);
+  if (f.tftp_port < 0) s.tftp.enabled = false;
+  if (f.http_port > 0) s.http.port = static_cast<std::uint16_t>(f.http_port);
+  if (f.http_port < 0) s.http.enabled = false;
+  if (f.no_ra) s.dhcp.answer_router_solicitations = false;
+  if (!f.listen.empty()) {
+    auto ip = Ipv4::parse(f.listen);
+    if (!ip) return "--listen must be an IPv4 address, got '" + f.listen + "'";
+    s.listen_address = *ip;
+  }
+  for (const auto& r : f.reservations) {
+    // MAC=IP[,hostname]
+    auto eq = r.find('=');
+    auto comma = r.find(',', eq == std::string::npos ? 0 : eq);
+    auto mac = eq == std::string::npos ? std::nullopt : MacAddress::parse(r.substr(0, eq));
+    auto ip = eq == std::string::npos ? std::nullopt : Ipv4::parse(r.substr(eq + 1, comma == std::string::npos ? std::string::npos : comma - eq - 1));
+    if (!mac || !ip) return "--reserve must look like 52:54:00:12:34:56=10.0.0.10[,hostname], got '" + r + "'";
+    s.dhcp.reservations.push_back({*mac, *ip, comma == std::string::npos ? "" : r.substr(comma + 1)});
+  }
+  return std::nullopt;
+}
+
+// The interface's own subnet is always served in full mode; --pool and
+// --router apply to it.
+std::optional<std::string> complete_dhcp_subnet(const ServeFlags& f, const net::Interface& iface,
+                                                settings::ServeSettings& s) {
+  dhcp::SubnetSettings* own = nullptr;
+  for (auto& sub : s.dhcp.subnets)
+    if (sub.subnet == iface.subnet) own = &sub;
+  if (own == nullptr) {
+    s.dhcp.subnets.push_back({iface.subnet, {}, std::nullopt, {}, "", std::chrono::seconds{3600}});
+    own = &s.dhcp.subnets.back();
+  }
+  if (!f.pools.empty()) own->pools.clear();
+  for (const auto& p : f.pools) {
+    auto range = settings::parse_address_range(p);
+    if (!range) return "--pool must look like 10.0.0.100-10.0.0.200, got '" + p + "'";
+    if (!iface.subnet.contains(range->first) || !iface.subnet.contains(range->last))
+      return "--pool " + p + " is not inside " + iface.name + "'s subnet " + iface.subnet.str();
+    own->pools.push_back(*range);
+  }
+  if (!f.router.empty()) {
+    auto ip = Ipv4::parse(f.router);
+    if (!ip) return "--router must be an IPv4 address";
+    own->router = ip;
+  }
+  if (s.dhcp.mode == dhcp::Mode::full) {
+    bool any_pool = false;
+    for (const auto& sub : s.dhcp.subnets) any_pool = any_pool || !sub.pools.empty();
+    if (!any_pool && s.dhcp.reservations.empty())
+      return "--dhcp full needs an address pool (--pool FIRST-LAST or dhcp.subnets in ramfleet.yaml)";
+  }
+  return std::nullopt;
+}
+
+int run_serve(const ServeFlags& flags) {
+  auto s = settings::default_serve_settings();
+  if (!flags.config_dir.empty()) {
+    s.config_dir = flags.config_dir;
+    Diagnostics diags;
+    settings::apply_serve_file(flags.config_dir, s, diags);
+    for (const auto& d : diags) std::cerr << d.str() << "\n";
+    if (has_errors(diags)) return 2;
+    // ramfleet's own assets come before the ipxe package's binaries.
+    auto assets = std::filesystem::path(flags.config_dir) / "assets";
+    if (std::filesystem::is_directory(assets)) s.tftp.roots.insert(s.tftp.roots.begin(), assets);
+  }
+  if (auto err = apply_flags(flags, s)) return fail(*err);
+
+  std::optional<net::Interface> iface;
+  if (!s.interface.empty()) {
+    iface = net::find_interface(s.interface);
+    if (!iface) return fail("interface '" + s.interface + "' does not exist or has no IPv4 address");
+    s.dhcp.interface = iface->name;
+    s.dhcp.server_address = iface->address;
+    if (flags.listen.empty()) s.listen_address = iface->address;
+    if (auto err = complete_dhcp_subnet(flags, *iface, s)) return fail(*err);
+  } else if (s.dhcp.mode != dhcp::Mode::off) {
+    return fail("DHCP needs a boot interface: give --interface IF, or --dhcp off");
+  }
+  s.dhcp.http_port = s.http.port;
+
+  std::error_code ec;
+  std::filesystem::create_directories(s.state_dir, ec);
+  if (ec) return fail("cannot create state directory " + s.state_dir.string() + ": " + ec.message());
+
+  boost::asio::io_context io;
+#ifdef RAMFLEET_HAVE_DHCP
+  std::unique_ptr<store::SqliteLeaseStore> leases;
+  std::unique_ptr<net::DhcpService> dhcp_service;
+  std::unique_ptr<net::RouterAdvertiser> router_advertiser;
+#endif
+#ifdef RAMFLEET_HAVE_TFTP
+  std::unique_ptr<net::TftpService> tftp_service;
+#endif
+  try {
+#ifdef RAMFLEET_HAVE_DHCP
+    if (s.dhcp.mode == dhcp::Mode::full) leases = store::SqliteLeaseStore::open(s.state_dir);
+    if (s.dhcp.mode != dhcp::Mode::off) {
+      dhcp_service = std::make_unique<net::DhcpService>(io, *iface, s.dhcp, leases.get());
+      dhcp_service->start();
+    }
+    if (iface && s.dhcp.answer_router_solicitations) {
+      router_advertiser = std::make_unique<net::RouterAdvertiser>(io, *iface);
+      router_advertiser->start();
+    }
+#endif
+#ifdef RAMFLEET_HAVE_TFTP
+    if (s.tftp.enabled) {
+      tftp_service = std::make_unique<net::TftpService>(io, s.listen_address, s.tftp);
+      tftp_service->start();
+    }
+#endif
+    // --- HTTP boot service (issue 3) is started here. ---
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int signo) {
+    log::info("serve.stop", {{"signal", signo}});
+    io.stop();
   });
+  log::info("serve.ready", {{"interface", s.interface.empty() ? "-" : s.interface},
+                            {"address", s.listen_address.str()},
+                            {"dhcp", s.dhcp.mode == dhcp::Mode::full    ? "full"
+                                     : s.dhcp.mode == dhcp::Mode::proxy ? "proxy"
+                                                                        : "off"},
+                            {"tftp_port", s.tftp.enabled ? std::to_string(s.tftp.port) : "off"},
+                            {"http_port", s.http.enabled ? std::to_string(s.http.port) : "off"},
+                            {"state", s.state_dir.string()}});
+  io.run();
+  return 0;
+}
+
+void add_serve_command(CLI::App& app, CommandTable& commands) {
+  auto* sub = app.add_subcommand("serve", "Answer network boots: DHCP (full or proxy), TFTP, HTTP");
+  auto f = std::make_shared<ServeFlags>();
+  sub->add_option("--interface,-i", f->interface, "boot interface; its IPv4 address is advertised as next-server");
+  sub->add_option("--dhcp", f->dhcp_mode, "proxy (default: beside an existing DHCP server), full, or off")
+      ->check(CLI::IsMember({"proxy", "full", "off"}));
+  sub->add_option("--pool", f->pools, "full mode: address range FIRST-LAST in the interface's subnet (repeatable)");
+  sub->add_option("--router", f->router, "full mode: default gateway handed to clients");
+  sub->add_option("--reserve", f->reservations, "full mode: MAC=IP[,hostname] static reservation (repeatable)");
+  sub->add_option("--state", f->state_dir, "where leases and boot history live (default /var/lib/ramfleet)");
+  sub->add_option("--config", f->config_dir, "config directory (ramfleet.yaml, inventory, assets)")
+      ->check(CLI::ExistingDirectory);
+  sub->add_option("--tftp-root", f->tftp_roots, "TFTP root, searched in order (repeatable)");
+  sub->add_option("--tftp-port", f->tftp_port, "TFTP port (default 69; -1 disables TFTP)");
+  sub->add_option("--http-port", f->http_port, "HTTP port (default 80; -1 disables HTTP)");
+  sub->add_option("--listen", f->listen, "address TFTP/HTTP listen on (default: the interface's, else 0.0.0.0)");
+  sub->add_flag("--no-router-advertisements", f->no_ra, "do not answer IPv6 router solicitations");
+  commands.emplace_back(sub, [f] { return run_serve(*f); });
 }
 
 const CommandRegistration kRegistration{10, add_serve_command};

@@ -1,0 +1,44 @@
+#pragma once
+// Settings for `ramfleet serve`: built-in defaults, then <config>/ramfleet.yaml,
+// then command-line flags (flags win). This file holds the defaults and the
+// YAML layer; the CLI applies flags on top.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/diagnostic.hpp"
+#include "dhcp/settings.hpp"
+#include "tftp/settings.hpp"
+
+namespace ramfleet::settings {
+
+inline constexpr const char* kServeFileName = "ramfleet.yaml";
+
+struct HttpSettings {
+  bool enabled = true;
+  std::uint16_t port = 80;
+};
+
+struct ServeSettings {
+  std::string interface;  // empty: no DHCP; TFTP/HTTP listen on listen_address
+  Ipv4 listen_address;    // 0.0.0.0 unless an interface is given
+  std::filesystem::path state_dir = "/var/lib/ramfleet";
+  std::optional<std::filesystem::path> config_dir;
+  dhcp::Settings dhcp;
+  tftp::Settings tftp;
+  HttpSettings http;
+};
+
+// The defaults an operator gets with no config and no flags: proxyDHCP, TFTP
+// serving ramfleet's assets and the ipxe package's binaries, HTTP on port 80.
+ServeSettings default_serve_settings();
+
+// Applies <config_dir>/ramfleet.yaml (absent file: nothing to apply) on top of
+// `into`. Every problem is reported in `out` with file:line:column; on any
+// error `into` is left as it was, so nothing half-read is ever used.
+void apply_serve_file(const std::filesystem::path& config_dir, ServeSettings& into, Diagnostics& out);
+
+// Parses "10.0.0.100-10.0.0.200".
+std::optional<dhcp::AddressRange> parse_address_range(std::string_view text);
+
+}  // namespace ramfleet::settings

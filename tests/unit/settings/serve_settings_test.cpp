@@ -1,0 +1,112 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "settings/serve_settings.hpp"
+
+using namespace ramfleet;
+namespace fs = std::filesystem;
+
+namespace {
+class ServeFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ramfleet-settings-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void write(const std::string& text) { std::ofstream(dir_ / "ramfleet.yaml") << text; }
+  fs::path dir_;
+};
+}  // namespace
+
+TEST_F(ServeFile, AbsentFileKeepsDefaults) {
+  auto s = settings::default_serve_settings();
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  EXPECT_TRUE(d.empty());
+  EXPECT_EQ(s.dhcp.mode, dhcp::Mode::proxy);
+  ASSERT_EQ(s.tftp.roots.size(), 1u);
+  EXPECT_EQ(s.tftp.roots[0], "/usr/lib/ipxe");
+}
+
+TEST_F(ServeFile, ReadsFullModeSubnetsAndReservations) {
+  write(R"(interface: br0
+dhcp:
+  mode: full
+  subnets:
+    - subnet: 10.9.0.0/24
+      pools: [10.9.0.100-10.9.0.150]
+      router: 10.9.0.1
+      dns: [10.9.0.1, 10.9.0.2]
+      lease_time: 2h
+  reservations:
+    - mac: 52:54:00:00:00:01
+      ip: 10.9.0.10
+      hostname: node1
+tftp:
+  roots: [assets, /srv/tftp]
+http:
+  port: 8080
+)");
+  auto s = settings::default_serve_settings();
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  ASSERT_TRUE(d.empty()) << d[0].str();
+  EXPECT_EQ(s.interface, "br0");
+  EXPECT_EQ(s.dhcp.mode, dhcp::Mode::full);
+  ASSERT_EQ(s.dhcp.subnets.size(), 1u);
+  EXPECT_EQ(s.dhcp.subnets[0].subnet.str(), "10.9.0.0/24");
+  ASSERT_EQ(s.dhcp.subnets[0].pools.size(), 1u);
+  EXPECT_EQ(s.dhcp.subnets[0].pools[0].last.str(), "10.9.0.150");
+  EXPECT_EQ(s.dhcp.subnets[0].lease_time, std::chrono::hours(2));
+  EXPECT_EQ(s.dhcp.subnets[0].dns_servers.size(), 2u);
+  ASSERT_EQ(s.dhcp.reservations.size(), 1u);
+  EXPECT_EQ(s.dhcp.reservations[0].hostname, "node1");
+  ASSERT_EQ(s.tftp.roots.size(), 2u);
+  EXPECT_EQ(s.tftp.roots[0], dir_ / "assets");  // relative to the config dir
+  EXPECT_EQ(s.http.port, 8080);
+}
+
+TEST_F(ServeFile, ErrorsNameLineAndColumnAndChangeNothing) {
+  write(R"(dhcp:
+  mode: full
+  subnets:
+    - subnet: 10.9.0.0/24
+      pools: [10.8.0.1-10.8.0.9]
+      bogus: 1
+tftp:
+  port: 70000
+)");
+  auto s = settings::default_serve_settings();
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  ASSERT_EQ(d.size(), 3u);
+  const auto file = (dir_ / "ramfleet.yaml").string();
+  EXPECT_EQ(d[0].str(), file + ":6:7: error: unknown key 'bogus' in dhcp subnet (expected one of: subnet, pools, "
+                               "router, dns, domain, lease_time)");
+  EXPECT_EQ(d[1].str(), file + ":5:15: error: pool 10.8.0.1-10.8.0.9 is not inside subnet 10.9.0.0/24");
+  EXPECT_EQ(d[2].str(), file + ":8:9: error: tftp.port must be between 1 and 65535");
+  EXPECT_EQ(s.dhcp.mode, dhcp::Mode::proxy) << "a file with errors must not be half-applied";
+}
+
+TEST_F(ServeFile, SyntaxErrorIsReportedWithPosition) {
+  write("dhcp:\n  mode: [full\n");
+  auto s = settings::default_serve_settings();
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].line, 3u);
+  EXPECT_TRUE(d[0].is_error());
+}
+
+TEST(AddressRange, ParsesAndRejects) {
+  auto r = settings::parse_address_range("10.0.0.5-10.0.0.9");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->contains(*Ipv4::parse("10.0.0.7")));
+  EXPECT_FALSE(r->contains(*Ipv4::parse("10.0.0.10")));
+  EXPECT_FALSE(settings::parse_address_range("10.0.0.9-10.0.0.5"));
+  EXPECT_FALSE(settings::parse_address_range("10.0.0.9"));
+}
