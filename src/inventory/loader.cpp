@@ -1,0 +1,351 @@
+#include "inventory/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
+
+#include "inventory/ipxe_script.hpp"
+
+namespace ramfleet::inventory {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> yaml_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto ext = e.path().extension();
+    if ((ext == ".yaml" || ext == ".yml") && e.is_regular_file(ec)) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class FileLoader {
+ public:
+  FileLoader(std::string file, Diagnostics& out) : file_(std::move(file)), out_(out) {}
+
+  SourceMark mark(const YAML::Node& n) const {
+    const auto m = n.Mark();
+    if (m.line < 0) return {file_, 0, 0};
+    return {file_, static_cast<std::size_t>(m.line) + 1, static_cast<std::size_t>(m.column) + 1};
+  }
+  void error(const YAML::Node& n, std::string msg) const {
+    auto m = mark(n);
+    out_.push_back({m.file, m.line, m.column, Diagnostic::Severity::error, std::move(msg)});
+  }
+  void error_file(std::string msg) const { out_.push_back({file_, 0, 0, Diagnostic::Severity::error, std::move(msg)}); }
+
+  std::optional<YAML::Node> parse() const {
+    try {
+      return YAML::LoadFile(file_);
+    } catch (const YAML::ParserException& e) {
+      out_.push_back({file_, static_cast<std::size_t>(e.mark.line) + 1, static_cast<std::size_t>(e.mark.column) + 1,
+                      Diagnostic::Severity::error, "invalid YAML: " + e.msg});
+    } catch (const YAML::Exception& e) {
+      error_file(std::string("cannot read: ") + e.what());
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::string> scalar(const YAML::Node& n, std::string_view what) const {
+    if (!n.IsScalar()) {
+      error(n, std::string(what) + " must be a string");
+      return std::nullopt;
+    }
+    return n.Scalar();
+  }
+
+  // Rejects keys outside `allowed` so a typo ("selecter:") is an error, not a silent no-op.
+  bool known_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed, std::string_view what) const {
+    bool ok = true;
+    for (const auto& kv : map) {
+      const auto key = kv.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        error(kv.first, "unknown key '" + key + "' in " + std::string(what) + " (expected one of: " + list + ")");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  void check_template(const YAML::Node& n, const std::string& text) const {
+    auto err = template_error(text);
+    if (!err.empty()) error(n, "invalid template: " + err);
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  Diagnostics& out_;
+};
+
+std::string stem_id(const fs::path& p) { return p.stem().string(); }
+
+bool valid_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::optional<std::string> read_id(const FileLoader& fl, const YAML::Node& doc, const fs::path& path) {
+  std::string id = stem_id(path);
+  if (doc["id"]) {
+    auto v = fl.scalar(doc["id"], "id");
+    if (!v) return std::nullopt;
+    id = *v;
+  }
+  if (!valid_id(id)) {
+    fl.error(doc["id"] ? doc["id"] : doc, "id '" + id + "' must be 1-64 characters of [A-Za-z0-9._-]");
+    return std::nullopt;
+  }
+  return id;
+}
+
+std::optional<Profile> load_profile(const fs::path& path, Diagnostics& diags) {
+  FileLoader fl(path.string(), diags);
+  auto doc = fl.parse();
+  if (!doc) return std::nullopt;
+  if (!doc->IsMap()) {
+    fl.error(*doc, "a profile file must be a mapping (kernel:, initrds:, args:)");
+    return std::nullopt;
+  }
+  const auto before = diags.size();
+  fl.known_keys(*doc, {"id", "kernel", "initrds", "args", "config", "description"}, "profile");
+  Profile p;
+  p.mark = fl.mark(*doc);
+  if (auto id = read_id(fl, *doc, path)) p.id = *id;
+  if (!(*doc)["kernel"]) {
+    fl.error(*doc, "profile needs 'kernel:' (an asset name or an http:// URL)");
+  } else if (auto k = fl.scalar((*doc)["kernel"], "kernel")) {
+    p.kernel = *k;
+    fl.check_template((*doc)["kernel"], p.kernel);
+  }
+  if (auto n = (*doc)["initrds"]) {
+    if (n.IsScalar()) n = YAML::Node(std::vector<std::string>{n.Scalar()});
+    if (!n.IsSequence()) {
+      fl.error(n, "initrds must be a list of asset names or URLs");
+    } else {
+      for (const auto& item : n) {
+        if (auto s = fl.scalar(item, "initrd")) {
+          fl.check_template(item, *s);
+          p.initrds.push_back(*s);
+        }
+      }
+    }
+  }
+  if (auto n = (*doc)["args"]) {
+    if (n.IsScalar()) {
+      p.args.push_back(n.Scalar());
+      fl.check_template(n, n.Scalar());
+    } else if (n.IsSequence()) {
+      for (const auto& item : n) {
+        if (auto s = fl.scalar(item, "argument")) {
+          fl.check_template(item, *s);
+          p.args.push_back(*s);
+        }
+      }
+    } else {
+      fl.error(n, "args must be a string or a list of strings");
+    }
+  }
+  if (auto n = (*doc)["config"]) {
+    if (auto s = fl.scalar(n, "config")) p.config = *s;
+  }
+  if (diags.size() != before) return std::nullopt;
+  return p;
+}
+
+std::optional<Group> load_group(const fs::path& path, Diagnostics& diags) {
+  FileLoader fl(path.string(), diags);
+  auto doc = fl.parse();
+  if (!doc) return std::nullopt;
+  if (!doc->IsMap()) {
+    fl.error(*doc, "a group file must be a mapping (profile:, selector:, metadata:)");
+    return std::nullopt;
+  }
+  const auto before = diags.size();
+  fl.known_keys(*doc, {"id", "profile", "selector", "metadata", "description"}, "group");
+  Group g;
+  g.mark = fl.mark(*doc);
+  if (auto id = read_id(fl, *doc, path)) g.id = *id;
+  if (!(*doc)["profile"]) {
+    fl.error(*doc, "group needs 'profile:'");
+  } else if (auto s = fl.scalar((*doc)["profile"], "profile")) {
+    g.profile = *s;
+  }
+  std::vector<Constraint> cs;
+  if (auto sel = (*doc)["selector"]) {
+    if (!sel.IsMap()) {
+      fl.error(sel, "selector must be a mapping of fact: value (mac, uuid, hostname, serial, arch, ..., labels)");
+    } else {
+      for (const auto& kv : sel) {
+        const auto key = kv.first.Scalar();
+        if (key == "labels") {
+          if (!kv.second.IsMap()) {
+            fl.error(kv.second, "selector labels must be a mapping of name: value");
+            continue;
+          }
+          for (const auto& lv : kv.second) {
+            auto v = fl.scalar(lv.second, "label value");
+            if (!v) continue;
+            if (v->empty()) {
+              fl.error(lv.second, "empty label value");
+              continue;
+            }
+            cs.push_back({Constraint::Kind::label, FactKey::mac, lv.first.Scalar(), *v});
+          }
+          continue;
+        }
+        auto fk = fact_key_from_string(key);
+        if (!fk) {
+          fl.error(kv.first, "unknown selector key '" + key +
+                                 "' (expected mac, uuid, hostname, serial, arch, platform, buildarch, manufacturer, "
+                                 "product or labels)");
+          continue;
+        }
+        auto v = fl.scalar(kv.second, "selector value");
+        if (!v) continue;
+        auto pr = normalise_pattern(*fk, *v);
+        if (!pr.error.empty()) {
+          fl.error(kv.second, pr.error);
+          continue;
+        }
+        cs.push_back({Constraint::Kind::fact, *fk, {}, pr.pattern});
+      }
+    }
+  }
+  g.selector = Selector(std::move(cs));
+  if (auto md = (*doc)["metadata"]) {
+    if (!md.IsMap()) {
+      fl.error(md, "metadata must be a mapping of name: string");
+    } else {
+      for (const auto& kv : md) {
+        if (auto v = fl.scalar(kv.second, "metadata value")) g.metadata[kv.first.Scalar()] = *v;
+      }
+    }
+  }
+  if (diags.size() != before) return std::nullopt;
+  return g;
+}
+
+void load_settings(const fs::path& path, Inventory& inv, Diagnostics& diags) {
+  FileLoader fl(path.string(), diags);
+  auto doc = fl.parse();
+  if (!doc || doc->IsNull()) return;
+  if (!doc->IsMap()) {
+    fl.error(*doc, "inventory.yaml must be a mapping");
+    return;
+  }
+  fl.known_keys(*doc, {"default"}, "inventory.yaml");
+  auto d = (*doc)["default"];
+  if (!d) return;
+  inv.unmatched.mark = fl.mark(d);
+  if (d.IsScalar() && d.Scalar() == "exit") {
+    inv.unmatched.kind = DefaultAction::Kind::exit;
+  } else if (d.IsMap() && d["profile"] && d.size() == 1) {
+    if (auto s = fl.scalar(d["profile"], "default profile")) {
+      inv.unmatched.kind = DefaultAction::Kind::profile;
+      inv.unmatched.profile = *s;
+      inv.unmatched.mark = fl.mark(d["profile"]);
+    }
+  } else {
+    fl.error(d, "default must be 'exit' (boot the local disk) or {profile: ID}");
+  }
+}
+
+void check_ties(const std::vector<Group>& groups, Diagnostics& diags) {
+  // groups are sorted by file name, so the later file carries the error.
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    for (std::size_t j = i + 1; j < groups.size(); ++j) {
+      const auto& a = groups[i];
+      const auto& b = groups[j];
+      if (a.selector.specificity() != b.selector.specificity()) continue;
+      if (!a.selector.may_overlap(b.selector)) continue;
+      diags.push_back({b.mark.file, b.mark.line, b.mark.column, Diagnostic::Severity::error,
+                       "group '" + b.id + "' (" + b.selector.str() + ") ties with group '" + a.id + "' at " +
+                           a.mark.str() + " (" + a.selector.str() +
+                           "): both can select the same machine with equal specificity (" +
+                           a.selector.specificity().str() + "); make one selector more specific or disjoint"});
+    }
+  }
+}
+
+}  // namespace
+
+LoadResult load_inventory(const fs::path& config_dir) {
+  LoadResult result;
+  auto& diags = result.diagnostics;
+  auto inv = std::make_shared<Inventory>();
+  std::error_code ec;
+  if (!fs::is_directory(config_dir, ec)) {
+    diags.push_back({config_dir.string(), 0, 0, Diagnostic::Severity::error, "config directory does not exist"});
+    return result;
+  }
+  const auto settings = config_dir / "inventory.yaml";
+  if (fs::exists(settings, ec)) load_settings(settings, *inv, diags);
+
+  for (const auto& path : yaml_files(config_dir / "profiles")) {
+    auto p = load_profile(path, diags);
+    if (!p) continue;
+    auto [it, inserted] = inv->profiles.emplace(p->id, *p);
+    if (!inserted) {
+      diags.push_back({p->mark.file, p->mark.line, p->mark.column, Diagnostic::Severity::error,
+                       "duplicate profile id '" + p->id + "' (also defined at " + it->second.mark.str() + ")"});
+    }
+  }
+  std::vector<Group> groups;
+  std::map<std::string, SourceMark> group_ids;
+  for (const auto& path : yaml_files(config_dir / "groups")) {
+    auto g = load_group(path, diags);
+    if (!g) continue;
+    if (auto [it, inserted] = group_ids.emplace(g->id, g->mark); !inserted) {
+      diags.push_back({g->mark.file, g->mark.line, g->mark.column, Diagnostic::Severity::error,
+                       "duplicate group id '" + g->id + "' (also defined at " + it->second.str() + ")"});
+      continue;
+    }
+    if (!inv->profile(g->profile)) {
+      diags.push_back({g->mark.file, g->mark.line, g->mark.column, Diagnostic::Severity::error,
+                       "group '" + g->id + "' names unknown profile '" + g->profile + "'"});
+    }
+    groups.push_back(std::move(*g));
+  }
+  if (inv->unmatched.kind == DefaultAction::Kind::profile && !inv->profile(inv->unmatched.profile)) {
+    const auto& m = inv->unmatched.mark;
+    diags.push_back({m.file, m.line, m.column, Diagnostic::Severity::error,
+                     "default names unknown profile '" + inv->unmatched.profile + "'"});
+  }
+  check_ties(groups, diags);
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    if (a.selector.specificity() != b.selector.specificity())
+      return a.selector.specificity() > b.selector.specificity();
+    return a.id < b.id;
+  });
+  inv->groups = std::move(groups);
+  if (!has_errors(diags)) result.inventory = std::move(inv);
+  return result;
+}
+
+std::string inventory_fingerprint(const fs::path& config_dir) {
+  std::string out;
+  auto add = [&](const fs::path& p) {
+    std::error_code ec;
+    auto size = fs::file_size(p, ec);
+    if (ec) return;
+    auto mtime = fs::last_write_time(p, ec);
+    if (ec) return;
+    out += p.string() + "|" + std::to_string(size) + "|" + std::to_string(mtime.time_since_epoch().count()) + "\n";
+  };
+  add(config_dir / "inventory.yaml");
+  for (const auto& p : yaml_files(config_dir / "profiles")) add(p);
+  for (const auto& p : yaml_files(config_dir / "groups")) add(p);
+  return out;
+}
+
+}  // namespace ramfleet::inventory

@@ -1,0 +1,296 @@
+#include "inventory/machine_store.hpp"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace ramfleet::inventory {
+
+using json = nlohmann::json;
+
+std::optional<Phase> phase_from_string(std::string_view s) {
+  if (s == "booted") return Phase::booted;
+  if (s == "configured") return Phase::configured;
+  if (s == "ready") return Phase::ready;
+  if (s == "error") return Phase::error;
+  return std::nullopt;
+}
+
+std::string_view to_string(Phase p) {
+  switch (p) {
+    case Phase::booted: return "booted";
+    case Phase::configured: return "configured";
+    case Phase::ready: return "ready";
+    case Phase::error: return "error";
+  }
+  return "?";
+}
+
+namespace {
+// RAII prepared statement; errors become exceptions naming the SQL.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+  }
+  ~Stmt() { sqlite3_finalize(st_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt& bind(int i, const std::string& s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(st_, i);
+    return *this;
+  }
+  Stmt& bind(int i, double v) {
+    sqlite3_bind_double(st_, i, v);
+    return *this;
+  }
+  bool step() {
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("sqlite step: ") + sqlite3_errmsg(db_));
+  }
+  void reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  std::string text(int i) {
+    auto p = sqlite3_column_text(st_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st_, i)))
+             : std::string{};
+  }
+  std::int64_t i64(int i) { return sqlite3_column_int64(st_, i); }
+  bool null(int i) { return sqlite3_column_type(st_, i) == SQLITE_NULL; }
+  json value(int i) {
+    switch (sqlite3_column_type(st_, i)) {
+      case SQLITE_INTEGER: return sqlite3_column_int64(st_, i);
+      case SQLITE_FLOAT: return sqlite3_column_double(st_, i);
+      case SQLITE_NULL: return nullptr;
+      case SQLITE_BLOB: return "<" + std::to_string(sqlite3_column_bytes(st_, i)) + " bytes>";
+      default: return text(i);
+    }
+  }
+  sqlite3_stmt* raw() { return st_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+json parse_object(const std::string& s) {
+  auto j = json::parse(s, nullptr, false);
+  return j.is_discarded() ? json::object() : j;
+}
+}  // namespace
+
+MachineStore::MachineStore(const std::filesystem::path& db_path) : path_(db_path.string()) {
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("cannot open machine store " + path_ + ": " + msg);
+  }
+  try {
+    sqlite3_busy_timeout(db_, 2000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS machines(id TEXT PRIMARY KEY, facts TEXT NOT NULL, grp TEXT, profile TEXT,"
+        " decision TEXT NOT NULL, reason TEXT, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
+        " boots INTEGER NOT NULL DEFAULT 0)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS boots(seq INTEGER PRIMARY KEY AUTOINCREMENT, machine_id TEXT NOT NULL,"
+        " at_ms INTEGER NOT NULL, grp TEXT, profile TEXT, decision TEXT NOT NULL, reason TEXT)");
+    exec("CREATE INDEX IF NOT EXISTS boots_by_machine ON boots(machine_id, seq)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY AUTOINCREMENT, machine_id TEXT NOT NULL,"
+        " at_ms INTEGER NOT NULL, phase TEXT NOT NULL, message TEXT, uptime REAL, root_bytes INTEGER)");
+    exec("CREATE INDEX IF NOT EXISTS events_by_machine ON events(machine_id, seq)");
+  } catch (const std::exception& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("cannot initialise machine store " + path_ + ": " + e.what());
+  }
+}
+
+MachineStore::~MachineStore() {
+  try {
+    flush();
+  } catch (...) {
+    // Nothing useful to do while shutting down; the boots are also in the log.
+  }
+  sqlite3_close(db_);
+}
+
+void MachineStore::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw std::runtime_error(msg);
+  }
+}
+
+void MachineStore::flush() {
+  if (pending_.empty()) return;
+  exec("BEGIN");
+  try {
+    Stmt up(db_,
+            "INSERT INTO machines(id, facts, grp, profile, decision, reason, first_seen_ms, last_seen_ms, boots)"
+            " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1) ON CONFLICT(id) DO UPDATE SET facts=?2, grp=?3, profile=?4,"
+            " decision=?5, reason=?6, last_seen_ms=?7, boots=boots+1");
+    Stmt ins(db_, "INSERT INTO boots(machine_id, at_ms, grp, profile, decision, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    for (const auto& r : pending_) {
+      up.bind(1, r.machine_id).bind(2, r.facts_json).bind(3, r.group).bind(4, r.profile).bind(5, r.decision);
+      up.bind(6, r.reason).bind(7, r.at_ms);
+      up.step();
+      up.reset();
+      ins.bind(1, r.machine_id).bind(2, r.at_ms).bind(3, r.group).bind(4, r.profile).bind(5, r.decision);
+      ins.bind(6, r.reason);
+      ins.step();
+      ins.reset();
+    }
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+  pending_.clear();
+}
+
+bool MachineStore::known(const std::string& id) {
+  Stmt q(db_, "SELECT 1 FROM machines WHERE id=?1");
+  q.bind(1, id);
+  return q.step();
+}
+
+bool MachineStore::add_event(const NodeEvent& e) {
+  flush();
+  if (!known(e.machine_id)) return false;
+  Stmt ins(db_,
+           "INSERT INTO events(machine_id, at_ms, phase, message, uptime, root_bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  ins.bind(1, e.machine_id).bind(2, e.at_ms).bind(3, std::string(to_string(e.phase))).bind(4, e.message);
+  if (e.uptime) {
+    ins.bind(5, *e.uptime);
+  } else {
+    ins.bind_null(5);
+  }
+  if (e.root_bytes) {
+    ins.bind(6, *e.root_bytes);
+  } else {
+    ins.bind_null(6);
+  }
+  ins.step();
+  return true;
+}
+
+namespace {
+json machine_row(Stmt& q) {
+  json m;
+  m["id"] = q.text(0);
+  m["facts"] = parse_object(q.text(1));
+  m["group"] = q.null(2) || q.text(2).empty() ? json(nullptr) : json(q.text(2));
+  m["profile"] = q.null(3) || q.text(3).empty() ? json(nullptr) : json(q.text(3));
+  m["decision"] = q.text(4);
+  m["discovered"] = q.text(4) != "group";
+  m["reason"] = q.text(5);
+  m["first_seen_ms"] = q.i64(6);
+  m["last_seen_ms"] = q.i64(7);
+  m["boots"] = q.i64(8);
+  m["last_phase"] = q.null(9) ? json(nullptr) : json(q.text(9));
+  return m;
+}
+constexpr const char* kMachineColumns =
+    "SELECT id, facts, grp, profile, decision, reason, first_seen_ms, last_seen_ms, boots,"
+    " (SELECT phase FROM events e WHERE e.machine_id = machines.id ORDER BY seq DESC LIMIT 1) FROM machines";
+}  // namespace
+
+json MachineStore::machines() {
+  flush();
+  json out = json::array();
+  Stmt q(db_, (std::string(kMachineColumns) + " ORDER BY id").c_str());
+  while (q.step()) out.push_back(machine_row(q));
+  return out;
+}
+
+std::optional<json> MachineStore::machine(const std::string& id, std::size_t history) {
+  flush();
+  Stmt q(db_, (std::string(kMachineColumns) + " WHERE id=?1").c_str());
+  q.bind(1, id);
+  if (!q.step()) return std::nullopt;
+  json m = machine_row(q);
+  json boots = json::array();
+  Stmt b(db_,
+         "SELECT at_ms, grp, profile, decision, reason FROM boots WHERE machine_id=?1 ORDER BY seq DESC LIMIT ?2");
+  b.bind(1, id).bind(2, static_cast<std::int64_t>(history));
+  while (b.step()) {
+    boots.push_back({{"at_ms", b.i64(0)},
+                     {"group", b.text(1).empty() ? json(nullptr) : json(b.text(1))},
+                     {"profile", b.text(2).empty() ? json(nullptr) : json(b.text(2))},
+                     {"decision", b.text(3)},
+                     {"reason", b.text(4)}});
+  }
+  m["boot_history"] = std::move(boots);
+  m["events"] = *events(id, history);
+  return m;
+}
+
+std::optional<json> MachineStore::events(const std::string& id, std::size_t limit) {
+  flush();
+  if (!known(id)) return std::nullopt;
+  json out = json::array();
+  // Newest `limit` events, listed oldest first (the order they happened in).
+  Stmt q(db_,
+         "SELECT at_ms, phase, message, uptime, root_bytes FROM (SELECT * FROM events WHERE machine_id=?1"
+         " ORDER BY seq DESC LIMIT ?2) ORDER BY seq");
+  q.bind(1, id).bind(2, static_cast<std::int64_t>(limit));
+  while (q.step()) {
+    json e{{"at_ms", q.i64(0)}, {"phase", q.text(1)}};
+    if (!q.null(2) && !q.text(2).empty()) e["message"] = q.text(2);
+    if (!q.null(3)) e["uptime"] = q.value(3);
+    if (!q.null(4)) e["root_bytes"] = q.i64(4);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+json read_leases(const std::filesystem::path& leases_db) {
+  json out = json::array();
+  std::error_code ec;
+  if (!std::filesystem::exists(leases_db, ec)) return out;
+  sqlite3* db = nullptr;
+  const std::string uri = "file:" + leases_db.string() + "?mode=ro";
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return out;
+  }
+  sqlite3_busy_timeout(db, 200);
+  try {
+    Stmt t(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='leases'");
+    if (t.step()) {
+      Stmt q(db, "SELECT * FROM leases");
+      const int n = sqlite3_column_count(q.raw());
+      while (q.step()) {
+        json row = json::object();
+        for (int i = 0; i < n; ++i) row[sqlite3_column_name(q.raw(), i)] = q.value(i);
+        out.push_back(std::move(row));
+      }
+    }
+  } catch (const std::exception&) {
+    out = json::array();  // a lease DB mid-migration is not our error to report
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace ramfleet::inventory
