@@ -7,6 +7,9 @@
 
 namespace ramfleet::tftp {
 
+// Where Debian's `ipxe` package puts its boot binaries (undionly.kpxe, ipxe.efi, snponly.efi).
+inline const std::filesystem::path kIpxePackageDir = "/usr/lib/ipxe";
+
 struct Settings {
   bool enabled = true;
   std::uint16_t port = 69;
@@ -18,6 +21,10 @@ struct Settings {
   int max_retransmits = 5;                     // then the transfer is abandoned and counted
   std::uint16_t max_blksize = 65464;           // RFC 2348 upper bound
   std::uint16_t max_windowsize = 64;
+  // A transfer keeps its outstanding window in memory for retransmission:
+  // windowsize is lowered so that windowsize * blksize stays under this bound
+  // (at least one block), which caps memory at max_transfers * max_window_bytes.
+  std::size_t max_window_bytes = 1024 * 1024;
 };
 
 }  // namespace ramfleet::tftp
