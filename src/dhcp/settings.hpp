@@ -3,6 +3,7 @@
 // the CLI. Plain data: the sans-IO core reads it, nothing here touches the OS.
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,14 @@ struct Settings {
   std::vector<Reservation> reservations;
   BootFiles boot_files;
   bool answer_router_solicitations = true;  // iPXE waits ~13 s for IPv6 autoconf otherwise
+
+  // Where boot files are looked up to decide (snponly.efi vs ipxe.efi, arm64
+  // present or not): the CLI copies the TFTP roots here. Empty: /usr/lib/ipxe.
+  std::vector<std::filesystem::path> boot_file_roots;
+  // An offered address is held for the client this long before others may get it.
+  std::chrono::seconds offer_hold{60};
+  // A DECLINEd address (someone else answers ARP for it) is not handed out for this long.
+  std::chrono::seconds decline_hold{600};
 };
 
 }  // namespace ramfleet::dhcp

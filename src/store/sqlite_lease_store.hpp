@@ -1,0 +1,40 @@
+#pragma once
+#include <filesystem>
+
+#include "store/lease_store.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace ramfleet::store {
+
+// Leases in SQLite, one row per address, in <state dir>/leases.db.
+// WAL with synchronous=FULL: each put() is one transaction whose WAL frame is
+// fsynced before it returns. NORMAL would survive kill -9 as well (the WAL is
+// in the page cache), but after a power cut it may lose the last commits and
+// the server would hand an already ACKed address to a second client; one
+// fsync per ACK is the price of never doing that.
+class SqliteLeaseStore final : public LeaseStore {
+ public:
+  // Opens or creates the database file (":memory:" for a throwaway one). Throws StoreError.
+  explicit SqliteLeaseStore(const std::filesystem::path& file);
+  // <state_dir>/leases.db; creates state_dir if needed.
+  static std::filesystem::path default_file(const std::filesystem::path& state_dir);
+  ~SqliteLeaseStore() override;
+  SqliteLeaseStore(const SqliteLeaseStore&) = delete;
+  SqliteLeaseStore& operator=(const SqliteLeaseStore&) = delete;
+
+  std::vector<Lease> load_all() override;
+  void put(const Lease& lease) override;
+  void erase(Ipv4 address) override;
+
+ private:
+  void exec(const char* sql);
+  [[noreturn]] void fail(const char* what);
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* put_ = nullptr;
+  sqlite3_stmt* erase_ = nullptr;
+  sqlite3_stmt* all_ = nullptr;
+};
+
+}  // namespace ramfleet::store
