@@ -55,6 +55,7 @@ class Server {
   std::optional<Reply> handle(const Received& in);
 
   [[nodiscard]] const Counters& counters() const { return counters_; }
+  Counters& counters() { return counters_; }  // the socket layer adds its own (send errors...)
   [[nodiscard]] const Settings& settings() const { return settings_; }
 
  private:

@@ -19,11 +19,11 @@ struct StatementReset {
 };
 }  // namespace
 
-std::filesystem::path SqliteLeaseStore::default_file(const std::filesystem::path& state_dir) {
+std::unique_ptr<SqliteLeaseStore> SqliteLeaseStore::open(const std::filesystem::path& state_dir) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) throw StoreError("cannot create state directory " + state_dir.string() + ": " + ec.message());
-  return state_dir / "leases.db";
+  return std::make_unique<SqliteLeaseStore>(state_dir / "leases.db");
 }
 
 SqliteLeaseStore::SqliteLeaseStore(const std::filesystem::path& file) {

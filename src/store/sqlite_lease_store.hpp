@@ -1,5 +1,6 @@
 #pragma once
 #include <filesystem>
+#include <memory>
 
 #include "store/lease_store.hpp"
 
@@ -18,8 +19,8 @@ class SqliteLeaseStore final : public LeaseStore {
  public:
   // Opens or creates the database file (":memory:" for a throwaway one). Throws StoreError.
   explicit SqliteLeaseStore(const std::filesystem::path& file);
-  // <state_dir>/leases.db; creates state_dir if needed.
-  static std::filesystem::path default_file(const std::filesystem::path& state_dir);
+  // Opens <state_dir>/leases.db, creating state_dir if needed. Throws StoreError.
+  static std::unique_ptr<SqliteLeaseStore> open(const std::filesystem::path& state_dir);
   ~SqliteLeaseStore() override;
   SqliteLeaseStore(const SqliteLeaseStore&) = delete;
   SqliteLeaseStore& operator=(const SqliteLeaseStore&) = delete;

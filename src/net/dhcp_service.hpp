@@ -1,0 +1,47 @@
+#pragma once
+// The DHCP socket layer: UDP 67 (and 4011 in proxy mode) bound to the boot
+// interface, datagrams handed to the sans-IO dhcp::Server, replies sent where
+// it says (including to clients that have no IP yet, via an ARP entry).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/counters.hpp"
+#include "dhcp/server.hpp"
+#include "dhcp/settings.hpp"
+#include "net/interface.hpp"
+#include "store/lease_store.hpp"
+
+namespace ramfleet::net {
+
+class DhcpService {
+ public:
+  // leases: null in proxy mode. Throws store::StoreError when existing leases cannot be read.
+  DhcpService(boost::asio::io_context& io, const Interface& iface, dhcp::Settings settings,
+              store::LeaseStore* leases);
+  // Binds UDP 67 (and 4011 in proxy mode) on the interface (SO_BINDTODEVICE,
+  // SO_BROADCAST, IP_PKTINFO). Throws std::system_error with a clear message.
+  void start();
+  [[nodiscard]] const Counters& counters() const;
+
+ private:
+  struct Listener {
+    boost::asio::ip::udp::socket socket;
+    std::uint16_t port;
+  };
+  void open(Listener& l);
+  void arm(Listener& l);
+  void drain(Listener& l);
+  void send(Listener& l, const dhcp::Reply& reply);
+  bool add_arp_entry(int fd, Ipv4 address, const MacAddress& mac);
+
+  boost::asio::io_context& io_;
+  Interface iface_;
+  dhcp::Server server_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::uint8_t> buffer_;
+};
+
+}  // namespace ramfleet::net
