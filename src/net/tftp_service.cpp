@@ -1,0 +1,468 @@
+#include "net/tftp_service.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <system_error>
+#include <utility>
+
+#include "core/log.hpp"
+#include "tftp/path_resolver.hpp"
+#include "tftp/request.hpp"
+#include "tftp/transfer.hpp"
+
+namespace ramfleet::net {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+
+namespace {
+
+// Enough for the largest block (65464 + 4) and a request with many options.
+constexpr std::size_t kListenerBuffer = 65536;
+// Transfer sockets only expect ACK and ERROR packets; longer datagrams are truncated, which parses fine.
+constexpr std::size_t kTransferBuffer = 2048;
+// How many queued requests the listener handles per wake-up before yielding to transfers.
+constexpr int kRequestsPerWakeup = 64;
+
+class PreadReader final : public tftp::FileReader {
+ public:
+  explicit PreadReader(int fd) : fd_(fd) {}
+  std::optional<std::size_t> read_at(std::uint64_t offset, std::span<std::uint8_t> out) override {
+    std::size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return std::nullopt;
+      }
+      if (n == 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  }
+
+ private:
+  int fd_;
+};
+
+class FileDescriptor {
+ public:
+  FileDescriptor() = default;
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  ~FileDescriptor() { reset(); }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  [[nodiscard]] int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string endpoint_text(const udp::endpoint& e) { return e.address().to_string() + ":" + std::to_string(e.port()); }
+
+std::string options_text(const std::vector<tftp::Option>& options) {
+  std::string out;
+  for (const auto& o : options) {
+    if (!out.empty()) out += ',';
+    out += o.name + "=" + o.value;
+  }
+  return out.empty() ? "-" : out;
+}
+
+// Best effort: a bigger buffer lets a whole window (e.g. 16 x 8192) sit in the
+// kernel. SO_*BUFFORCE passes net.core.*mem_max when we have CAP_NET_ADMIN.
+void set_buffer(int fd, int force_option, int option, int bytes) {
+  if (::setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof bytes) != 0) {
+    ::setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes);
+  }
+}
+
+struct OpenedFile {
+  FileDescriptor fd;
+  std::uint64_t size = 0;
+};
+
+}  // namespace
+
+struct Session {
+  explicit Session(asio::io_context& io) : socket(io), timer(io) {}
+  std::uint64_t id = 0;
+  udp::socket socket;
+  asio::steady_timer timer;
+  bool timer_armed = false;
+  bool closed = false;
+  FileDescriptor file;
+  std::unique_ptr<PreadReader> reader;
+  std::unique_ptr<tftp::Transfer> transfer;
+  udp::endpoint client;
+  udp::endpoint sender;  // filled by each receive
+  std::array<std::uint8_t, kTransferBuffer> buffer{};
+  std::string filename;
+  std::uint64_t file_size = 0;
+  tftp::TimePoint started;
+};
+
+struct TftpService::Impl : std::enable_shared_from_this<TftpService::Impl> {
+  Impl(asio::io_context& io_context, Ipv4 bind, tftp::Settings s)
+      : io(io_context),
+        bind_address(bind),
+        settings(std::move(s)),
+        resolver(settings.roots.empty() ? std::vector<std::filesystem::path>{tftp::kIpxePackageDir} : settings.roots),
+        listener(io_context),
+        listen_buffer(kListenerBuffer) {}
+
+  asio::io_context& io;
+  Ipv4 bind_address;
+  tftp::Settings settings;
+  tftp::PathResolver resolver;
+  Counters counters;
+  udp::socket listener;
+  std::vector<std::uint8_t> listen_buffer;
+  std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
+  std::uint64_t next_id = 1;
+
+  void start();
+  void wait_for_requests();
+  void drain_requests();
+  void on_request(ByteView datagram, const udp::endpoint& client, Ipv4 local);
+  void reply_once(ByteView packet, const udp::endpoint& client, Ipv4 local);
+  void refuse(tftp::ErrorCode code, const std::string& message, const udp::endpoint& client, Ipv4 local);
+  std::optional<OpenedFile> open_file(const tftp::ResolvedPath& resolved, const udp::endpoint& client, Ipv4 local);
+  void execute(const std::shared_ptr<Session>& s, const tftp::Actions& actions);
+  void receive(const std::shared_ptr<Session>& s);
+  void arm_timer(const std::shared_ptr<Session>& s, tftp::TimePoint when);
+  void finish(const std::shared_ptr<Session>& s, const tftp::Finished& finished);
+  void shutdown();
+};
+
+void TftpService::Impl::start() {
+  for (const auto& missing : resolver.missing_roots()) {
+    log::warn("tftp.root.missing", {{"root", missing.string()}});
+  }
+  const udp::endpoint endpoint(asio::ip::address_v4(bind_address.value()), settings.port);
+  const std::string where = "tftp: cannot listen on UDP " + endpoint_text(endpoint);
+  boost::system::error_code ec;
+  listener.open(udp::v4(), ec);
+  if (ec) throw std::system_error(ec, where);
+  int on = 1;
+  // IP_PKTINFO tells which local address each request was sent to, so a
+  // transfer socket can be bound to it even when we listen on 0.0.0.0.
+  if (::setsockopt(listener.native_handle(), IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0) {
+    throw std::system_error(errno, std::generic_category(), where + " (IP_PKTINFO)");
+  }
+  listener.bind(endpoint, ec);
+  if (ec) throw std::system_error(ec, where);
+  set_buffer(listener.native_handle(), SO_RCVBUFFORCE, SO_RCVBUF, 1 << 20);
+  log::info("tftp.listening", {{"address", endpoint_text(listener.local_endpoint())},
+                               {"roots", [&] {
+                                  std::string r;
+                                  for (const auto& p : resolver.roots()) r += (r.empty() ? "" : ":") + p.string();
+                                  return r.empty() ? std::string("-") : r;
+                                }()},
+                               {"max_transfers", settings.max_transfers}});
+  wait_for_requests();
+}
+
+void TftpService::Impl::wait_for_requests() {
+  listener.async_wait(udp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;  // closed
+    self->drain_requests();
+    self->wait_for_requests();
+  });
+}
+
+void TftpService::Impl::drain_requests() {
+  for (int i = 0; i < kRequestsPerWakeup; ++i) {
+    sockaddr_in from{};
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> control{};
+    iovec iov{listen_buffer.data(), listen_buffer.size()};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    ssize_t n = ::recvmsg(listener.native_handle(), &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        counters.inc("tftp.receive_error");
+        log::warn("tftp.receive_error", {{"error", std::strerror(errno)}});
+      }
+      return;
+    }
+    if ((msg.msg_flags & MSG_TRUNC) != 0) {
+      counters.inc("tftp.drop.oversized");
+      continue;
+    }
+    Ipv4 local = bind_address;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        in_pktinfo info{};
+        std::memcpy(&info, CMSG_DATA(c), sizeof info);
+        // ipi_spec_dst is the local address a reply should come from (for a
+        // broadcast request, the receiving interface's address).
+        local = Ipv4{ntohl(info.ipi_spec_dst.s_addr)};
+      }
+    }
+    const udp::endpoint client(asio::ip::address_v4(ntohl(from.sin_addr.s_addr)), ntohs(from.sin_port));
+    on_request(ByteView(listen_buffer.data(), static_cast<std::size_t>(n)), client, local);
+  }
+}
+
+void TftpService::Impl::reply_once(ByteView packet, const udp::endpoint& client, Ipv4 local) {
+  // Refusals come from a fresh port like a transfer would (RFC 1350: the
+  // server's reply chooses its TID), from the address the client asked.
+  boost::system::error_code ec;
+  udp::socket socket(io);
+  socket.open(udp::v4(), ec);
+  if (!ec) socket.bind(udp::endpoint(asio::ip::address_v4(local.value()), 0), ec);
+  if (!ec) socket.send_to(asio::buffer(packet.data(), packet.size()), client, 0, ec);
+  if (ec) {
+    counters.inc("tftp.send_error");
+    log::warn("tftp.send_error", {{"client", endpoint_text(client)}, {"error", ec.message()}});
+  }
+}
+
+void TftpService::Impl::refuse(tftp::ErrorCode code, const std::string& message, const udp::endpoint& client,
+                               Ipv4 local) {
+  counters.inc("tftp.error." + std::string(tftp::error_code_name(code)));
+  auto packet = tftp::error_packet(code, message);
+  reply_once(packet, client, local);
+}
+
+std::optional<OpenedFile> TftpService::Impl::open_file(const tftp::ResolvedPath& resolved, const udp::endpoint& client,
+                                                       Ipv4 local) {
+  // O_NOFOLLOW: the resolver saw no symlink in the final component; if one
+  // appeared since, fail rather than follow it. O_NONBLOCK: a FIFO swapped in cannot hang us.
+  int fd = ::open(resolved.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    int err = errno;
+    log::info("tftp.refused", {{"client", endpoint_text(client)}, {"file", resolved.path.string()},
+                               {"reason", std::strerror(err)}});
+    if (err == ENOENT) {
+      refuse(tftp::ErrorCode::file_not_found, "file not found", client, local);
+    } else {
+      refuse(tftp::ErrorCode::access_violation, "access violation", client, local);
+    }
+    return std::nullopt;
+  }
+  FileDescriptor guard(fd);
+  struct stat st{};
+  std::error_code ec;
+  // Re-check what was really opened: a directory on the way may have been
+  // swapped for a symlink between resolve and open.
+  auto real = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ec || !tftp::PathResolver::is_inside(real, resolved.root)) {
+    log::warn("tftp.refused", {{"client", endpoint_text(client)}, {"file", resolved.path.string()},
+                               {"reason", "opened file is not a regular file inside the root"}});
+    refuse(tftp::ErrorCode::access_violation, "access violation", client, local);
+    return std::nullopt;
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return OpenedFile{std::move(guard), static_cast<std::uint64_t>(st.st_size)};
+}
+
+void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& client, Ipv4 local) {
+  auto decision = tftp::classify_request(datagram, counters);
+  if (auto* rejection = std::get_if<tftp::Rejection>(&decision)) {
+    log::info("tftp.request.rejected", {{"client", endpoint_text(client)}, {"reason", rejection->reason}});
+    if (rejection->reply) reply_once(*rejection->reply, client, local);
+    return;
+  }
+  auto& request = std::get<tftp::Request>(decision);
+  log::debug("tftp.request", {{"client", endpoint_text(client)},
+                              {"file", request.filename},
+                              {"mode", tftp::mode_name(request.mode)},
+                              {"options", options_text(request.options)}});
+  if (sessions.size() >= settings.max_transfers) {
+    counters.inc("tftp.busy");
+    log::warn("tftp.busy", {{"client", endpoint_text(client)}, {"active", sessions.size()}});
+    reply_once(tftp::error_packet(tftp::ErrorCode::not_defined, "server busy, try again later"), client, local);
+    return;
+  }
+  auto resolution = resolver.resolve(request.filename);
+  if (auto* refusal = std::get_if<tftp::PathRefusal>(&resolution)) {
+    log::info("tftp.refused", {{"client", endpoint_text(client)}, {"file", request.filename},
+                               {"code", tftp::error_code_name(refusal->code)}, {"reason", refusal->reason}});
+    refuse(refusal->code,
+           refusal->code == tftp::ErrorCode::file_not_found ? std::string("file not found")
+                                                             : "access violation: " + refusal->reason,
+           client, local);
+    return;
+  }
+  const auto& resolved = std::get<tftp::ResolvedPath>(resolution);
+  auto opened = open_file(resolved, client, local);
+  if (!opened) return;
+
+  auto s = std::make_shared<Session>(io);
+  const int fd = opened->fd.get();
+  s->file = std::move(opened->fd);
+  s->id = next_id++;
+  s->client = client;
+  s->filename = request.filename;
+  s->file_size = opened->size;
+  s->started = tftp::Clock::now();
+  s->reader = std::make_unique<PreadReader>(fd);
+  s->transfer = std::make_unique<tftp::Transfer>(request, opened->size, *s->reader, settings, counters);
+
+  boost::system::error_code ec;
+  s->socket.open(udp::v4(), ec);
+  if (!ec) s->socket.bind(udp::endpoint(asio::ip::address_v4(local.value()), 0), ec);
+  if (ec) {
+    counters.inc("tftp.error.no_transfer_port");
+    log::error("tftp.transfer_port", {{"client", endpoint_text(client)}, {"error", ec.message()}});
+    reply_once(tftp::error_packet(tftp::ErrorCode::not_defined, "cannot allocate a transfer port"), client, local);
+    return;
+  }
+  const auto& negotiated = s->transfer->negotiated();
+  const int window_bytes = static_cast<int>(negotiated.windowsize) * (negotiated.blksize + 256) * 2;
+  set_buffer(s->socket.native_handle(), SO_SNDBUFFORCE, SO_SNDBUF, std::max(window_bytes, 256 * 1024));
+  set_buffer(s->socket.native_handle(), SO_RCVBUFFORCE, SO_RCVBUF, 256 * 1024);
+
+  sessions.emplace(s->id, s);
+  counters.inc("tftp.transfer.started");
+  log::info("tftp.transfer.start", {{"id", s->id},
+                                    {"client", endpoint_text(client)},
+                                    {"file", request.filename},
+                                    {"path", resolved.path.string()},
+                                    {"size", opened->size},
+                                    {"blksize", negotiated.blksize},
+                                    {"windowsize", negotiated.windowsize},
+                                    {"oack", options_text(negotiated.accepted)}});
+  receive(s);
+  execute(s, s->transfer->start(tftp::Clock::now()));
+}
+
+void TftpService::Impl::execute(const std::shared_ptr<Session>& s, const tftp::Actions& actions) {
+  for (ByteView packet : actions.send) {
+    boost::system::error_code ec;
+    s->socket.send_to(asio::buffer(packet.data(), packet.size()), s->client, 0, ec);
+    if (ec) {
+      // The retransmission timer recovers from a lost send.
+      counters.inc("tftp.send_error");
+      log::debug("tftp.send_error", {{"id", s->id}, {"error", ec.message()}});
+    }
+  }
+  if (actions.finished) {
+    finish(s, *actions.finished);
+    return;
+  }
+  if (actions.timer && (!s->timer_armed || *actions.timer < s->timer.expiry())) arm_timer(s, *actions.timer);
+}
+
+void TftpService::Impl::arm_timer(const std::shared_ptr<Session>& s, tftp::TimePoint when) {
+  // A later deadline needs no re-arm: the timer fires early, the transfer
+  // reports the deadline is not reached and asks for the timer again.
+  s->timer_armed = true;
+  s->timer.expires_at(when);
+  s->timer.async_wait([self = shared_from_this(), s](const boost::system::error_code& ec) {
+    if (ec || s->closed) return;
+    s->timer_armed = false;
+    self->execute(s, s->transfer->on_timer(tftp::Clock::now()));
+  });
+}
+
+void TftpService::Impl::receive(const std::shared_ptr<Session>& s) {
+  s->socket.async_receive_from(
+      asio::buffer(s->buffer), s->sender,
+      [self = shared_from_this(), s](const boost::system::error_code& ec, std::size_t n) {
+        if (s->closed) return;
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;
+          self->counters.inc("tftp.receive_error");
+          log::debug("tftp.receive_error", {{"id", s->id}, {"error", ec.message()}});
+        } else if (s->sender != s->client) {
+          // RFC 1350: a packet from a stranger gets ERROR 5 and leaves the transfer alone.
+          self->counters.inc("tftp.error.unknown_transfer_id");
+          auto packet = tftp::error_packet(tftp::ErrorCode::unknown_transfer_id, "unknown transfer ID");
+          boost::system::error_code send_ec;
+          s->socket.send_to(asio::buffer(packet), s->sender, 0, send_ec);
+        } else {
+          self->execute(s, s->transfer->on_packet(ByteView(s->buffer.data(), n), tftp::Clock::now()));
+          if (s->closed) return;
+        }
+        self->receive(s);
+      });
+}
+
+void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Finished& finished) {
+  s->closed = true;
+  boost::system::error_code ec;
+  s->timer.cancel();
+  s->socket.close(ec);
+  s->file.reset();
+  const auto elapsed = std::chrono::duration<double>(tftp::Clock::now() - s->started).count();
+  const auto bytes = s->transfer->payload_bytes_sent();
+  counters.inc("tftp.bytes_sent", bytes);
+  const auto level = finished.outcome == tftp::Outcome::completed ||
+                             finished.outcome == tftp::Outcome::aborted_by_client
+                         ? spdlog::level::info
+                         : spdlog::level::warn;
+  log::event(level, "tftp.transfer.end",
+             {{"id", s->id},
+              {"client", endpoint_text(s->client)},
+              {"file", s->filename},
+              {"outcome", tftp::outcome_name(finished.outcome)},
+              {"reason", finished.reason},
+              {"size", s->file_size},
+              {"bytes_sent", bytes},
+              {"retransmissions", s->transfer->retransmissions()},
+              {"seconds", elapsed},
+              {"mib_per_s", elapsed > 0 ? static_cast<double>(bytes) / elapsed / (1024.0 * 1024.0) : 0.0}});
+  sessions.erase(s->id);
+}
+
+void TftpService::Impl::shutdown() {
+  boost::system::error_code ec;
+  listener.close(ec);
+  for (auto& [id, s] : sessions) {
+    s->closed = true;
+    s->timer.cancel();
+    s->socket.close(ec);
+  }
+  sessions.clear();
+}
+
+TftpService::TftpService(asio::io_context& io, Ipv4 bind_address, tftp::Settings settings)
+    : impl_(std::make_shared<Impl>(io, bind_address, std::move(settings))) {}
+
+TftpService::~TftpService() { impl_->shutdown(); }
+
+void TftpService::start() { impl_->start(); }
+
+const Counters& TftpService::counters() const { return impl_->counters; }
+
+std::size_t TftpService::active_transfers() const { return impl_->sessions.size(); }
+
+std::uint16_t TftpService::port() const {
+  boost::system::error_code ec;
+  auto endpoint = impl_->listener.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+}  // namespace ramfleet::net

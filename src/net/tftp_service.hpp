@@ -1,0 +1,40 @@
+#pragma once
+// The TFTP server's sockets: a listener on settings.port that accepts read
+// requests, and one UDP socket per transfer on an ephemeral port bound to the
+// address the request was sent to (found with IP_PKTINFO, so replies leave
+// from the right source address even when listening on 0.0.0.0). Everything
+// runs on one io_context thread; the protocol lives in src/tftp.
+#include <boost/asio/io_context.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/counters.hpp"
+#include "core/ipv4.hpp"
+#include "tftp/settings.hpp"
+
+namespace ramfleet::net {
+
+class TftpService {
+ public:
+  // settings.roots empty: serves the ipxe package's binaries (tftp::kIpxePackageDir).
+  TftpService(boost::asio::io_context& io, Ipv4 bind_address, tftp::Settings settings);
+  ~TftpService();
+  TftpService(const TftpService&) = delete;
+  TftpService& operator=(const TftpService&) = delete;
+
+  // Binds UDP settings.port on bind_address (0.0.0.0 allowed) and starts serving.
+  // Throws std::system_error with a message naming the address and port.
+  void start();
+
+  [[nodiscard]] const Counters& counters() const;
+  [[nodiscard]] std::size_t active_transfers() const;
+  // The bound port (useful when settings.port is 0, e.g. in tests).
+  [[nodiscard]] std::uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ramfleet::net
