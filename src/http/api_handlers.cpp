@@ -1,0 +1,166 @@
+// /healthz and the JSON API under /api/v1/ (read-only, plus node events).
+#include <nlohmann/json.hpp>
+
+#include "core/log.hpp"
+#include "http/router.hpp"
+
+namespace ramfleet::http {
+namespace inv = ramfleet::inventory;
+using json = nlohmann::json;
+
+namespace {
+Reply json_reply(int status, const json& j) { return text_reply(status, j.dump(2) + "\n", "application/json"); }
+
+// Accepts a MAC in any common spelling; other ids ("uuid-...") are used as given.
+std::string normalise_machine_id(const std::string& id) {
+  if (auto mac = MacAddress::parse(id)) return mac->str();
+  return id;
+}
+
+json groups_json(const inv::Inventory& in) {
+  json out = json::array();
+  for (const auto& g : in.groups) {
+    json sel = json::object();
+    for (const auto& c : g.selector.constraints()) {
+      if (c.kind == inv::Constraint::Kind::label) {
+        sel["labels"][c.label] = c.pattern;
+      } else {
+        sel[std::string(inv::to_string(c.fact))] = c.pattern;
+      }
+    }
+    const auto& s = g.selector.specificity();
+    out.push_back({{"id", g.id},
+                   {"profile", g.profile},
+                   {"selector", sel},
+                   {"specificity", {s.identity, s.narrow, s.klass, s.literal}},
+                   {"metadata", g.metadata},
+                   {"source", g.mark.str()}});
+  }
+  return out;
+}
+
+json profiles_json(const inv::Inventory& in) {
+  json out = json::array();
+  for (const auto& [id, p] : in.profiles) {
+    out.push_back({{"id", id},
+                   {"kernel", p.kernel},
+                   {"initrds", p.initrds},
+                   {"args", p.args},
+                   {"config", p.config},
+                   {"source", p.mark.str()}});
+  }
+  return out;
+}
+
+json inventory_status(const ServiceState& st) {
+  json errors = json::array();
+  for (const auto& d : st.last_reload_errors) errors.push_back(d.str());
+  const auto& u = st.inventory->unmatched;
+  return {{"generation", st.inventory_generation},
+          {"loaded_at_ms", st.inventory_loaded_ms},
+          {"groups", st.inventory->groups.size()},
+          {"profiles", st.inventory->profiles.size()},
+          {"default", u.kind == inv::DefaultAction::Kind::exit ? json("exit") : json({{"profile", u.profile}})},
+          {"refused_reload_errors", errors}};
+}
+
+Reply post_event(ServiceState& st, const Request& req, const std::string& id) {
+  auto bad = [&](const std::string& why) {
+    st.counters.inc("http.api.bad_event");
+    log::warn("http.api.bad_event", {{"peer", req.peer}, {"machine", id}, {"error", why}});
+    return error_reply(400, why);
+  };
+  auto body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return bad("body must be a JSON object");
+  inv::NodeEvent e;
+  e.machine_id = id;
+  e.at_ms = now_ms();
+  for (const auto& [k, v] : body.items()) {
+    if (k == "phase") {
+      auto p = v.is_string() ? inv::phase_from_string(v.get<std::string>()) : std::nullopt;
+      if (!p) return bad("phase must be one of booted, configured, ready, error");
+      e.phase = *p;
+    } else if (k == "message") {
+      if (!v.is_string() || v.get<std::string>().size() > 4096) return bad("message must be a string of <= 4096 bytes");
+      e.message = v.get<std::string>();
+    } else if (k == "uptime") {
+      if (!v.is_number() || v.get<double>() < 0) return bad("uptime must be a non-negative number of seconds");
+      e.uptime = v.get<double>();
+    } else if (k == "root_bytes") {
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0) return bad("root_bytes must be a non-negative integer");
+      e.root_bytes = v.get<std::int64_t>();
+    } else {
+      return bad("unknown field '" + k + "' (expected phase, message, uptime, root_bytes)");
+    }
+  }
+  if (!body.contains("phase")) return bad("phase is required");
+  if (e.phase == inv::Phase::error && e.message.empty()) return bad("an error event needs a message");
+  if (!st.store->add_event(e)) {
+    st.counters.inc("http.api.event_unknown_machine");
+    return error_reply(404, "machine '" + id + "' has never booted from this server");
+  }
+  st.counters.inc("http.api.events");
+  log::info("node.event", {{"machine", id}, {"phase", inv::to_string(e.phase)}, {"message", e.message}});
+  json out{{"machine", id}, {"phase", inv::to_string(e.phase)}, {"at_ms", e.at_ms}};
+  if (!e.message.empty()) out["message"] = e.message;
+  if (e.uptime) out["uptime"] = *e.uptime;
+  if (e.root_bytes) out["root_bytes"] = *e.root_bytes;
+  return json_reply(201, out);
+}
+}  // namespace
+
+Reply handle_healthz(ServiceState& st) {
+  return json_reply(200, {{"status", "ok"}, {"inventory", inventory_status(st)}});
+}
+
+Reply handle_api(ServiceState& st, const Request& req, const std::vector<std::string>& s) {
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  auto only_get = [&]() {
+    st.counters.inc("http.error.method_not_allowed");
+    auto r = error_reply(405, "method not allowed; use GET");
+    r.header("Allow", "GET, HEAD");
+    return r;
+  };
+  try {
+    if (s.size() == 1 && s[0] == "machines") {
+      if (!get) return only_get();
+      return json_reply(200, st.store ? st.store->machines() : json::array());
+    }
+    if (s.size() == 1 && s[0] == "groups") return get ? json_reply(200, groups_json(*st.inventory)) : only_get();
+    if (s.size() == 1 && s[0] == "profiles") return get ? json_reply(200, profiles_json(*st.inventory)) : only_get();
+    if (s.size() == 1 && s[0] == "inventory") return get ? json_reply(200, inventory_status(st)) : only_get();
+    if (s.size() == 1 && s[0] == "counters") return get ? json_reply(200, json(st.counters.all())) : only_get();
+    if (s.size() == 1 && s[0] == "leases") {
+      if (!get) return only_get();
+      return json_reply(200, inv::read_leases(st.settings.state_dir / "leases.db"));
+    }
+    if (s.size() == 2 && s[0] == "machines") {
+      if (!get) return only_get();
+      auto m = st.store ? st.store->machine(normalise_machine_id(s[1])) : std::nullopt;
+      if (!m) return error_reply(404, "no machine '" + s[1] + "'");
+      return json_reply(200, *m);
+    }
+    if (s.size() == 3 && s[0] == "machines" && s[2] == "events") {
+      const auto id = normalise_machine_id(s[1]);
+      if (!st.store) return error_reply(503, "no state directory configured");
+      if (req.method == "POST") return post_event(st, req, id);
+      if (!get) {
+        st.counters.inc("http.error.method_not_allowed");
+        auto r = error_reply(405, "method not allowed; use GET or POST");
+        r.header("Allow", "GET, HEAD, POST");
+        return r;
+      }
+      auto ev = st.store->events(id);
+      if (!ev) return error_reply(404, "no machine '" + s[1] + "'");
+      return json_reply(200, *ev);
+    }
+  } catch (const std::exception& e) {
+    st.counters.inc("http.api.store_error");
+    log::error("http.api.store_error", {{"error", e.what()}});
+    return error_reply(500, std::string("store error: ") + e.what());
+  }
+  st.counters.inc("http.error.not_found");
+  return error_reply(404, "no such API resource");
+}
+
+}  // namespace ramfleet::http

@@ -1,0 +1,60 @@
+// /assets/<path>: files under the assets directory, confined to it.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "core/log.hpp"
+#include "http/asset_path.hpp"
+#include "http/router.hpp"
+
+namespace ramfleet::http {
+
+Reply handle_asset(ServiceState& st, const Request& req, const std::vector<std::string>& segments) {
+  if (st.assets_root.empty()) {
+    st.counters.inc("http.assets.not_found");
+    return error_reply(404, "no assets directory configured");
+  }
+  auto resolved = resolve_asset(st.assets_root, segments);
+  if (auto* refusal = std::get_if<AssetRefusal>(&resolved)) {
+    if (refusal->kind == AssetRefusal::Kind::traversal) {
+      st.counters.inc("http.assets.traversal_refused");
+      log::warn("http.assets.refused", {{"peer", req.peer}, {"target", req.target.substr(0, 200)},
+                                        {"reason", refusal->reason}});
+      return error_reply(403, "refused: " + refusal->reason);
+    }
+    st.counters.inc("http.assets.not_found");
+    return error_reply(404, "no such asset");
+  }
+  const auto& path = std::get<std::filesystem::path>(resolved);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    st.counters.inc("http.assets.not_found");
+    return error_reply(404, "no such asset");
+  }
+  auto file = std::make_shared<FileHandle>(fd);
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    st.counters.inc("http.assets.not_found");
+    return error_reply(404, "no such asset");
+  }
+  FileInfo info{static_cast<std::uint64_t>(sb.st_size), sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+                content_type_for(path.filename().string())};
+  AssetConditions c{req.method == "HEAD", req.range, req.if_range, req.if_none_match, req.if_modified_since};
+  char boundary[32];
+  std::snprintf(boundary, sizeof boundary, "ramfleet%012llu", static_cast<unsigned long long>(++st.boundary_seq));
+  auto plan = plan_asset_response(info, c, boundary);
+  if (plan.status == 416) st.counters.inc("http.range.unsatisfiable");
+  if (plan.status == 206) st.counters.inc("http.range.partial");
+  if (plan.status == 304) st.counters.inc("http.assets.not_modified");
+  st.counters.inc("http.assets.served");
+  Reply r;
+  r.status = plan.status;
+  for (auto& [k, v] : plan.headers) {
+    if (k != "Content-Length") r.header(std::move(k), std::move(v));
+  }
+  r.file = std::move(file);
+  r.pieces = std::move(plan.body);
+  r.content_length = plan.content_length;
+  return r;
+}
+
+}  // namespace ramfleet::http

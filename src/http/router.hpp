@@ -1,0 +1,25 @@
+#pragma once
+// Routes a request to its handler:
+//   GET  /boot.ipxe                      generic entry script (chains to /ipxe)
+//   GET  /ipxe?mac=&uuid=&arch=...       per-machine script (inventory match + render)
+//   GET  /assets/<path>                  kernels, initrds, images (HEAD, Range, ETag)
+//   GET  /healthz                        liveness and inventory state
+//   GET  /api/v1/{machines,groups,profiles,leases,counters,inventory}
+//   GET  /api/v1/machines/{id}[/events]
+//   POST /api/v1/machines/{id}/events    node reports a boot phase
+#include "http/message.hpp"
+#include "http/service_state.hpp"
+
+namespace ramfleet::http {
+
+Reply route(ServiceState& state, const Request& req);
+
+// Handlers, one file each (boot_handlers.cpp, asset_handler.cpp, api_handlers.cpp).
+Reply handle_boot_script(ServiceState& state, const Request& req);
+Reply handle_machine_script(ServiceState& state, const Request& req,
+                            const std::vector<std::pair<std::string, std::string>>& params);
+Reply handle_asset(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
+Reply handle_healthz(ServiceState& state);
+Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
+
+}  // namespace ramfleet::http

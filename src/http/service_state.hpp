@@ -1,0 +1,33 @@
+#pragma once
+// Everything the handlers share: settings, the current inventory (swapped on
+// reload), the machine store and the counters. Owned by the HTTP service and
+// touched only from its event loop.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/counters.hpp"
+#include "core/diagnostic.hpp"
+#include "http/settings.hpp"
+#include "inventory/machine_store.hpp"
+#include "inventory/model.hpp"
+
+namespace ramfleet::http {
+
+struct ServiceState {
+  HttpSettings settings;
+  std::filesystem::path assets_root;  // canonical; empty when there is no assets directory
+  inventory::InventoryPtr inventory;  // never null (empty inventory when there is no config)
+  std::int64_t inventory_loaded_ms = 0;
+  std::uint64_t inventory_generation = 0;
+  Diagnostics last_reload_errors;  // from the last refused reload; cleared by a good one
+  std::unique_ptr<inventory::MachineStore> store;
+  Counters counters;
+  std::uint64_t boundary_seq = 0;
+};
+
+std::int64_t now_ms();
+
+}  // namespace ramfleet::http

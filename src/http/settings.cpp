@@ -1,0 +1,69 @@
+#include "http/settings.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+namespace ramfleet::http {
+
+void apply_http_file(const std::filesystem::path& config_dir, HttpSettings& into, Diagnostics& out) {
+  const auto path = config_dir / kHttpFileName;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  const std::string file = path.string();
+  YAML::Node doc;
+  try {
+    doc = YAML::LoadFile(file);
+  } catch (const YAML::ParserException& e) {
+    out.push_back({file, static_cast<std::size_t>(e.mark.line) + 1, static_cast<std::size_t>(e.mark.column) + 1,
+                   Diagnostic::Severity::error, "invalid YAML: " + e.msg});
+    return;
+  } catch (const YAML::Exception& e) {
+    out.push_back({file, 0, 0, Diagnostic::Severity::error, std::string("cannot read: ") + e.what()});
+    return;
+  }
+  if (doc.IsNull()) return;
+  auto err = [&](const YAML::Node& n, std::string msg) {
+    auto m = n.Mark();
+    out.push_back({file, static_cast<std::size_t>(m.line) + 1, static_cast<std::size_t>(m.column) + 1,
+                   Diagnostic::Severity::error, std::move(msg)});
+  };
+  if (!doc.IsMap()) {
+    err(doc, "http.yaml must be a mapping");
+    return;
+  }
+  HttpSettings s = into;
+  bool ok = true;
+  for (const auto& kv : doc) {
+    const auto key = kv.first.Scalar();
+    long long v = 0;
+    try {
+      v = kv.second.as<long long>();
+    } catch (const YAML::Exception&) {
+      err(kv.second, key + " must be an integer");
+      ok = false;
+      continue;
+    }
+    if (v <= 0 || v > 100'000'000) {
+      err(kv.second, key + " must be between 1 and 100000000");
+      ok = false;
+      continue;
+    }
+    auto n = static_cast<std::size_t>(v);
+    auto ms = std::chrono::milliseconds(v);
+    if (key == "max_connections") s.limits.max_connections = n;
+    else if (key == "max_header_bytes") s.limits.max_header_bytes = n;
+    else if (key == "max_body_bytes") s.limits.max_body_bytes = n;
+    else if (key == "request_timeout_ms") s.limits.request_timeout = ms;
+    else if (key == "idle_timeout_ms") s.limits.idle_timeout = ms;
+    else if (key == "send_timeout_ms") s.limits.send_timeout = ms;
+    else if (key == "reload_interval_ms") s.reload_interval = ms;
+    else {
+      err(kv.first, "unknown key '" + key +
+                        "' (expected max_connections, max_header_bytes, max_body_bytes, request_timeout_ms, "
+                        "idle_timeout_ms, send_timeout_ms, reload_interval_ms)");
+      ok = false;
+    }
+  }
+  if (ok) into = s;
+}
+
+}  // namespace ramfleet::http
