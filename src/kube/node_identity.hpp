@@ -1,0 +1,38 @@
+#pragma once
+// A node's identity, issued the first time ramfleet sees the hostname and
+// re-delivered unchanged on every later boot, so a RAM-booted node that lost
+// everything comes back as the same Kubernetes Node (no "node password
+// rejected", no "a Node with this name already exists").
+//
+// Stored as STATE/nodes/<hostname>/, created whole or not at all: the files
+// are written into a temporary directory that is then renamed into place, so
+// two boots racing for the same new node agree on one identity.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "kube/crypto.hpp"
+
+namespace ramfleet::kube {
+
+struct NodeIdentity {
+  std::string hostname;
+  std::string machine_id;             // 32 lowercase hex digits, for /etc/machine-id
+  std::string kubelet_client_cert;    // CN system:node:<hostname>, O system:nodes, clientAuth
+  std::string kubelet_client_key;
+  std::string kubelet_serving_cert;   // same subject, serverAuth, SANs hostname + ips
+  std::string kubelet_serving_key;
+  std::string kubelet_kubeconfig;     // kubelet.conf embedding the client cert
+  std::string k3s_node_password;      // for /etc/rancher/node/password
+  std::string ssh_host_ed25519_key;   // OpenSSH private key format
+  std::string ssh_host_ed25519_key_pub;
+  std::vector<std::string> ips;       // the addresses the serving cert was issued for
+};
+
+// Needs an initialised cluster state (ramfleet cluster init). ips are used only
+// when the identity is first issued; later calls return what was issued.
+// Throws StateError for a bad hostname/IP or missing cluster, CryptoError.
+NodeIdentity node_identity(const std::filesystem::path& state, const std::string& hostname,
+                           const std::vector<std::string>& ips, Clock::time_point now = Clock::now());
+
+}  // namespace ramfleet::kube
