@@ -89,7 +89,7 @@ std::string fixed_text(ByteView field) {
 }
 
 void write_fixed_text(ByteWriter& w, std::string_view s, std::size_t width) {
-  std::size_t n = std::min(s.size(), width - 1);  // always leave a terminating NUL
+  std::size_t n = std::min(s.size(), width);  // a full-width field has no NUL, as parse() reads it
   w.text(s.substr(0, n));
   w.zeros(width - n);
 }
