@@ -17,6 +17,12 @@
 #include "net/router_advertiser.hpp"
 #include "store/sqlite_lease_store.hpp"
 #endif
+// --- HTTP boot service (issue 3): begin ---
+#if __has_include("http/http_service.hpp")
+#define RAMFLEET_HAVE_HTTP 1
+#include "http/http_service.hpp"
+#endif
+// --- HTTP boot service (issue 3): end ---
 #if __has_include("net/tftp_service.hpp")
 #define RAMFLEET_HAVE_TFTP 1
 #include "net/tftp_service.hpp"
@@ -134,6 +140,8 @@ int run_serve(const ServeFlags& flags) {
     return fail("DHCP needs a boot interface: give --interface IF, or --dhcp off");
   }
   s.dhcp.http_port = s.http.port;
+  // DHCP picks snponly.efi vs ipxe.efi (and arm64 or nothing) by what TFTP can serve.
+  s.dhcp.boot_file_roots = s.tftp.roots;
 
   std::error_code ec;
   std::filesystem::create_directories(s.state_dir, ec);
@@ -147,6 +155,9 @@ int run_serve(const ServeFlags& flags) {
 #endif
 #ifdef RAMFLEET_HAVE_TFTP
   std::unique_ptr<net::TftpService> tftp_service;
+#endif
+#ifdef RAMFLEET_HAVE_HTTP  // issue 3
+  std::unique_ptr<http::HttpService> http_service;
 #endif
   try {
 #ifdef RAMFLEET_HAVE_DHCP
@@ -166,7 +177,19 @@ int run_serve(const ServeFlags& flags) {
       tftp_service->start();
     }
 #endif
-    // --- HTTP boot service (issue 3) is started here. ---
+    // --- HTTP boot service (issue 3): begin ---
+#ifdef RAMFLEET_HAVE_HTTP
+    if (s.http.enabled) {
+      http::HttpSettings hs;
+      hs.bind_address = s.listen_address.str();
+      hs.port = s.http.port;
+      if (s.config_dir) hs.config_dir = *s.config_dir;
+      hs.state_dir = s.state_dir;
+      http_service = std::make_unique<http::HttpService>(io, hs);
+      http_service->start();
+    }
+#endif
+    // --- HTTP boot service (issue 3): end ---
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 
 namespace ramfleet::inventory {
@@ -87,6 +88,8 @@ class Stmt {
   sqlite3_stmt* st_ = nullptr;
 };
 
+constexpr std::size_t kBootHistory = 100;
+
 json parse_object(const std::string& s) {
   auto j = json::parse(s, nullptr, false);
   return j.is_discarded() ? json::object() : j;
@@ -159,6 +162,17 @@ void MachineStore::flush() {
       ins.bind(6, r.reason);
       ins.step();
       ins.reset();
+    }
+    // Keep the newest kBootHistory boots per machine: a boot loop must not grow the file forever.
+    Stmt prune(db_,
+               "DELETE FROM boots WHERE machine_id=?1 AND seq <= (SELECT seq FROM boots WHERE machine_id=?1"
+               " ORDER BY seq DESC LIMIT 1 OFFSET ?2)");
+    std::set<std::string> seen;
+    for (const auto& r : pending_) {
+      if (!seen.insert(r.machine_id).second) continue;
+      prune.bind(1, r.machine_id).bind(2, static_cast<std::int64_t>(kBootHistory));
+      prune.step();
+      prune.reset();
     }
     exec("COMMIT");
   } catch (...) {
@@ -264,6 +278,42 @@ std::optional<json> MachineStore::events(const std::string& id, std::size_t limi
   return out;
 }
 
+namespace {
+// The lease store's layout (src/store/sqlite_lease_store.cpp): address as a
+// host-order integer, mac and client_id as blobs, state 1..3. Shown the way an
+// operator reads them; any other column is passed through.
+json lease_value(Stmt& q, int i) {
+  const std::string name = sqlite3_column_name(q.raw(), i);
+  const int type = sqlite3_column_type(q.raw(), i);
+  if (name == "address" && type == SQLITE_INTEGER) {
+    auto v = static_cast<std::uint32_t>(q.i64(i));
+    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." + std::to_string((v >> 8) & 255) +
+           "." + std::to_string(v & 255);
+  }
+  if ((name == "mac" || name == "client_id") && type == SQLITE_BLOB) {
+    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(q.raw(), i));
+    const int len = sqlite3_column_bytes(q.raw(), i);
+    std::string out;
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int k = 0; k < len; ++k) {
+      if (name == "mac" && k > 0) out.push_back(':');
+      out.push_back(kHex[p[k] >> 4]);
+      out.push_back(kHex[p[k] & 15]);
+    }
+    return out;
+  }
+  if (name == "state" && type == SQLITE_INTEGER) {
+    switch (q.i64(i)) {
+      case 1: return "bound";
+      case 2: return "released";
+      case 3: return "declined";
+      default: return q.i64(i);
+    }
+  }
+  return q.value(i);
+}
+}  // namespace
+
 json read_leases(const std::filesystem::path& leases_db) {
   json out = json::array();
   std::error_code ec;
@@ -282,7 +332,7 @@ json read_leases(const std::filesystem::path& leases_db) {
       const int n = sqlite3_column_count(q.raw());
       while (q.step()) {
         json row = json::object();
-        for (int i = 0; i < n; ++i) row[sqlite3_column_name(q.raw(), i)] = q.value(i);
+        for (int i = 0; i < n; ++i) row[sqlite3_column_name(q.raw(), i)] = lease_value(q, i);
         out.push_back(std::move(row));
       }
     }
