@@ -1,7 +1,9 @@
 #include "inventory/ipxe_script.hpp"
 
 #include <kainjow/mustache.hpp>
+#include <memory>
 #include <set>
+#include <unordered_map>
 
 namespace ramfleet::inventory {
 namespace mstch = kainjow::mustache;
@@ -45,10 +47,21 @@ TemplateContext machine_context(const MachineFacts& facts, const Group* group, c
 }
 
 namespace {
-std::string render(const std::string& text, const TemplateContext& ctx) {
-  mstch::mustache t{text};
-  if (!t.is_valid()) return text;  // the loader refused invalid templates already
-  t.set_custom_escape(ipxe_escape);
+// Compiled templates, keyed by their text: parsing dominates a render otherwise.
+// thread_local because kainjow's render keeps state in the template object.
+mstch::mustache& compiled(const std::string& text) {
+  thread_local std::unordered_map<std::string, std::unique_ptr<mstch::mustache>> cache;
+  auto it = cache.find(text);
+  if (it == cache.end()) {
+    if (cache.size() >= 4096) cache.clear();  // many reloads with changing templates
+    auto t = std::make_unique<mstch::mustache>(text);
+    t->set_custom_escape(ipxe_escape);
+    it = cache.emplace(text, std::move(t)).first;
+  }
+  return *it->second;
+}
+
+mstch::data to_data(const TemplateContext& ctx) {
   mstch::data d{mstch::data::type::object};
   for (const auto& [k, v] : ctx.vars) d.set(k, v);
   mstch::data md{mstch::data::type::object};
@@ -57,6 +70,13 @@ std::string render(const std::string& text, const TemplateContext& ctx) {
   mstch::data lb{mstch::data::type::object};
   for (const auto& [k, v] : ctx.labels) lb.set(k, v);
   d.set("labels", lb);
+  return d;
+}
+
+std::string render(const std::string& text, const mstch::data& d) {
+  if (text.find("{{") == std::string::npos) return text;
+  auto& t = compiled(text);
+  if (!t.is_valid()) return text;  // the loader refused invalid templates already
   return t.render(d);
 }
 
@@ -107,10 +127,11 @@ std::string render_boot_script() {
 
 std::string render_machine_script(const Profile& profile, const TemplateContext& ctx, bool uefi,
                                   const std::string& comment) {
+  const mstch::data data = to_data(ctx);
   std::vector<std::pair<std::string, std::string>> initrds;  // name, url
   std::set<std::string> names;
   for (const auto& tpl : profile.initrds) {
-    auto url = asset_url(render(tpl, ctx), ctx);
+    auto url = asset_url(render(tpl, data), ctx);
     auto name = image_name(url);
     for (int n = 1; names.count(name); ++n) name = image_name(url) + "." + std::to_string(n);
     names.insert(name);
@@ -121,14 +142,14 @@ std::string render_machine_script(const Profile& profile, const TemplateContext&
     for (const auto& [name, url] : initrds) args += " initrd=" + name;
   }
   for (const auto& a : profile.args) {
-    auto r = render(a, ctx);
+    auto r = render(a, data);
     for (auto& c : r)
       if (c == '\n' || c == '\r') c = ' ';
     if (!r.empty()) args += " " + r;
   }
   std::string out = "#!ipxe\n";
   out += "# ramfleet: " + comment_line(comment) + "\n";
-  out += "kernel " + asset_url(render(profile.kernel, ctx), ctx) + args + " || goto failed\n";
+  out += "kernel " + asset_url(render(profile.kernel, data), ctx) + args + " || goto failed\n";
   for (const auto& [name, url] : initrds) out += "initrd --name " + name + " " + url + " || goto failed\n";
   out += "boot || goto failed\n";
   out += ":failed\n";
