@@ -177,7 +177,8 @@ void TftpService::Impl::start() {
   if (ec) throw std::system_error(ec, where);
   set_buffer(listener.native_handle(), SO_RCVBUFFORCE, SO_RCVBUF, 1 << 20);
   log::info("tftp.listening", {{"address", endpoint_text(listener.local_endpoint())},
-                               {"roots", [&] {
+                               {"roots",
+                                [&] {
                                   std::string r;
                                   for (const auto& p : resolver.roots()) r += (r.empty() ? "" : ":") + p.string();
                                   return r.empty() ? std::string("-") : r;
@@ -262,8 +263,8 @@ std::optional<OpenedFile> TftpService::Impl::open_file(const tftp::ResolvedPath&
   int fd = ::open(resolved.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
-    log::info("tftp.refused", {{"client", endpoint_text(client)}, {"file", resolved.path.string()},
-                               {"reason", std::strerror(err)}});
+    log::info("tftp.refused",
+              {{"client", endpoint_text(client)}, {"file", resolved.path.string()}, {"reason", std::strerror(err)}});
     if (err == ENOENT) {
       refuse(tftp::ErrorCode::file_not_found, "file not found", client, local);
     } else {
@@ -272,13 +273,14 @@ std::optional<OpenedFile> TftpService::Impl::open_file(const tftp::ResolvedPath&
     return std::nullopt;
   }
   FileDescriptor guard(fd);
-  struct stat st{};
+  struct stat st {};
   std::error_code ec;
   // Re-check what was really opened: a directory on the way may have been
   // swapped for a symlink between resolve and open.
   auto real = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ec || !tftp::PathResolver::is_inside(real, resolved.root)) {
-    log::warn("tftp.refused", {{"client", endpoint_text(client)}, {"file", resolved.path.string()},
+    log::warn("tftp.refused", {{"client", endpoint_text(client)},
+                               {"file", resolved.path.string()},
                                {"reason", "opened file is not a regular file inside the root"}});
     refuse(tftp::ErrorCode::access_violation, "access violation", client, local);
     return std::nullopt;
@@ -307,11 +309,13 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
   }
   auto resolution = resolver.resolve(request.filename);
   if (auto* refusal = std::get_if<tftp::PathRefusal>(&resolution)) {
-    log::info("tftp.refused", {{"client", endpoint_text(client)}, {"file", request.filename},
-                               {"code", tftp::error_code_name(refusal->code)}, {"reason", refusal->reason}});
+    log::info("tftp.refused", {{"client", endpoint_text(client)},
+                               {"file", request.filename},
+                               {"code", tftp::error_code_name(refusal->code)},
+                               {"reason", refusal->reason}});
     refuse(refusal->code,
            refusal->code == tftp::ErrorCode::file_not_found ? std::string("file not found")
-                                                             : "access violation: " + refusal->reason,
+                                                            : "access violation: " + refusal->reason,
            client, local);
     return;
   }
@@ -419,10 +423,10 @@ void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Fi
   const auto elapsed = std::chrono::duration<double>(tftp::Clock::now() - s->started).count();
   const auto bytes = s->transfer->payload_bytes_sent();
   counters.inc("tftp.bytes_sent", bytes);
-  const auto level = finished.outcome == tftp::Outcome::completed ||
-                             finished.outcome == tftp::Outcome::aborted_by_client
-                         ? spdlog::level::info
-                         : spdlog::level::warn;
+  const auto level =
+      finished.outcome == tftp::Outcome::completed || finished.outcome == tftp::Outcome::aborted_by_client
+          ? spdlog::level::info
+          : spdlog::level::warn;
   log::event(level, "tftp.transfer.end",
              {{"id", s->id},
               {"client", endpoint_text(s->client)},

@@ -27,8 +27,7 @@ Negotiated negotiate(const std::vector<Option>& requested, const Settings& setti
                      std::optional<std::uint64_t> file_size) {
   Negotiated result;
   result.timeout = settings.retransmit_timeout;
-  const std::uint16_t blksize_cap =
-      std::clamp<std::uint16_t>(settings.max_blksize, kMinBlockSize, kMaxBlockSize);
+  const std::uint16_t blksize_cap = std::clamp<std::uint16_t>(settings.max_blksize, kMinBlockSize, kMaxBlockSize);
   const std::uint16_t windowsize_cap = std::max<std::uint16_t>(settings.max_windowsize, 1);
 
   for (const auto& option : requested) {

@@ -16,10 +16,10 @@ struct Settings {
   // Searched in order; a name is served from the first root that has it.
   // Default: ramfleet's assets, then the ipxe package's binaries.
   std::vector<std::filesystem::path> roots;
-  std::size_t max_transfers = 512;             // beyond this, new requests get an error
+  std::size_t max_transfers = 512;                     // beyond this, new requests get an error
   std::chrono::milliseconds retransmit_timeout{1000};  // default when the client sends no timeout option
-  int max_retransmits = 5;                     // then the transfer is abandoned and counted
-  std::uint16_t max_blksize = 65464;           // RFC 2348 upper bound
+  int max_retransmits = 5;                             // then the transfer is abandoned and counted
+  std::uint16_t max_blksize = 65464;                   // RFC 2348 upper bound
   std::uint16_t max_windowsize = 64;
   // A transfer keeps its outstanding window in memory for retransmission:
   // windowsize is lowered so that windowsize * blksize stays under this bound

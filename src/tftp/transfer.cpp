@@ -118,8 +118,8 @@ Actions Transfer::on_packet(ByteView datagram, TimePoint now) {
   if (auto* ack = std::get_if<Ack>(&packet)) return handle_ack(ack->block, now);
   if (auto* error = std::get_if<Error>(&packet)) {
     counters_.inc("tftp.transfer.aborted_by_client");
-    return finish(Outcome::aborted_by_client,
-                  std::string("client sent ERROR ") + std::string(error_code_name(error->code)) + ": " + error->message);
+    return finish(Outcome::aborted_by_client, std::string("client sent ERROR ") +
+                                                  std::string(error_code_name(error->code)) + ": " + error->message);
   }
   // RRQ, WRQ, DATA or OACK on a read transfer's port: the client is confused; tell it and stop.
   counters_.inc("tftp.error.illegal_operation");

@@ -86,14 +86,14 @@ class Transfer {
   Counters& counters_;
 
   Phase phase_ = Phase::sending;
-  std::vector<Bytes> slots_;    // encoded DATA packets, block b lives in slots_[b % windowsize]
-  std::uint64_t base_ = 1;      // first unacknowledged block
-  std::uint64_t next_ = 1;      // next block to produce
+  std::vector<Bytes> slots_;  // encoded DATA packets, block b lives in slots_[b % windowsize]
+  std::uint64_t base_ = 1;    // first unacknowledged block
+  std::uint64_t next_ = 1;    // next block to produce
   std::uint64_t file_offset_ = 0;
   std::optional<std::uint64_t> last_block_;  // set once the short (final) block is produced
-  Bytes control_packet_;        // the OACK or a final ERROR
+  Bytes control_packet_;                     // the OACK or a final ERROR
   TimePoint deadline_{};
-  int retries_ = 0;             // consecutive timeouts without progress
+  int retries_ = 0;  // consecutive timeouts without progress
   bool early_resend_used_ = false;
   std::uint64_t payload_bytes_sent_ = 0;
   std::uint64_t retransmissions_ = 0;

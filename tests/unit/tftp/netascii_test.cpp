@@ -1,6 +1,7 @@
+#include "tftp/netascii.hpp"
+
 #include <gtest/gtest.h>
 
-#include "tftp/netascii.hpp"
 #include "tftp_test_support.hpp"
 
 using namespace ramfleet;

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "tftp/options.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace ramfleet::tftp;
 

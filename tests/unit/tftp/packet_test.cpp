@@ -1,6 +1,7 @@
+#include "tftp/packet.hpp"
+
 #include <gtest/gtest.h>
 
-#include "tftp/packet.hpp"
 #include "tftp_test_support.hpp"
 
 using namespace ramfleet;

@@ -1,9 +1,9 @@
+#include "tftp/path_resolver.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <random>
-
-#include "tftp/path_resolver.hpp"
 
 using namespace ramfleet::tftp;
 namespace fs = std::filesystem;

@@ -1,9 +1,10 @@
+#include "tftp/transfer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <functional>
 
-#include "tftp/transfer.hpp"
 #include "tftp_test_support.hpp"
 
 using namespace ramfleet;
