@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -56,7 +57,7 @@ elif op == "fetch":
     # Lock-step download (windowsize 1); returns the raw payload as the wire carried it.
     s = sock()
     s.sendto(rrq(args["name"], args.get("mode", "octet"), args.get("options", [])), server)
-    blksize, expected, payload, peer = 512, 1, b"", None
+    blksize, expected, payload = 512, 1, bytearray()
     while True:
         data, addr = s.recvfrom(70000)
         opcode = struct.unpack("!H", data[:2])[0]
@@ -270,7 +271,7 @@ def test_packet_from_a_stranger_gets_error_5_and_transfer_continues(lab, root, s
 def test_client_that_stops_acking_does_not_stop_others(lab, root, server):
     staller = lab.client_popen("python3", "-c", RAW_CLIENT, "stall",
                                json.dumps({"server": SERVER, "name": "big.bin", "seconds": 12}),
-                               stdout=__import__("subprocess").PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True)
     time.sleep(0.5)
     for blksize in (1468, 8192):
         out = lab.tmp / f"other-{blksize}.bin"
