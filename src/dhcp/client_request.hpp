@@ -14,15 +14,15 @@ namespace ramfleet::dhcp {
 struct ClientRequest {
   MessageType type = MessageType::discover;
   MacAddress mac;
-  Bytes client_id;  // option 61, or empty
-  std::optional<std::uint16_t> arch;  // first entry of option 93
-  std::string vendor_class;           // option 60
-  std::vector<std::string> user_classes;  // option 77
-  bool has_ipxe_options = false;      // option 175 present
-  std::optional<Ipv4> requested_address;  // option 50
-  std::optional<Ipv4> server_identifier;  // option 54
-  Bytes uuid;                          // option 97 without its type byte
-  std::optional<std::uint16_t> max_message_size;  // option 57
+  Bytes client_id;                                   // option 61, or empty
+  std::optional<std::uint16_t> arch;                 // first entry of option 93
+  std::string vendor_class;                          // option 60
+  std::vector<std::string> user_classes;             // option 77
+  bool has_ipxe_options = false;                     // option 175 present
+  std::optional<Ipv4> requested_address;             // option 50
+  std::optional<Ipv4> server_identifier;             // option 54
+  Bytes uuid;                                        // option 97 without its type byte
+  std::optional<std::uint16_t> max_message_size;     // option 57
   std::vector<std::uint8_t> parameter_request_list;  // option 55
 
   [[nodiscard]] bool is_pxe() const;   // vendor class starts with PXEClient

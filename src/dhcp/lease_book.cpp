@@ -80,8 +80,8 @@ std::optional<Ipv4> LeaseBook::choose(const SubnetSettings& subnet, const MacAdd
         Ipv4 a{static_cast<std::uint32_t>(pool.first.value() + (cursor + i) % size)};
         if (!usable_in(subnet, a) || blocked_for(a, mac, now)) continue;
         if (pass == 0 && lease_at(a) != nullptr) continue;
-        if (const store::Lease* l = lease_at(a); l != nullptr && l->mac != mac && l->state == store::LeaseState::bound &&
-                                                 l->expires_at > now)
+        if (const store::Lease* l = lease_at(a);
+            l != nullptr && l->mac != mac && l->state == store::LeaseState::bound && l->expires_at > now)
           continue;
         cursor = static_cast<std::uint32_t>((a.value() - pool.first.value() + 1) % size);
         return a;

@@ -62,14 +62,22 @@ inline std::optional<MessageType> message_type_from(std::uint8_t v) {
 
 inline std::string_view name(MessageType t) {
   switch (t) {
-    case MessageType::discover: return "discover";
-    case MessageType::offer: return "offer";
-    case MessageType::request: return "request";
-    case MessageType::decline: return "decline";
-    case MessageType::ack: return "ack";
-    case MessageType::nak: return "nak";
-    case MessageType::release: return "release";
-    case MessageType::inform: return "inform";
+    case MessageType::discover:
+      return "discover";
+    case MessageType::offer:
+      return "offer";
+    case MessageType::request:
+      return "request";
+    case MessageType::decline:
+      return "decline";
+    case MessageType::ack:
+      return "ack";
+    case MessageType::nak:
+      return "nak";
+    case MessageType::release:
+      return "release";
+    case MessageType::inform:
+      return "inform";
   }
   return "unknown";
 }

@@ -6,15 +6,24 @@ namespace ramfleet::dhcp {
 
 std::string_view name(ParseError e) {
   switch (e) {
-    case ParseError::too_short: return "too_short";
-    case ParseError::too_long: return "too_long";
-    case ParseError::bad_op: return "bad_op";
-    case ParseError::bad_hardware_length: return "bad_hardware_length";
-    case ParseError::bad_magic_cookie: return "bad_magic_cookie";
-    case ParseError::option_overrun: return "option_overrun";
-    case ParseError::bad_message_type: return "bad_message_type";
-    case ParseError::unknown_message_type: return "unknown_message_type";
-    case ParseError::bad_overload: return "bad_overload";
+    case ParseError::too_short:
+      return "too_short";
+    case ParseError::too_long:
+      return "too_long";
+    case ParseError::bad_op:
+      return "bad_op";
+    case ParseError::bad_hardware_length:
+      return "bad_hardware_length";
+    case ParseError::bad_magic_cookie:
+      return "bad_magic_cookie";
+    case ParseError::option_overrun:
+      return "option_overrun";
+    case ParseError::bad_message_type:
+      return "bad_message_type";
+    case ParseError::unknown_message_type:
+      return "unknown_message_type";
+    case ParseError::bad_overload:
+      return "bad_overload";
   }
   return "unknown";
 }

@@ -17,7 +17,7 @@
 
 namespace ramfleet::dhcp {
 
-inline constexpr std::size_t kFixedHeaderSize = 236;  // op .. file
+inline constexpr std::size_t kFixedHeaderSize = 236;                 // op .. file
 inline constexpr std::size_t kMinPacketSize = kFixedHeaderSize + 4;  // + magic cookie
 inline constexpr std::size_t kMaxPacketSize = 1500;  // one Ethernet frame; larger is not a DHCP packet we accept
 inline constexpr std::uint32_t kMagicCookie = 0x63825363;

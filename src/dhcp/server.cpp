@@ -31,10 +31,9 @@ Server::Server(Settings settings, store::LeaseStore* leases, FileExists boot_fil
 
 std::nullopt_t Server::drop(const Context& cx, std::string_view reason) {
   counters_.inc(std::string("dhcp.drop.") + std::string(reason));
-  log::debug("dhcp.drop", {{"reason", reason},
-                           {"type", name(cx.client.type)},
-                           {"mac", cx.client.mac.str()},
-                           {"from", cx.in.source.str()}});
+  log::debug(
+      "dhcp.drop",
+      {{"reason", reason}, {"type", name(cx.client.type)}, {"mac", cx.client.mac.str()}, {"from", cx.in.source.str()}});
   return std::nullopt;
 }
 
@@ -193,12 +192,20 @@ std::optional<Reply> Server::handle_full(Context& cx) {
   const SubnetSettings* subnet = subnet_for(cx);
   if (subnet == nullptr) return drop(cx, cx.packet.giaddr.is_zero() ? "no_subnet" : "no_subnet_for_relay");
   switch (cx.client.type) {
-    case MessageType::discover: return discover(cx, *subnet);
-    case MessageType::request: return request(cx, *subnet);
-    case MessageType::inform: return inform(cx, *subnet);
-    case MessageType::decline: decline(cx); return std::nullopt;
-    case MessageType::release: release(cx); return std::nullopt;
-    default: return drop(cx, "server_message_type");  // OFFER/ACK/NAK sent to a server
+    case MessageType::discover:
+      return discover(cx, *subnet);
+    case MessageType::request:
+      return request(cx, *subnet);
+    case MessageType::inform:
+      return inform(cx, *subnet);
+    case MessageType::decline:
+      decline(cx);
+      return std::nullopt;
+    case MessageType::release:
+      release(cx);
+      return std::nullopt;
+    default:
+      return drop(cx, "server_message_type");  // OFFER/ACK/NAK sent to a server
   }
 }
 

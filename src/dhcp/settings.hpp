@@ -51,8 +51,8 @@ struct BootFiles {
 
 struct Settings {
   Mode mode = Mode::proxy;
-  std::string interface;       // boot interface name (e.g. "eth0")
-  Ipv4 server_address;         // the interface's own address: next-server, option 54, HTTP host
+  std::string interface;  // boot interface name (e.g. "eth0")
+  Ipv4 server_address;    // the interface's own address: next-server, option 54, HTTP host
   std::uint16_t http_port = 80;
   std::vector<SubnetSettings> subnets;  // full mode; the interface's subnet is always present
   std::vector<Reservation> reservations;

@@ -57,8 +57,7 @@ void DhcpService::open(Listener& l) {
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) throw_errno(where + ": SO_REUSEADDR");
   if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0) throw_errno(where + ": SO_BROADCAST");
   if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0) throw_errno(where + ": IP_PKTINFO");
-  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface_.name.c_str(), static_cast<socklen_t>(iface_.name.size())) !=
-      0)
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface_.name.c_str(), static_cast<socklen_t>(iface_.name.size())) != 0)
     throw_errno(where + ": SO_BINDTODEVICE (needs root or CAP_NET_RAW)");
   // Clients without an address broadcast to 255.255.255.255, so bind the wildcard address.
   l.socket.bind(boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::any(), l.port), ec);

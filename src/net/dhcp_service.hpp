@@ -19,8 +19,7 @@ namespace ramfleet::net {
 class DhcpService {
  public:
   // leases: null in proxy mode. Throws store::StoreError when existing leases cannot be read.
-  DhcpService(boost::asio::io_context& io, const Interface& iface, dhcp::Settings settings,
-              store::LeaseStore* leases);
+  DhcpService(boost::asio::io_context& io, const Interface& iface, dhcp::Settings settings, store::LeaseStore* leases);
   // Binds UDP 67 (and 4011 in proxy mode) on the interface (SO_BINDTODEVICE,
   // SO_BROADCAST, IP_PKTINFO). Throws std::system_error with a clear message.
   void start();

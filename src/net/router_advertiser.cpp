@@ -46,15 +46,15 @@ Bytes router_advertisement(const MacAddress& mac) {
   Bytes out;
   ByteWriter w(out);
   w.u8(kRouterAdvertisement);
-  w.u8(0);    // code
-  w.u16(0);   // checksum: computed by the kernel for ICMPv6 raw sockets
-  w.u8(64);   // current hop limit
-  w.u8(0);    // M=0, O=0: no DHCPv6 either
-  w.u16(0);   // router lifetime 0: not a default router
-  w.u32(0);   // reachable time: unspecified
-  w.u32(0);   // retrans timer: unspecified
-  w.u8(1);    // option: source link-layer address
-  w.u8(1);    // length in units of 8 bytes
+  w.u8(0);   // code
+  w.u16(0);  // checksum: computed by the kernel for ICMPv6 raw sockets
+  w.u8(64);  // current hop limit
+  w.u8(0);   // M=0, O=0: no DHCPv6 either
+  w.u16(0);  // router lifetime 0: not a default router
+  w.u32(0);  // reachable time: unspecified
+  w.u32(0);  // retrans timer: unspecified
+  w.u8(1);   // option: source link-layer address
+  w.u8(1);   // length in units of 8 bytes
   w.bytes(mac.octets());
   return out;
 }

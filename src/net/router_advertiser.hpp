@@ -3,10 +3,10 @@
 // Advertisement that says "no router, no prefix, no DHCPv6" (lifetime 0,
 // M=0, O=0), so iPXE's IPv6 autoconfiguration ends at once instead of
 // timing out (lab-notes: ~13 s per boot).
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/icmp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <array>
 #include <cstdint>
 #include <optional>
 

@@ -27,8 +27,8 @@ std::unique_ptr<SqliteLeaseStore> SqliteLeaseStore::open(const std::filesystem::
 }
 
 SqliteLeaseStore::SqliteLeaseStore(const std::filesystem::path& file) {
-  int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -107,8 +107,8 @@ void SqliteLeaseStore::put(const Lease& l) {
   sqlite3_bind_blob(put_, 2, l.mac.octets().data(), 6, SQLITE_STATIC);
   // An empty vector's data() may be null, which SQLite would store as NULL.
   static const std::uint8_t kEmpty = 0;
-  sqlite3_bind_blob(put_, 3, l.client_id.empty() ? &kEmpty : l.client_id.data(),
-                    static_cast<int>(l.client_id.size()), SQLITE_STATIC);
+  sqlite3_bind_blob(put_, 3, l.client_id.empty() ? &kEmpty : l.client_id.data(), static_cast<int>(l.client_id.size()),
+                    SQLITE_STATIC);
   sqlite3_bind_text(put_, 4, l.hostname.c_str(), static_cast<int>(l.hostname.size()), SQLITE_STATIC);
   sqlite3_bind_int(put_, 5, static_cast<int>(l.state));
   sqlite3_bind_int64(put_, 6, l.expires_at);

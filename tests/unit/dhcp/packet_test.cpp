@@ -1,5 +1,6 @@
-#include "dhcp/client_request.hpp"
 #include "dhcp/packet.hpp"
+
+#include "dhcp/client_request.hpp"
 #include "test_support.hpp"
 
 namespace ramfleet::dhcp {

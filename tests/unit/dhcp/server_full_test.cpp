@@ -28,9 +28,9 @@ Settings full_settings() {
 }
 
 struct Full : ::testing::Test {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("ramfleet-dhcp-test-" + std::to_string(::getpid()) + "-" +
-                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("ramfleet-dhcp-test-" + std::to_string(::getpid()) + "-" +
+                                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::unique_ptr<store::SqliteLeaseStore> leases = store::SqliteLeaseStore::open(dir);
   Settings settings = full_settings();
   std::unique_ptr<Server> server = std::make_unique<Server>(settings, leases.get(), nullptr);
@@ -126,7 +126,8 @@ TEST_F(Full, OfferIsHeldForItsClient) {
   ASSERT_TRUE(a && b);
   EXPECT_NE(decode(*a).yiaddr, decode(*b).yiaddr);
   // B may not take A's offered address.
-  auto steal = send(ClientPacket(MessageType::request, "52:54:00:00:00:02").server_id(ip("10.0.0.1")).requested(decode(*a).yiaddr));
+  auto steal = send(
+      ClientPacket(MessageType::request, "52:54:00:00:00:02").server_id(ip("10.0.0.1")).requested(decode(*a).yiaddr));
   ASSERT_TRUE(steal);
   EXPECT_EQ(decode(*steal).message_type(), MessageType::nak);
 }

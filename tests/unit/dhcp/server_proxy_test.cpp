@@ -58,13 +58,14 @@ TEST_F(Proxy, IgnoresNonPxeClients) {
 }
 
 TEST_F(Proxy, LeavesRequestsForOtherServersAlone) {
-  EXPECT_FALSE(send(ClientPacket(MessageType::request).pxe(0).server_id(ip("10.0.0.254")).requested(ip("10.0.0.50")).bytes()));
+  EXPECT_FALSE(
+      send(ClientPacket(MessageType::request).pxe(0).server_id(ip("10.0.0.254")).requested(ip("10.0.0.50")).bytes()));
   EXPECT_EQ(server.counters().get("dhcp.drop.other_server"), 1u);
 }
 
 TEST_F(Proxy, BootServerOn4011AcksUnicastToTheClientPort) {
-  auto r = send(ClientPacket(MessageType::request).pxe(7).ciaddr(ip("10.0.0.77")).bytes(), kPxePort, ip("10.0.0.77"),
-                4011);
+  auto r =
+      send(ClientPacket(MessageType::request).pxe(7).ciaddr(ip("10.0.0.77")).bytes(), kPxePort, ip("10.0.0.77"), 4011);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->to.kind, Destination::Kind::unicast);
   EXPECT_EQ(r->to.address, ip("10.0.0.77"));

@@ -1,18 +1,18 @@
+#include "store/sqlite_lease_store.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "store/sqlite_lease_store.hpp"
-
 namespace ramfleet::store {
 namespace {
 
 struct StoreTest : ::testing::Test {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("ramfleet-store-test-" + std::to_string(::getpid()) + "-" +
-                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("ramfleet-store-test-" + std::to_string(::getpid()) + "-" +
+                                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
   ~StoreTest() override { std::filesystem::remove_all(dir); }
 };
 
