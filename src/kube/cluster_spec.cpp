@@ -114,8 +114,8 @@ class SpecReader {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        error(it->first.Mark(), "unknown key \"" + key + "\" in " + std::string(where) + " (expected one of: " + list +
-                                    ")");
+        error(it->first.Mark(),
+              "unknown key \"" + key + "\" in " + std::string(where) + " (expected one of: " + list + ")");
       }
     }
   }
@@ -197,8 +197,10 @@ std::optional<Selector> parse_selector(SpecReader& r, const YAML::Node& n, const
       for (auto it = labels.begin(); it != labels.end(); ++it) {
         auto k = r.scalar(it->first, where + ".labels key");
         auto v = r.scalar(it->second, where + ".labels value");
-        if (k && v) s.labels[*k] = *v;
-        else ok = false;
+        if (k && v)
+          s.labels[*k] = *v;
+        else
+          ok = false;
       }
     } else {
       ok = false;
@@ -254,28 +256,36 @@ SpecResult parse_cluster_spec(std::string_view yaml, const std::string& file_nam
 
   if (const auto n = required(root, "name", "cluster spec")) {
     if (const auto s = r.scalar(n, "name")) {
-      if (!is_dns_label(*s)) r.error(n.Mark(), "name: \"" + *s + "\" must be a lowercase DNS label ([a-z0-9-], at most 63)");
+      if (!is_dns_label(*s))
+        r.error(n.Mark(), "name: \"" + *s + "\" must be a lowercase DNS label ([a-z0-9-], at most 63)");
       spec.name = *s;
     }
   }
   if (const auto n = required(root, "kubernetesVersion", "cluster spec")) {
     if (const auto s = r.scalar(n, "kubernetesVersion")) {
-      if (const auto v = KubernetesVersion::parse(*s)) spec.kubernetes_version = *v;
-      else r.error(n.Mark(), "kubernetesVersion: \"" + *s + "\" is not a version like v1.29.4");
+      if (const auto v = KubernetesVersion::parse(*s))
+        spec.kubernetes_version = *v;
+      else
+        r.error(n.Mark(), "kubernetesVersion: \"" + *s + "\" is not a version like v1.29.4");
     }
   }
   if (const auto n = required(root, "distribution", "cluster spec")) {
     if (const auto s = r.scalar(n, "distribution")) {
-      if (*s == "kubeadm") spec.distribution = Distribution::kubeadm;
-      else if (*s == "k3s") spec.distribution = Distribution::k3s;
-      else r.error(n.Mark(), "distribution: \"" + *s + "\" is not one of: kubeadm, k3s");
+      if (*s == "kubeadm")
+        spec.distribution = Distribution::kubeadm;
+      else if (*s == "k3s")
+        spec.distribution = Distribution::k3s;
+      else
+        r.error(n.Mark(), "distribution: \"" + *s + "\" is not one of: kubeadm, k3s");
     }
   }
   if (const auto n = required(root, "controlPlaneEndpoint", "cluster spec")) {
     marks.endpoint = n.Mark();
     if (const auto s = r.scalar(n, "controlPlaneEndpoint")) {
-      if (const auto e = Endpoint::parse(*s)) spec.control_plane_endpoint = *e;
-      else r.error(n.Mark(), "controlPlaneEndpoint: \"" + *s + "\" is not HOST[:PORT] (DNS name or IPv4, port 1-65535)");
+      if (const auto e = Endpoint::parse(*s))
+        spec.control_plane_endpoint = *e;
+      else
+        r.error(n.Mark(), "controlPlaneEndpoint: \"" + *s + "\" is not HOST[:PORT] (DNS name or IPv4, port 1-65535)");
     }
   }
 
@@ -296,8 +306,11 @@ SpecResult parse_cluster_spec(std::string_view yaml, const std::string& file_nam
         if (const auto s = parse_cidr(r, n, "networking.serviceSubnet")) {
           spec.service_subnet = *s;
           // kube-apiserver refuses service ranges wider than 2^20 addresses.
-          if (s->prefix < 12) r.error(n.Mark(), "networking.serviceSubnet: " + s->str() + " is wider than /12, which kube-apiserver refuses");
-          if (s->prefix > 30) r.error(n.Mark(), "networking.serviceSubnet: " + s->str() + " leaves no room for services");
+          if (s->prefix < 12)
+            r.error(n.Mark(),
+                    "networking.serviceSubnet: " + s->str() + " is wider than /12, which kube-apiserver refuses");
+          if (s->prefix > 30)
+            r.error(n.Mark(), "networking.serviceSubnet: " + s->str() + " leaves no room for services");
         }
       }
       if (const auto n = net["dnsDomain"]) {
@@ -359,8 +372,10 @@ SpecResult parse_cluster_spec(std::string_view yaml, const std::string& file_nam
         if (const auto n = required(m, "ip", where)) {
           auto s = r.scalar(n, where + ".ip");
           auto ip = s ? Ipv4::parse(*s) : std::nullopt;
-          if (s && !ip) r.error(n.Mark(), where + ".ip: \"" + *s + "\" is not an IPv4 address");
-          else if (ip && !ips.insert(*ip).second) r.error(n.Mark(), where + ".ip: " + *s + " is listed twice");
+          if (s && !ip)
+            r.error(n.Mark(), where + ".ip: \"" + *s + "\" is not an IPv4 address");
+          else if (ip && !ips.insert(*ip).second)
+            r.error(n.Mark(), where + ".ip: " + *s + " is listed twice");
           else if (ip && (spec.pod_subnet.contains(*ip) || spec.service_subnet.contains(*ip)))
             r.error(n.Mark(), where + ".ip: " + *s + " lies inside the pod or service subnet");
           if (ip) member.ip = *ip;
@@ -372,7 +387,8 @@ SpecResult parse_cluster_spec(std::string_view yaml, const std::string& file_nam
       }
       // Quorum is a majority: 2 members tolerate no more failures than 1, 4 no
       // more than 3, and an even split can leave no side with a majority.
-      if (members.size() == 0) r.error(members.Mark(), "etcd.members: at least one member is needed");
+      if (members.size() == 0)
+        r.error(members.Mark(), "etcd.members: at least one member is needed");
       else if (members.size() % 2 == 0)
         r.error(members.Mark(), "etcd.members: " + std::to_string(members.size()) +
                                     " members is an even number; use an odd number (1, 3, 5) so a quorum survives "
@@ -422,9 +438,12 @@ SpecResult parse_cluster_spec(std::string_view yaml, const std::string& file_nam
     r.known_keys(pki, {"keyAlgorithm"}, "pki");
     if (const auto n = pki["keyAlgorithm"]) {
       if (const auto s = r.scalar(n, "pki.keyAlgorithm")) {
-        if (*s == "rsa-2048") spec.key_algorithm = KeyAlgorithm::rsa2048;
-        else if (*s == "ecdsa-p256") spec.key_algorithm = KeyAlgorithm::ecdsa_p256;
-        else r.error(n.Mark(), "pki.keyAlgorithm: \"" + *s + "\" is not one of: rsa-2048, ecdsa-p256");
+        if (*s == "rsa-2048")
+          spec.key_algorithm = KeyAlgorithm::rsa2048;
+        else if (*s == "ecdsa-p256")
+          spec.key_algorithm = KeyAlgorithm::ecdsa_p256;
+        else
+          r.error(n.Mark(), "pki.keyAlgorithm: \"" + *s + "\" is not one of: rsa-2048, ecdsa-p256");
       }
     }
   }
@@ -436,23 +455,23 @@ SpecResult parse_cluster_spec(std::string_view yaml, const std::string& file_nam
   }
   const Endpoint& ep = spec.control_plane_endpoint;
   if (!ep.host.empty()) {
-    if (const auto ip = Ipv4::parse(ep.host); ip && (spec.pod_subnet.contains(*ip) || spec.service_subnet.contains(*ip))) {
+    if (const auto ip = Ipv4::parse(ep.host);
+        ip && (spec.pod_subnet.contains(*ip) || spec.service_subnet.contains(*ip))) {
       r.error(marks.endpoint, "controlPlaneEndpoint: " + ep.host + " lies inside the pod or service subnet");
     }
     // When the operator lists the apiserver's external names, the endpoint
     // nodes and kubectl dial must be one of them, or TLS verification fails.
     if (marks.have_cert_sans &&
         std::find(spec.cert_sans.begin(), spec.cert_sans.end(), ep.host) == spec.cert_sans.end()) {
-      r.error(marks.endpoint, "controlPlaneEndpoint: host \"" + ep.host +
-                                  "\" is not in apiServer.certSANs (line " + std::to_string(marks.cert_sans.line + 1) +
+      r.error(marks.endpoint, "controlPlaneEndpoint: host \"" + ep.host + "\" is not in apiServer.certSANs (line " +
+                                  std::to_string(marks.cert_sans.line + 1) +
                                   "); clients would reject the apiserver certificate");
     }
   }
 
-  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-                   });
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
   if (!has_errors(result.diagnostics)) result.spec = std::move(spec);
   return result;
 }

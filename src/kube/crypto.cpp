@@ -102,10 +102,11 @@ void set_random_serial(X509* cert) {
 
 }  // namespace
 
-CryptoError::CryptoError(const std::string& what) : std::runtime_error([&] {
-  std::string detail = openssl_errors();
-  return detail.empty() ? what : what + ": " + detail;
-}()) {}
+CryptoError::CryptoError(const std::string& what)
+    : std::runtime_error([&] {
+        std::string detail = openssl_errors();
+        return detail.empty() ? what : what + ": " + detail;
+      }()) {}
 
 Pkey generate_key(KeyAlgorithm algorithm) {
   EVP_PKEY* key = nullptr;

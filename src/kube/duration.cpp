@@ -15,11 +15,20 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
     if (ec != std::errc{} || next == end || n < 0 || n > 100000000) return std::nullopt;
     long long unit = 0;
     switch (*next) {
-      case 'd': unit = 86400; break;
-      case 'h': unit = 3600; break;
-      case 'm': unit = 60; break;
-      case 's': unit = 1; break;
-      default: return std::nullopt;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 's':
+        unit = 1;
+        break;
+      default:
+        return std::nullopt;
     }
     total += n * unit;
     if (total > 100LL * 365 * 86400) return std::nullopt;

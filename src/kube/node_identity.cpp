@@ -43,8 +43,8 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-void issue(const fs::path& dir, const std::string& hostname, const std::vector<std::string>& ips,
-           const KeyedCert& ca, KeyAlgorithm alg, Clock::time_point now) {
+void issue(const fs::path& dir, const std::string& hostname, const std::vector<std::string>& ips, const KeyedCert& ca,
+           KeyAlgorithm alg, Clock::time_point now) {
   const std::string cn = "system:node:" + hostname;
   CertProfile client;
   client.common_name = cn;

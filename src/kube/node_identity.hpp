@@ -17,16 +17,16 @@ namespace ramfleet::kube {
 
 struct NodeIdentity {
   std::string hostname;
-  std::string machine_id;             // 32 lowercase hex digits, for /etc/machine-id
-  std::string kubelet_client_cert;    // CN system:node:<hostname>, O system:nodes, clientAuth
+  std::string machine_id;           // 32 lowercase hex digits, for /etc/machine-id
+  std::string kubelet_client_cert;  // CN system:node:<hostname>, O system:nodes, clientAuth
   std::string kubelet_client_key;
-  std::string kubelet_serving_cert;   // same subject, serverAuth, SANs hostname + ips
+  std::string kubelet_serving_cert;  // same subject, serverAuth, SANs hostname + ips
   std::string kubelet_serving_key;
-  std::string kubelet_kubeconfig;     // kubelet.conf embedding the client cert
-  std::string k3s_node_password;      // for /etc/rancher/node/password
-  std::string ssh_host_ed25519_key;   // OpenSSH private key format
+  std::string kubelet_kubeconfig;    // kubelet.conf embedding the client cert
+  std::string k3s_node_password;     // for /etc/rancher/node/password
+  std::string ssh_host_ed25519_key;  // OpenSSH private key format
   std::string ssh_host_ed25519_key_pub;
-  std::vector<std::string> ips;       // the addresses the serving cert was issued for
+  std::vector<std::string> ips;  // the addresses the serving cert was issued for
 };
 
 // Needs an initialised cluster state (ramfleet cluster init). ips are used only

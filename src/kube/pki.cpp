@@ -49,8 +49,7 @@ KeyedCert ensure_keyed_cert(const fs::path& state, const std::string& base, cons
 }
 
 void ensure_kubeconfig(const fs::path& state, const char* rel, const ClusterSpec& spec, const KeyedCert& ca,
-                       const std::string& user, const CertProfile& profile, Clock::time_point now,
-                       InitReport& report) {
+                       const std::string& user, const CertProfile& profile, Clock::time_point now, InitReport& report) {
   const fs::path file = state / rel;
   if (present(file)) {
     report.push_back({rel, false});
@@ -58,8 +57,12 @@ void ensure_kubeconfig(const fs::path& state, const char* rel, const ClusterSpec
   }
   auto key = generate_key(spec.key_algorithm);
   auto cert = issue_certificate(profile, *key, ca.cert.get(), *ca.key, now);
-  KubeconfigParams p{spec.name,          spec.control_plane_endpoint.url(), certificate_pem(*ca.cert), user,
-                     certificate_pem(*cert), private_key_pem(*key)};
+  KubeconfigParams p{spec.name,
+                     spec.control_plane_endpoint.url(),
+                     certificate_pem(*ca.cert),
+                     user,
+                     certificate_pem(*cert),
+                     private_key_pem(*key)};
   write_file_atomic(file, render_kubeconfig(p));
   report.push_back({rel, true});
   log::info("kube.pki.kubeconfig", {{"file", rel}, {"user", profile.common_name}});
@@ -207,17 +210,18 @@ InitReport init_cluster(const ClusterSpec& spec, const fs::path& state, Clock::t
 
   const bool modern = admin_group(spec) == "kubeadm:cluster-admins";
   ensure_keyed_cert(state, paths::kApiserver, apiserver_profile(spec), &ca, alg, now, report);
-  ensure_keyed_cert(state, paths::kApiserverKubeletClient,
-                    client_profile("kube-apiserver-kubelet-client", {modern ? "kubeadm:cluster-admins" : "system:masters"}),
-                    &ca, alg, now, report);
+  ensure_keyed_cert(
+      state, paths::kApiserverKubeletClient,
+      client_profile("kube-apiserver-kubelet-client", {modern ? "kubeadm:cluster-admins" : "system:masters"}), &ca, alg,
+      now, report);
   ensure_keyed_cert(state, paths::kFrontProxyClient, client_profile("front-proxy-client"), &fp_ca, alg, now, report);
   ensure_keyed_cert(state, paths::kApiserverEtcdClient,
-                    client_profile("kube-apiserver-etcd-client", modern ? std::vector<std::string>{}
-                                                                        : std::vector<std::string>{"system:masters"}),
+                    client_profile("kube-apiserver-etcd-client",
+                                   modern ? std::vector<std::string>{} : std::vector<std::string>{"system:masters"}),
                     &etcd_ca, alg, now, report);
   ensure_keyed_cert(state, paths::kEtcdHealthcheckClient,
-                    client_profile("kube-etcd-healthcheck-client", modern ? std::vector<std::string>{}
-                                                                          : std::vector<std::string>{"system:masters"}),
+                    client_profile("kube-etcd-healthcheck-client",
+                                   modern ? std::vector<std::string>{} : std::vector<std::string>{"system:masters"}),
                     &etcd_ca, alg, now, report);
   for (const auto& m : spec.etcd_members) {
     ensure_keyed_cert(state, paths::etcd_member(m.name, "server"), etcd_member_profile(m), &etcd_ca, alg, now, report);

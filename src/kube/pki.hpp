@@ -60,7 +60,8 @@ using InitReport = std::vector<InitItem>;
 
 // Throws StateError (unreadable/mismatched material, a state dir of another
 // cluster) or CryptoError.
-InitReport init_cluster(const ClusterSpec& spec, const std::filesystem::path& state, Clock::time_point now = Clock::now());
+InitReport init_cluster(const ClusterSpec& spec, const std::filesystem::path& state,
+                        Clock::time_point now = Clock::now());
 
 ClusterInfo load_cluster_info(const std::filesystem::path& state);
 

@@ -83,8 +83,8 @@ std::string render_kubeadm_init(const ClusterSpec& spec, const NodeFacts& node, 
   init << YAML::Key << "bootstrapTokens" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   init << YAML::Key << "token" << YAML::Value << secrets.bootstrap_token;
   init << YAML::Key << "ttl" << YAML::Value << "24h0m0s";
-  init << YAML::Key << "usages" << YAML::Value << YAML::Flow << YAML::BeginSeq << "signing" << "authentication"
-       << YAML::EndSeq;
+  init << YAML::Key << "usages" << YAML::Value << YAML::Flow << YAML::BeginSeq << "signing"
+       << "authentication" << YAML::EndSeq;
   init << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq << "system:bootstrappers:kubeadm:default-node-token"
        << YAML::EndSeq;
   init << YAML::EndMap << YAML::EndSeq;
@@ -147,8 +147,10 @@ std::string render_k3s_config(const ClusterSpec& spec, Role role, bool first_ser
   out << YAML::Key << "node-ip" << YAML::Value << node.ip;
   out << YAML::Key << "token" << YAML::Value << secrets.k3s_token;
   if (role == Role::control_plane) {
-    if (first_server) out << YAML::Key << "cluster-init" << YAML::Value << true;  // embedded etcd
-    else out << YAML::Key << "server" << YAML::Value << spec.control_plane_endpoint.url();
+    if (first_server)
+      out << YAML::Key << "cluster-init" << YAML::Value << true;  // embedded etcd
+    else
+      out << YAML::Key << "server" << YAML::Value << spec.control_plane_endpoint.url();
     out << YAML::Key << "cluster-cidr" << YAML::Value << spec.pod_subnet.str();
     out << YAML::Key << "service-cidr" << YAML::Value << spec.service_subnet.str();
     out << YAML::Key << "cluster-domain" << YAML::Value << spec.dns_domain;
@@ -170,8 +172,10 @@ std::map<std::string, std::string> render_containerd_hosts(const ClusterSpec& sp
     // "_default" directory (a fallback for every registry).
     const std::string dir = m.registry == "*" ? "_default" : m.registry;
     std::string text;
-    if (m.registry == "docker.io") text += "server = \"https://registry-1.docker.io\"\n";
-    else if (m.registry != "*") text += "server = \"https://" + m.registry + "\"\n";
+    if (m.registry == "docker.io")
+      text += "server = \"https://registry-1.docker.io\"\n";
+    else if (m.registry != "*")
+      text += "server = \"https://" + m.registry + "\"\n";
     for (const auto& e : m.endpoints) text += "\n[host.\"" + e + "\"]\n  capabilities = [\"pull\", \"resolve\"]\n";
     files["/etc/containerd/certs.d/" + dir + "/hosts.toml"] = text;
   }

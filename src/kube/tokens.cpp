@@ -1,8 +1,7 @@
 #include "kube/tokens.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "kube/secret_files.hpp"
 

@@ -2,14 +2,14 @@
 // Join credentials: kubeadm bootstrap tokens (with TTL and rotation, kept in
 // STATE/tokens.json), the discovery hash that pins the cluster CA, and k3s's
 // secure token format.
+#include <openssl/x509.h>
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <openssl/x509.h>
 
 #include "kube/crypto.hpp"
 

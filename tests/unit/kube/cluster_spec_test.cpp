@@ -1,10 +1,10 @@
 // cluster.yaml parsing and validation: every error names file:line:column.
+#include "kube/cluster_spec.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "kube/cluster_spec.hpp"
 
 namespace ramfleet::kube {
 namespace {
@@ -95,9 +95,8 @@ TEST(ClusterSpec, EndpointNotInCertSans) {
 }
 
 TEST(ClusterSpec, NoControlPlaneSelector) {
-  auto yaml = replace(kGood,
-                      "  control-plane:\n    - hostname: cp1\n    - mac: \"52:54:00:00:00:02\"\n    - labels: {role: cp}\n",
-                      "");
+  auto yaml = replace(
+      kGood, "  control-plane:\n    - hostname: cp1\n    - mac: \"52:54:00:00:00:02\"\n    - labels: {role: cp}\n", "");
   EXPECT_EQ(only_error(yaml),
             "cluster.yaml:17:3: error: roles.control-plane: no machine selector; the cluster would have no control "
             "plane");

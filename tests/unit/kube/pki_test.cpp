@@ -1,5 +1,7 @@
 // Certificate profiles and the state directory's idempotence; the openssl,
 // kubectl and etcd checks live in tests/integration/test_kube_*.py.
+#include "kube/pki.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,7 +11,6 @@
 
 #include "kube/cluster_spec.hpp"
 #include "kube/node_identity.hpp"
-#include "kube/pki.hpp"
 #include "kube/secret_files.hpp"
 
 namespace ramfleet::kube {
@@ -34,15 +35,17 @@ pki: {keyAlgorithm: ecdsa-p256}
   return *r.spec;
 }
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 TEST(PkiProfiles, ApiserverSansAreKubeadms) {
   auto p = apiserver_profile(spec());
   EXPECT_EQ(p.common_name, "kube-apiserver");
   EXPECT_TRUE(p.server_auth);
   EXPECT_FALSE(p.client_auth);
-  for (const char* dns : {"cp1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                          "kubernetes.default.svc.corp.local"})
+  for (const char* dns :
+       {"cp1", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.corp.local"})
     EXPECT_TRUE(has(p.dns_names, dns)) << dns;
   for (const char* ip : {"10.96.0.1", "192.168.50.11", "192.168.50.10"}) EXPECT_TRUE(has(p.ip_addresses, ip)) << ip;
 }

@@ -1,11 +1,11 @@
 // kubeadm / k3s / containerd rendering: parse the output back and check what
 // kubeadm and k3s will read.
+#include "kube/render.hpp"
+
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include <vector>
-
-#include "kube/render.hpp"
 
 namespace ramfleet::kube {
 namespace {

@@ -1,4 +1,6 @@
 // Bootstrap token format, TTL/rotation, discovery hash and k3s token.
+#include "kube/tokens.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 
 #include "kube/crypto.hpp"
 #include "kube/duration.hpp"
-#include "kube/tokens.hpp"
 
 namespace ramfleet::kube {
 namespace {
