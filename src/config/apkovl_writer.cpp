@@ -1,5 +1,6 @@
 #include "config/apkovl_writer.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "config/embedded_contents.hpp"
@@ -193,6 +194,14 @@ class Writer {
     }
     for (const auto& u : c.users) {
       std::string q = sh_quote(u.name);
+      bool plain = std::all_of(u.name.begin(), u.name.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+               ch == '-' || ch == '.';
+      });
+      if (!plain) {
+        diag_.error(u.at, "user name '" + u.name + "' has characters busybox adduser does not take");
+        continue;
+      }
       if (u.should_exist.set() && !*u.should_exist) {
         script += "deluser " + q + " 2>/dev/null || true\n";
         continue;
@@ -212,9 +221,10 @@ class Writer {
       for (const auto& g : u.groups) script += "addgroup " + q + " " + sh_quote(g.value) + " 2>/dev/null || true\n";
       if (u.password_hash.set()) {
         script += "echo " + sh_quote(u.name + ":" + *u.password_hash) + " | chpasswd -e\n";
-      } else {
-        // busybox adduser -D leaves the account locked ("!"); ssh key logins need it unlocked.
-        script += "passwd -u " + q + " >/dev/null 2>&1 || true\n";
+      } else if (u.name != "root") {
+        // busybox adduser -D leaves the account locked ("!"), which sshd refuses even for
+        // key logins; "*" allows keys and still no password (an empty one would allow any).
+        script += "sed -i " + sh_quote("s/^" + u.name + ":!:/" + u.name + ":*:/") + " /etc/shadow\n";
       }
       if (!u.ssh_authorized_keys.empty()) {
         std::string keys;
