@@ -141,7 +141,7 @@ TEST(ConfigErrors, LocalFileMissingEscapingOrWithoutFilesDir) {
   ASSERT_FALSE(r.ok());
   auto l = lines(r);
   ASSERT_EQ(l.size(), 3u);
-  EXPECT_EQ(l[0].substr(0, 69), "machine.bu:6:25: error: local file 'missing.txt' not found in --files-");
+  EXPECT_EQ(l[0].substr(0, 70), "machine.bu:6:25: error: local file 'missing.txt' not found in --files-");
   EXPECT_EQ(l[1], "machine.bu:8:25: error: local '../secret' escapes --files-dir");
   EXPECT_EQ(l[2], "machine.bu:10:25: error: local 'link' escapes --files-dir (through a symbolic link)");
 
