@@ -17,8 +17,8 @@ Reply handle_asset(ServiceState& st, const Request& req, const std::vector<std::
   if (auto* refusal = std::get_if<AssetRefusal>(&resolved)) {
     if (refusal->kind == AssetRefusal::Kind::traversal) {
       st.counters.inc("http.assets.traversal_refused");
-      log::warn("http.assets.refused", {{"peer", req.peer}, {"target", req.target.substr(0, 200)},
-                                        {"reason", refusal->reason}});
+      log::warn("http.assets.refused",
+                {{"peer", req.peer}, {"target", req.target.substr(0, 200)}, {"reason", refusal->reason}});
       return error_reply(403, "refused: " + refusal->reason);
     }
     st.counters.inc("http.assets.not_found");

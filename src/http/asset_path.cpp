@@ -17,8 +17,7 @@ std::string check_asset_segments(const std::vector<std::string>& segments) {
 
 std::variant<fs::path, AssetRefusal> resolve_asset(const fs::path& canonical_root,
                                                    const std::vector<std::string>& segments) {
-  if (auto why = check_asset_segments(segments); !why.empty())
-    return AssetRefusal{AssetRefusal::Kind::traversal, why};
+  if (auto why = check_asset_segments(segments); !why.empty()) return AssetRefusal{AssetRefusal::Kind::traversal, why};
   fs::path p = canonical_root;
   for (const auto& s : segments) p /= s;
   std::error_code ec;

@@ -30,8 +30,8 @@ struct AssetConditions {
 };
 
 struct BodyPiece {
-  std::string text;           // written as is when length == 0
-  std::uint64_t offset = 0;   // file segment
+  std::string text;          // written as is when length == 0
+  std::uint64_t offset = 0;  // file segment
   std::uint64_t length = 0;
   [[nodiscard]] bool is_file() const { return length > 0; }
 };

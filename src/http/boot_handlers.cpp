@@ -34,9 +34,12 @@ std::string facts_json(const inv::MachineFacts& f) {
 
 std::string_view decision_name(inv::BootDecision::Kind k) {
   switch (k) {
-    case inv::BootDecision::Kind::group: return "group";
-    case inv::BootDecision::Kind::default_profile: return "default_profile";
-    case inv::BootDecision::Kind::exit: return "exit";
+    case inv::BootDecision::Kind::group:
+      return "group";
+    case inv::BootDecision::Kind::default_profile:
+      return "default_profile";
+    case inv::BootDecision::Kind::exit:
+      return "exit";
   }
   return "?";
 }
@@ -79,8 +82,8 @@ Reply handle_machine_script(ServiceState& st, const Request& req,
                           {"reason", d.reason},
                           {"peer", req.peer}});
   if (st.store) {
-    st.store->record_boot({*id, facts_json(facts), group, profile, std::string(decision_name(d.kind)), d.reason,
-                           now_ms()});
+    st.store->record_boot(
+        {*id, facts_json(facts), group, profile, std::string(decision_name(d.kind)), d.reason, now_ms()});
   }
 
   const std::string comment = "machine " + *id + ": " + d.reason;

@@ -253,16 +253,16 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         Reply r;
         if (c->timed_out) {
           st.counters.inc("http.error.slow_client");
-          r = error_reply(408, "request not complete within " + std::to_string(limits().request_timeout.count()) +
-                                   " ms");
+          r = error_reply(408,
+                          "request not complete within " + std::to_string(limits().request_timeout.count()) + " ms");
         } else if (ec == bhttp::error::header_limit) {
           st.counters.inc("http.error.header_too_large");
           r = error_reply(431, "request header larger than " + std::to_string(limits().max_header_bytes) + " bytes");
         } else if (ec == bhttp::error::body_limit) {
           st.counters.inc("http.error.body_too_large");
           r = error_reply(413, "request body larger than " + std::to_string(limits().max_body_bytes) + " bytes");
-        } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-                   ec == asio::error::connection_reset || ec == bhttp::error::partial_message) {
+        } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+                   ec == bhttp::error::partial_message) {
           st.counters.inc("http.conn.closed_mid_request");
           break;
         } else {
@@ -299,8 +299,8 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         reply = error_reply(500, "internal error");
       }
       if (reply.status >= 400) {
-        log::debug("http.error_reply", {{"peer", c->peer}, {"target", req.target.substr(0, 200)},
-                                        {"status", reply.status}});
+        log::debug("http.error_reply",
+                   {{"peer", c->peer}, {"target", req.target.substr(0, 200)}, {"status", reply.status}});
       }
       const bool keep = msg.keep_alive() && !reply.close;
       if (!co_await write_reply(*c, reply, req.method == "HEAD", keep, msg.version())) break;

@@ -49,13 +49,20 @@ void apply_http_file(const std::filesystem::path& config_dir, HttpSettings& into
     }
     auto n = static_cast<std::size_t>(v);
     auto ms = std::chrono::milliseconds(v);
-    if (key == "max_connections") s.limits.max_connections = n;
-    else if (key == "max_header_bytes") s.limits.max_header_bytes = n;
-    else if (key == "max_body_bytes") s.limits.max_body_bytes = n;
-    else if (key == "request_timeout_ms") s.limits.request_timeout = ms;
-    else if (key == "idle_timeout_ms") s.limits.idle_timeout = ms;
-    else if (key == "send_timeout_ms") s.limits.send_timeout = ms;
-    else if (key == "reload_interval_ms") s.reload_interval = ms;
+    if (key == "max_connections")
+      s.limits.max_connections = n;
+    else if (key == "max_header_bytes")
+      s.limits.max_header_bytes = n;
+    else if (key == "max_body_bytes")
+      s.limits.max_body_bytes = n;
+    else if (key == "request_timeout_ms")
+      s.limits.request_timeout = ms;
+    else if (key == "idle_timeout_ms")
+      s.limits.idle_timeout = ms;
+    else if (key == "send_timeout_ms")
+      s.limits.send_timeout = ms;
+    else if (key == "reload_interval_ms")
+      s.reload_interval = ms;
     else {
       err(kv.first, "unknown key '" + key +
                         "' (expected max_connections, max_header_bytes, max_body_bytes, request_timeout_ms, "

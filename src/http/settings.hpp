@@ -13,9 +13,9 @@
 namespace ramfleet::http {
 
 struct HttpLimits {
-  std::size_t max_connections = 1024;   // beyond: 503 and close
-  std::size_t max_header_bytes = 8192;  // beyond: 431 and close
-  std::size_t max_body_bytes = 65536;   // POST bodies; beyond: 413 and close
+  std::size_t max_connections = 1024;                // beyond: 503 and close
+  std::size_t max_header_bytes = 8192;               // beyond: 431 and close
+  std::size_t max_body_bytes = 65536;                // POST bodies; beyond: 413 and close
   std::chrono::milliseconds request_timeout{10000};  // a started request must be complete by then: else 408
   std::chrono::milliseconds idle_timeout{30000};     // keep-alive connection with no new request: closed
   std::chrono::milliseconds send_timeout{30000};     // no write progress for this long: closed

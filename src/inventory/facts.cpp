@@ -7,15 +7,24 @@ namespace ramfleet::inventory {
 
 std::string_view to_string(FactKey k) {
   switch (k) {
-    case FactKey::mac: return "mac";
-    case FactKey::uuid: return "uuid";
-    case FactKey::hostname: return "hostname";
-    case FactKey::serial: return "serial";
-    case FactKey::arch: return "arch";
-    case FactKey::platform: return "platform";
-    case FactKey::manufacturer: return "manufacturer";
-    case FactKey::product: return "product";
-    case FactKey::buildarch: return "buildarch";
+    case FactKey::mac:
+      return "mac";
+    case FactKey::uuid:
+      return "uuid";
+    case FactKey::hostname:
+      return "hostname";
+    case FactKey::serial:
+      return "serial";
+    case FactKey::arch:
+      return "arch";
+    case FactKey::platform:
+      return "platform";
+    case FactKey::manufacturer:
+      return "manufacturer";
+    case FactKey::product:
+      return "product";
+    case FactKey::buildarch:
+      return "buildarch";
   }
   return "?";
 }

@@ -17,14 +17,14 @@ enum class FactKey { mac, uuid, hostname, serial, arch, platform, manufacturer, 
 
 std::string_view to_string(FactKey k);
 std::optional<FactKey> fact_key_from_string(std::string_view s);
-inline constexpr FactKey kAllFactKeys[] = {FactKey::mac,      FactKey::uuid,         FactKey::hostname,
-                                           FactKey::serial,   FactKey::arch,         FactKey::platform,
-                                           FactKey::manufacturer, FactKey::product,  FactKey::buildarch};
+inline constexpr FactKey kAllFactKeys[] = {FactKey::mac,          FactKey::uuid,    FactKey::hostname,
+                                           FactKey::serial,       FactKey::arch,    FactKey::platform,
+                                           FactKey::manufacturer, FactKey::product, FactKey::buildarch};
 
 struct MachineFacts {
   std::optional<MacAddress> mac;
-  std::map<FactKey, std::string> values;         // normalised text, mac included ("52:54:00:..")
-  std::map<std::string, std::string> labels;     // other query parameters
+  std::map<FactKey, std::string> values;      // normalised text, mac included ("52:54:00:..")
+  std::map<std::string, std::string> labels;  // other query parameters
 
   [[nodiscard]] const std::string* get(FactKey k) const {
     auto it = values.find(k);

@@ -52,8 +52,8 @@ bool glob_intersects(std::string_view a, std::string_view b) {
     if (i == n && j == m) return true;
     const bool sa = i < n && a[i] == '*';
     const bool sb = j < m && b[j] == '*';
-    if (sa) push(i + 1, j);      // a's star matches nothing more
-    if (sb) push(i, j + 1);      // b's star matches nothing more
+    if (sa) push(i + 1, j);           // a's star matches nothing more
+    if (sb) push(i, j + 1);           // b's star matches nothing more
     if (sa && j < m) push(i, j + 1);  // a's star absorbs b's next element (char, ? or star)
     if (sb && i < n) push(i + 1, j);  // b's star absorbs a's next element
     if (!sa && !sb && i < n && j < m && (a[i] == '?' || b[j] == '?' || a[i] == b[j])) push(i + 1, j + 1);

@@ -20,10 +20,14 @@ std::optional<Phase> phase_from_string(std::string_view s) {
 
 std::string_view to_string(Phase p) {
   switch (p) {
-    case Phase::booted: return "booted";
-    case Phase::configured: return "configured";
-    case Phase::ready: return "ready";
-    case Phase::error: return "error";
+    case Phase::booted:
+      return "booted";
+    case Phase::configured:
+      return "configured";
+    case Phase::ready:
+      return "ready";
+    case Phase::error:
+      return "error";
   }
   return "?";
 }
@@ -74,11 +78,16 @@ class Stmt {
   bool null(int i) { return sqlite3_column_type(st_, i) == SQLITE_NULL; }
   json value(int i) {
     switch (sqlite3_column_type(st_, i)) {
-      case SQLITE_INTEGER: return sqlite3_column_int64(st_, i);
-      case SQLITE_FLOAT: return sqlite3_column_double(st_, i);
-      case SQLITE_NULL: return nullptr;
-      case SQLITE_BLOB: return "<" + std::to_string(sqlite3_column_bytes(st_, i)) + " bytes>";
-      default: return text(i);
+      case SQLITE_INTEGER:
+        return sqlite3_column_int64(st_, i);
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(st_, i);
+      case SQLITE_NULL:
+        return nullptr;
+      case SQLITE_BLOB:
+        return "<" + std::to_string(sqlite3_column_bytes(st_, i)) + " bytes>";
+      default:
+        return text(i);
     }
   }
   sqlite3_stmt* raw() { return st_; }
@@ -152,7 +161,8 @@ void MachineStore::flush() {
             "INSERT INTO machines(id, facts, grp, profile, decision, reason, first_seen_ms, last_seen_ms, boots)"
             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1) ON CONFLICT(id) DO UPDATE SET facts=?2, grp=?3, profile=?4,"
             " decision=?5, reason=?6, last_seen_ms=?7, boots=boots+1");
-    Stmt ins(db_, "INSERT INTO boots(machine_id, at_ms, grp, profile, decision, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    Stmt ins(db_,
+             "INSERT INTO boots(machine_id, at_ms, grp, profile, decision, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     for (const auto& r : pending_) {
       up.bind(1, r.machine_id).bind(2, r.facts_json).bind(3, r.group).bind(4, r.profile).bind(5, r.decision);
       up.bind(6, r.reason).bind(7, r.at_ms);
@@ -244,8 +254,7 @@ std::optional<json> MachineStore::machine(const std::string& id, std::size_t his
   if (!q.step()) return std::nullopt;
   json m = machine_row(q);
   json boots = json::array();
-  Stmt b(db_,
-         "SELECT at_ms, grp, profile, decision, reason FROM boots WHERE machine_id=?1 ORDER BY seq DESC LIMIT ?2");
+  Stmt b(db_, "SELECT at_ms, grp, profile, decision, reason FROM boots WHERE machine_id=?1 ORDER BY seq DESC LIMIT ?2");
   b.bind(1, id).bind(2, static_cast<std::int64_t>(history));
   while (b.step()) {
     boots.push_back({{"at_ms", b.i64(0)},
@@ -304,10 +313,14 @@ json lease_value(Stmt& q, int i) {
   }
   if (name == "state" && type == SQLITE_INTEGER) {
     switch (q.i64(i)) {
-      case 1: return "bound";
-      case 2: return "released";
-      case 3: return "declined";
-      default: return q.i64(i);
+      case 1:
+        return "bound";
+      case 2:
+        return "released";
+      case 3:
+        return "declined";
+      default:
+        return q.i64(i);
     }
   }
   return q.value(i);

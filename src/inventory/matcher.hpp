@@ -11,8 +11,8 @@ namespace ramfleet::inventory {
 struct BootDecision {
   enum class Kind { group, default_profile, exit };
   Kind kind = Kind::exit;
-  const Group* group = nullptr;      // when kind == group
-  const Profile* profile = nullptr;  // when kind != exit
+  const Group* group = nullptr;           // when kind == group
+  const Profile* profile = nullptr;       // when kind != exit
   std::vector<std::string> also_matched;  // less specific groups that matched too
   std::string reason;
 

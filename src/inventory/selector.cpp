@@ -34,13 +34,19 @@ Specificity compute(const std::vector<Constraint>& cs) {
     switch (c.fact) {
       case FactKey::mac:
       case FactKey::uuid:
-      case FactKey::serial: ++(glob ? s.narrow : s.identity); break;
-      case FactKey::hostname: ++s.narrow; break;
+      case FactKey::serial:
+        ++(glob ? s.narrow : s.identity);
+        break;
+      case FactKey::hostname:
+        ++s.narrow;
+        break;
       case FactKey::arch:
       case FactKey::platform:
       case FactKey::buildarch:
       case FactKey::manufacturer:
-      case FactKey::product: ++s.klass; break;
+      case FactKey::product:
+        ++s.klass;
+        break;
     }
   }
   return s;

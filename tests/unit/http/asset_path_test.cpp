@@ -1,9 +1,9 @@
+#include "http/asset_path.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
-
-#include "http/asset_path.hpp"
 
 using namespace ramfleet::http;
 namespace fs = std::filesystem;

@@ -1,8 +1,9 @@
+#include "http/range.hpp"
+
 #include <gtest/gtest.h>
 
 #include "http/asset_response.hpp"
 #include "http/http_date.hpp"
-#include "http/range.hpp"
 
 using namespace ramfleet::http;
 using K = RangeRequest::Kind;

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "inventory/ipxe_script.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace ramfleet::inventory;
 
@@ -13,9 +13,7 @@ Profile profile() {
   p.args = {"console=ttyS0", "host={{hostname}}", "role={{metadata.role}}", "rack={{labels.rack}}"};
   return p;
 }
-MachineFacts facts(std::vector<std::pair<std::string, std::string>> params) {
-  return facts_from_params(params).facts;
-}
+MachineFacts facts(std::vector<std::pair<std::string, std::string>> params) { return facts_from_params(params).facts; }
 }  // namespace
 
 TEST(IpxeScript, RendersPerMachineVariables) {

@@ -1,8 +1,9 @@
+#include "inventory/selector.hpp"
+
 #include <gtest/gtest.h>
 
 #include "inventory/glob.hpp"
 #include "inventory/matcher.hpp"
-#include "inventory/selector.hpp"
 
 using namespace ramfleet::inventory;
 
