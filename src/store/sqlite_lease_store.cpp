@@ -35,23 +35,33 @@ SqliteLeaseStore::SqliteLeaseStore(const std::filesystem::path& file) {
     db_ = nullptr;
     throw StoreError("cannot open lease database " + file.string() + ": " + msg);
   }
-  sqlite3_busy_timeout(db_, 2000);
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=FULL");
-  exec(
-      "CREATE TABLE IF NOT EXISTS leases ("
-      " address INTEGER PRIMARY KEY,"  // IPv4 in host order
-      " mac BLOB NOT NULL,"
-      " client_id BLOB NOT NULL,"
-      " hostname TEXT NOT NULL,"
-      " state INTEGER NOT NULL,"
-      " expires_at INTEGER NOT NULL)");
-  auto prepare = [&](const char* sql, sqlite3_stmt** s) {
-    if (sqlite3_prepare_v2(db_, sql, -1, s, nullptr) != SQLITE_OK) fail("prepare");
-  };
-  prepare("INSERT OR REPLACE INTO leases VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &put_);
-  prepare("DELETE FROM leases WHERE address = ?1", &erase_);
-  prepare("SELECT address, mac, client_id, hostname, state, expires_at FROM leases ORDER BY address", &all_);
+  // A constructor that throws runs no destructor: release the handle here.
+  try {
+    sqlite3_busy_timeout(db_, 2000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS leases ("
+        " address INTEGER PRIMARY KEY,"  // IPv4 in host order
+        " mac BLOB NOT NULL,"
+        " client_id BLOB NOT NULL,"
+        " hostname TEXT NOT NULL,"
+        " state INTEGER NOT NULL,"
+        " expires_at INTEGER NOT NULL)");
+    auto prepare = [&](const char* sql, sqlite3_stmt** s) {
+      if (sqlite3_prepare_v2(db_, sql, -1, s, nullptr) != SQLITE_OK) fail("prepare");
+    };
+    prepare("INSERT OR REPLACE INTO leases VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &put_);
+    prepare("DELETE FROM leases WHERE address = ?1", &erase_);
+    prepare("SELECT address, mac, client_id, hostname, state, expires_at FROM leases ORDER BY address", &all_);
+  } catch (...) {
+    sqlite3_finalize(put_);
+    sqlite3_finalize(erase_);
+    sqlite3_finalize(all_);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
 }
 
 SqliteLeaseStore::~SqliteLeaseStore() {
