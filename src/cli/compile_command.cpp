@@ -146,7 +146,9 @@ void add_compile_command(CLI::App& app, CommandTable& commands) {
   sub->add_option("--ignition-version", args->ignition_version, "force the Ignition spec version (3.0.0 .. 3.5.0)");
   sub->add_option("--target,-t", args->target, "ignition, cloud-config or apkovl")->capture_default_str();
   sub->add_option("--output,-o", args->output, "output file (default: stdout)");
-  sub->add_option("--var", args->vars, "template variable key=value (dotted keys nest: labels.role=worker)");
+  // One value per --var, so "--var a=1 FILE" leaves FILE to the positionals.
+  sub->add_option("--var", args->vars, "template variable key=value (dotted keys nest: labels.role=worker)")
+      ->allow_extra_args(false);
   sub->add_option("--vars-file", args->vars_file, "YAML or JSON mapping of template variables");
   commands.emplace_back(sub, [args] { return run_compile(*args); });
 }
