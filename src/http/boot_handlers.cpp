@@ -45,10 +45,9 @@ std::string_view decision_name(inv::BootDecision::Kind k) {
 }
 }  // namespace
 
-Reply handle_boot_script(ServiceState& st, const Request&) {
+Reply handle_boot_script(ServiceState& st, const Request& req) {
   st.counters.inc("http.boot_script");
-  static const std::string script = inv::render_boot_script();
-  return text_reply(200, script, kIpxeType);
+  return text_reply(200, inv::render_boot_script(base_url(st, req)), kIpxeType);
 }
 
 Reply handle_machine_script(ServiceState& st, const Request& req,

@@ -109,13 +109,13 @@ std::string image_name(const std::string& url) {
 }
 }  // namespace
 
-std::string render_boot_script() {
+std::string render_boot_script(const std::string& base_url) {
   // ${netX/mac} is the interface iPXE booted from (net0 on a one-NIC machine).
   // :uristring percent-encodes settings that may hold spaces (DMI strings).
   return "#!ipxe\n"
          "# ramfleet: identify this machine, then fetch its own boot script\n"
          ":retry\n"
-         "chain --autofree /ipxe?mac=${netX/mac}&uuid=${uuid}&arch=${buildarch}&buildarch=${buildarch}"
+         "chain --autofree " + base_url + "/ipxe?mac=${netX/mac}&uuid=${uuid}&arch=${buildarch}&buildarch=${buildarch}"
          "&platform=${platform}&hostname=${hostname:uristring}&serial=${serial:uristring}"
          "&manufacturer=${manufacturer:uristring}&product=${product:uristring} || goto failed\n"
          "exit\n"

@@ -24,8 +24,10 @@ struct TemplateContext {
 TemplateContext machine_context(const MachineFacts& facts, const Group* group, const Profile& profile,
                                 const std::string& base_url);
 
-// The script iPXE gets from DHCP: it chains to /ipxe with every fact iPXE knows.
-std::string render_boot_script();
+// The script iPXE gets from DHCP: it chains to <base_url>/ipxe with every fact
+// iPXE knows. The URL is absolute because older iPXE builds (the 2019 ROMs
+// QEMU ships) fail relative chain URLs with "Operation not supported".
+std::string render_boot_script(const std::string& base_url);
 
 // kernel/initrd/boot for a profile. `uefi` adds initrd=<name> for each initrd
 // (EFI stub kernels find their initrds by name). Asset names become

@@ -125,7 +125,7 @@ def kernel_line(script):
 def test_boot_ipxe_chains_with_facts(server):
     r = server.get("/boot.ipxe")
     assert r.stdout.startswith("#!ipxe\n")
-    assert "chain --autofree /ipxe?mac=${netX/mac}&uuid=${uuid}&arch=${buildarch}" in r.stdout
+    assert f"chain --autofree {server.base}/ipxe?mac=${{netX/mac}}&uuid=${{uuid}}&arch=${{buildarch}}" in r.stdout
     assert "hostname=${hostname:uristring}" in r.stdout
 
 

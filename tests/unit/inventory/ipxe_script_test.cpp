@@ -49,7 +49,8 @@ TEST(IpxeScript, VariablesCannotInjectCommands) {
 }
 
 TEST(IpxeScript, BootScriptChainsWithEveryFact) {
-  auto s = render_boot_script();
+  auto s = render_boot_script("http://10.0.0.1:8080");
+  EXPECT_NE(s.find("chain --autofree http://10.0.0.1:8080/ipxe?"), std::string::npos) << s;
   for (const char* k : {"mac=${netX/mac}", "uuid=${uuid}", "arch=${buildarch}", "platform=${platform}",
                         "hostname=${hostname:uristring}", "serial=${serial:uristring}",
                         "manufacturer=${manufacturer:uristring}", "product=${product:uristring}"})
