@@ -96,8 +96,7 @@ int run_compile(const CompileArgs& args) {
       }
       vars = yaml_to_variables(root);
     } catch (const YAML::Exception& e) {
-      std::cerr << args.vars_file << ":" << e.mark.line + 1 << ":" << e.mark.column + 1 << ": error: " << e.msg
-                << "\n";
+      std::cerr << args.vars_file << ":" << e.mark.line + 1 << ":" << e.mark.column + 1 << ": error: " << e.msg << "\n";
       return 1;
     }
   }

@@ -153,8 +153,7 @@ class Writer {
     if (!u.enabled.set() || !*u.enabled) return;  // not enabled = no runlevel link
     const std::string suffix = ".service";
     if (u.name.size() <= suffix.size() || u.name.compare(u.name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-      diag_.error(u.at, "only .service units map to OpenRC services; " + u.name + " cannot be expressed in " +
-                            kTarget);
+      diag_.error(u.at, "only .service units map to OpenRC services; " + u.name + " cannot be expressed in " + kTarget);
       return;
     }
     std::string service = u.name.substr(0, u.name.size() - suffix.size());
@@ -231,10 +230,9 @@ class Writer {
         for (const auto& k : u.ssh_authorized_keys) keys += k.value + "\n";
         std::string home = u.home_dir.set() ? *u.home_dir : (u.name == "root" ? "/root" : "/home/" + u.name);
         std::string qh = sh_quote(home);
-        script += "mkdir -p " + qh + "/.ssh && printf '%s' " + sh_quote(keys) + " > " + qh +
-                  "/.ssh/authorized_keys\n";
-        script += "chmod 700 " + qh + "/.ssh && chmod 600 " + qh + "/.ssh/authorized_keys && chown -R " + q + " " +
-                  qh + "/.ssh\n";
+        script += "mkdir -p " + qh + "/.ssh && printf '%s' " + sh_quote(keys) + " > " + qh + "/.ssh/authorized_keys\n";
+        script += "chmod 700 " + qh + "/.ssh && chmod 600 " + qh + "/.ssh/authorized_keys && chown -R " + q + " " + qh +
+                  "/.ssh\n";
       }
     }
     add_file("etc/local.d/ramfleet-users.start", script, 0755, first);

@@ -375,7 +375,8 @@ class Parser {
       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     });
     if (want == 0 || hex.size() != want || !hex_ok) {
-      diag_.error(h.at, "invalid verification hash '" + v + "': expected sha512-<128 hex digits> or sha256-<64 hex digits>");
+      diag_.error(h.at,
+                  "invalid verification hash '" + v + "': expected sha512-<128 hex digits> or sha256-<64 hex digits>");
     }
   }
 
@@ -390,8 +391,8 @@ class Parser {
       const YAML::Node kn = it->first;
       const std::string k = kn.IsScalar() ? kn.Scalar() : std::string();
       if (k != key_name && k != kRemoveKey) {
-        diag_.error(at(kn), "an entry with " + std::string(kRemoveKey) + ": true takes only '" + key_name +
-                                       "', not '" + k + "'");
+        diag_.error(at(kn), "an entry with " + std::string(kRemoveKey) + ": true takes only '" + key_name + "', not '" +
+                                k + "'");
       }
     }
     return true;
@@ -518,15 +519,16 @@ class Parser {
       std::optional<std::string> local;
       Location local_at = at(item);
       std::string dest = "/";
-      for_each_key(item, "tree", {"local", "path"}, [&](const std::string& key, const YAML::Node&, const YAML::Node& v) {
-        if (key == "local") {
-          local_at = at(v);
-          local = scalar(v, "tree local");
-        } else {
-          Location pat;
-          if (auto p = absolute_path(v, "tree path", pat)) dest = *p;
-        }
-      });
+      for_each_key(item, "tree", {"local", "path"},
+                   [&](const std::string& key, const YAML::Node&, const YAML::Node& v) {
+                     if (key == "local") {
+                       local_at = at(v);
+                       local = scalar(v, "tree local");
+                     } else {
+                       Location pat;
+                       if (auto p = absolute_path(v, "tree path", pat)) dest = *p;
+                     }
+                   });
       if (!local) {
         diag_.error(at(item), "tree needs 'local' (a directory inside --files-dir)");
         continue;
@@ -635,7 +637,8 @@ class Parser {
                    }
                  });
     for (const auto& other : u.dropins) {
-      if (other.name == d.name) diag_.error(d.at, "duplicate dropin '" + d.name + "' (first at " + other.at.str() + ")");
+      if (other.name == d.name)
+        diag_.error(d.at, "duplicate dropin '" + d.name + "' (first at " + other.at.str() + ")");
     }
     if (!d.name.empty()) u.dropins.push_back(std::move(d));
   }

@@ -125,8 +125,8 @@ class Writer {
   void file(const FileEntry& f) {
     check_overwrite(f);
     // /etc/hostname is what cloud-init's own `hostname` sets.
-    if (f.path == "/etc/hostname" && f.contents && f.append.empty() && (!f.mode.set() || *f.mode == 0644) && !f.user.set() &&
-        !f.group.set()) {
+    if (f.path == "/etc/hostname" && f.contents && f.append.empty() && (!f.mode.set() || *f.mode == 0644) &&
+        !f.user.set() && !f.group.set()) {
       if (auto bytes = embedded_bytes(*f.contents, kTarget, diag_)) {
         std::string name = bytes->plain;
         while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();

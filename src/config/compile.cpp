@@ -46,8 +46,8 @@ std::optional<IgnitionSpec> choose_spec(const NodeConfig& merged, const std::vec
                                         const CompileOptions& options, Diagnostics& diag) {
   if (options.ignition_version) {
     if (!supported_ignition_spec(*options.ignition_version)) {
-      diag.error(Location{"--ignition-version"}, "unsupported Ignition spec " + options.ignition_version->str() +
-                                                     " (supported: 3.0.0 to 3.5.0)");
+      diag.error(Location{"--ignition-version"},
+                 "unsupported Ignition spec " + options.ignition_version->str() + " (supported: 3.0.0 to 3.5.0)");
       return std::nullopt;
     }
     return options.ignition_version;

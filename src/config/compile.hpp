@@ -35,14 +35,14 @@ std::string_view content_type(Target target);
 
 struct CompileOptions {
   std::optional<std::filesystem::path> files_dir;  // root for `local:`, `contents_local:`, `trees:`
-  bool strict = false;                              // warnings are errors
-  bool pretty = false;                              // indented Ignition JSON
-  std::optional<IgnitionSpec> ignition_version;     // force the output spec (else from variant/version)
-  Counters* counters = nullptr;                     // optional: "config.compile.ok" / ".error" / ".warning"
+  bool strict = false;                             // warnings are errors
+  bool pretty = false;                             // indented Ignition JSON
+  std::optional<IgnitionSpec> ignition_version;    // force the output spec (else from variant/version)
+  Counters* counters = nullptr;                    // optional: "config.compile.ok" / ".error" / ".warning"
 };
 
 struct CompileResult {
-  std::optional<std::string> output;     // set only when there is no error: never a partial config
+  std::optional<std::string> output;  // set only when there is no error: never a partial config
   std::string content_type;
   std::string etag;                      // sha256 of output, hex
   std::optional<IgnitionSpec> ignition;  // the spec emitted (Ignition target)

@@ -48,8 +48,8 @@ std::optional<EmbeddedBytes> embedded_bytes(const Resource& r, const std::string
     std::string fn = h.substr(0, dash);
     const EVP_MD* md = fn == "sha512" ? EVP_sha512() : fn == "sha256" ? EVP_sha256() : nullptr;
     if (md != nullptr && digest_hex(md, out.raw) != lower(h.substr(dash + 1))) {
-      diag.error(r.verification_hash.at, "verification hash does not match the contents (" + fn + " is " +
-                                             digest_hex(md, out.raw) + ")");
+      diag.error(r.verification_hash.at,
+                 "verification hash does not match the contents (" + fn + " is " + digest_hex(md, out.raw) + ")");
       return std::nullopt;
     }
   }

@@ -11,9 +11,9 @@
 namespace ramfleet::config {
 
 struct EmbeddedBytes {
-  std::string raw;            // as stored (still gzip-compressed if compression: gzip)
-  bool gzip = false;          // raw is gzip data
-  std::string plain;          // decompressed
+  std::string raw;    // as stored (still gzip-compressed if compression: gzip)
+  bool gzip = false;  // raw is gzip data
+  std::string plain;  // decompressed
 };
 
 // `target` names the output in error messages ("cloud-config", "apkovl").

@@ -32,7 +32,7 @@ class Writer {
     if (!c.kernel_arguments.empty()) {
       if (!spec_.has_kernel_arguments()) {
         const auto& first = c.kernel_arguments.should_exist.empty() ? c.kernel_arguments.should_not_exist.front()
-                                                                     : c.kernel_arguments.should_exist.front();
+                                                                    : c.kernel_arguments.should_exist.front();
         too_new(first.at, "kernel_arguments", {3, 3, 0});
       }
       json ka = json::object();

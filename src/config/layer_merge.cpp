@@ -67,7 +67,8 @@ class StorageMerger {
   void remove_all(std::vector<Entry>& later) {
     for (const auto& e : later) {
       if (!e.remove) continue;
-      if (!erase(e.path)) diag_.warning(e.at, std::string(kRemoveKeyText) + " of " + e.path + ": no earlier layer defines it");
+      if (!erase(e.path))
+        diag_.warning(e.at, std::string(kRemoveKeyText) + " of " + e.path + ": no earlier layer defines it");
     }
   }
 
@@ -126,7 +127,8 @@ void merge_layer(NodeConfig& base, NodeConfig later, Diagnostics& diag) {
   if (later.variant.set()) {
     if (base.variant.set() && *base.variant != *later.variant) {
       diag.error(later.variant.at, "variant '" + *later.variant + "' differs from '" + *base.variant +
-                                       "' declared at " + base.variant.at.str() + ": all layers must share one variant");
+                                       "' declared at " + base.variant.at.str() +
+                                       ": all layers must share one variant");
     } else {
       base.variant = later.variant;
     }

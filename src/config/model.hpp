@@ -41,11 +41,11 @@ struct HttpHeader {
 // `source` URL is kept as is (only Ignition can fetch it at boot).
 struct Resource {
   Location at;
-  std::optional<std::string> data;    // bytes from `inline` or `local`
-  std::optional<std::string> source;  // URL from `source`
-  Location data_at;                   // where inline/local was written
-  Opt<std::string> compression;       // "gzip" (data is already compressed)
-  Opt<std::string> verification_hash; // "sha512-<hex>" / "sha256-<hex>"
+  std::optional<std::string> data;     // bytes from `inline` or `local`
+  std::optional<std::string> source;   // URL from `source`
+  Location data_at;                    // where inline/local was written
+  Opt<std::string> compression;        // "gzip" (data is already compressed)
+  Opt<std::string> verification_hash;  // "sha512-<hex>" / "sha256-<hex>"
   std::vector<HttpHeader> http_headers;
 };
 

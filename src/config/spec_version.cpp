@@ -13,11 +13,9 @@ struct Mapping {
 };
 // From Butane's spec table (verified against coreos.github.io/butane/specs).
 constexpr std::array kMappings{
-    Mapping{"fcos", "1.0.0", {3, 0, 0}},    Mapping{"fcos", "1.1.0", {3, 1, 0}},
-    Mapping{"fcos", "1.2.0", {3, 2, 0}},    Mapping{"fcos", "1.3.0", {3, 2, 0}},
-    Mapping{"fcos", "1.4.0", {3, 3, 0}},    Mapping{"fcos", "1.5.0", {3, 4, 0}},
-    Mapping{"fcos", "1.6.0", {3, 5, 0}},    Mapping{"flatcar", "1.0.0", {3, 3, 0}},
-    Mapping{"flatcar", "1.1.0", {3, 4, 0}},
+    Mapping{"fcos", "1.0.0", {3, 0, 0}}, Mapping{"fcos", "1.1.0", {3, 1, 0}},    Mapping{"fcos", "1.2.0", {3, 2, 0}},
+    Mapping{"fcos", "1.3.0", {3, 2, 0}}, Mapping{"fcos", "1.4.0", {3, 3, 0}},    Mapping{"fcos", "1.5.0", {3, 4, 0}},
+    Mapping{"fcos", "1.6.0", {3, 5, 0}}, Mapping{"flatcar", "1.0.0", {3, 3, 0}}, Mapping{"flatcar", "1.1.0", {3, 4, 0}},
 };
 
 std::optional<int> parse_int(std::string_view s) {

@@ -4,11 +4,10 @@
 // naming file:line:column, never an empty string: a node must not boot with a
 // half-filled config.
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "config/diagnostic.hpp"
 

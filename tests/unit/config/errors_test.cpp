@@ -146,7 +146,8 @@ TEST(ConfigErrors, LocalFileMissingEscapingOrWithoutFilesDir) {
   EXPECT_EQ(l[2], "machine.bu:10:25: error: local 'link' escapes --files-dir (through a symbolic link)");
 
   auto none = compile_one(text);
-  EXPECT_EQ(lines(none)[0], "machine.bu:6:25: error: local 'missing.txt' needs --files-dir (no files directory was given)");
+  EXPECT_EQ(lines(none)[0],
+            "machine.bu:6:25: error: local 'missing.txt' needs --files-dir (no files directory was given)");
 }
 
 TEST(ConfigErrors, ContentsWithTwoSourcesAndBadHash) {

@@ -39,8 +39,7 @@ kernel_arguments:
 )";
 
 TEST(ConfigLayers, LaterLayerOverridesOnlyWhatItSets) {
-  auto r = compile({{"cluster.bu", kCluster},
-                    {"machine.bu", R"(storage:
+  auto r = compile({{"cluster.bu", kCluster}, {"machine.bu", R"(storage:
   files:
     - path: /etc/motd
       contents:
@@ -66,8 +65,7 @@ passwd:
 }
 
 TEST(ConfigLayers, ListsOfValuesAndAppendFragmentsAreAppended) {
-  auto r = compile({{"cluster.bu", kCluster},
-                    {"group.bu", R"(passwd:
+  auto r = compile({{"cluster.bu", kCluster}, {"group.bu", R"(passwd:
   users:
     - name: core
       ssh_authorized_keys: [key-group, key-cluster]
@@ -88,8 +86,7 @@ kernel_arguments:
 }
 
 TEST(ConfigLayers, RemovalDeletesEarlierEntries) {
-  auto r = compile({{"cluster.bu", kCluster},
-                    {"machine.bu", R"(storage:
+  auto r = compile({{"cluster.bu", kCluster}, {"machine.bu", R"(storage:
   files:
     - path: /etc/cluster-only
       ramfleet.remove: true
@@ -119,8 +116,9 @@ kernel_arguments:
 
 TEST(ConfigLayers, RemovalEntryTakesOnlyItsKeyAndWarnsWhenNothingIsRemoved) {
   auto r = compile({{"cluster.bu", kCluster},
-                    {"machine.bu", "storage:\n  files:\n    - path: /nope\n      ramfleet.remove: true\n"
-                                   "    - path: /etc/motd\n      ramfleet.remove: true\n      mode: 0600\n"}});
+                    {"machine.bu",
+                     "storage:\n  files:\n    - path: /nope\n      ramfleet.remove: true\n"
+                     "    - path: /etc/motd\n      ramfleet.remove: true\n      mode: 0600\n"}});
   ASSERT_FALSE(r.ok());
   auto l = lines(r);
   ASSERT_EQ(l.size(), 2u);
@@ -142,14 +140,14 @@ TEST(ConfigLayers, KindChangeIsAConflictWarningAndStrictError) {
 
   CompileOptions strict;
   strict.strict = true;
-  EXPECT_FALSE(compile({{"cluster.bu", kCluster}, {"machine.bu", machine}}, Variables::object(), Target::ignition,
-                       strict)
-                   .ok());
+  EXPECT_FALSE(
+      compile({{"cluster.bu", kCluster}, {"machine.bu", machine}}, Variables::object(), Target::ignition, strict).ok());
   // Saying so explicitly in the same layer is clean.
   auto explicit_remove = compile({{"cluster.bu", kCluster},
-                                  {"machine.bu", "storage:\n  directories:\n    - path: /var/lib/app\n"
-                                                 "      ramfleet.remove: true\n" +
-                                                     machine.substr(9)}},
+                                  {"machine.bu",
+                                   "storage:\n  directories:\n    - path: /var/lib/app\n"
+                                   "      ramfleet.remove: true\n" +
+                                       machine.substr(9)}},
                                  Variables::object(), Target::ignition, strict);
   EXPECT_TRUE(explicit_remove.ok()) << format_diagnostics(explicit_remove.diagnostics);
 }
@@ -184,8 +182,7 @@ storage:
 )"}},
                    machine_variables(facts));
   auto j = ignition_json(r);
-  EXPECT_EQ(decode_data_url(j["storage"]["files"][0]["contents"]["source"].get<std::string>()),
-            "node-1.example.org");
+  EXPECT_EQ(decode_data_url(j["storage"]["files"][0]["contents"]["source"].get<std::string>()), "node-1.example.org");
   EXPECT_EQ(j["storage"]["files"][1]["path"], "/etc/worker.conf");
   EXPECT_EQ(decode_data_url(j["storage"]["files"][1]["contents"]["source"].get<std::string>()),
             "mac=52:54:00:00:00:01 ip=10.0.0.5 dc=par1\nno gpu\n");
@@ -194,8 +191,9 @@ storage:
 TEST(ConfigTemplates, NoHtmlEscaping) {
   Variables v;
   v["x"] = "a<b>&\"c\"";
-  auto j = ignition_json(compile({{"m.bu", "variant: fcos\nversion: 1.4.0\nsystemd:\n  units:\n    - name: a.service\n"
-                                           "      contents: \"{{x}}\"\n"}},
+  auto j = ignition_json(compile({{"m.bu",
+                                   "variant: fcos\nversion: 1.4.0\nsystemd:\n  units:\n    - name: a.service\n"
+                                   "      contents: \"{{x}}\"\n"}},
                                  v));
   EXPECT_EQ(j["systemd"]["units"][0]["contents"], "a<b>&\"c\"");
 }

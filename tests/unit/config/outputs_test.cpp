@@ -98,9 +98,9 @@ passwd:
     for (const auto& a : c) joined += (joined.empty() ? "" : " ") + a.as<std::string>();
     cmds.push_back(joined);
   }
-  EXPECT_EQ(cmds, (std::vector<std::string>{"mkdir -p /etc", "ln -s -f -n /etc/app.conf /etc/l",
-                                            "chown 1000 /etc/bin.dat", "systemctl daemon-reload",
-                                            "systemctl enable --now app.service"}));
+  EXPECT_EQ(cmds,
+            (std::vector<std::string>{"mkdir -p /etc", "ln -s -f -n /etc/app.conf /etc/l", "chown 1000 /etc/bin.dat",
+                                      "systemctl daemon-reload", "systemctl enable --now app.service"}));
 }
 
 TEST(ConfigCloudConfig, InexpressibleThingsAreErrorsAtTheirLines) {
@@ -128,13 +128,15 @@ kernel_arguments:
 
 TEST(ConfigCloudConfig, EmbeddedVerificationIsCheckedAtCompileTime) {
   std::string good = "sha256-" + sha256_hex("abc");
-  auto ok = compile_to(Target::cloud_config, kHead + "storage:\n  files:\n    - path: /a\n      contents:\n"
-                                                     "        inline: abc\n        verification: {hash: " +
+  auto ok = compile_to(Target::cloud_config, kHead +
+                                                 "storage:\n  files:\n    - path: /a\n      contents:\n"
+                                                 "        inline: abc\n        verification: {hash: " +
                                                  good + "}\n");
   EXPECT_TRUE(ok.ok()) << format_diagnostics(ok.diagnostics);
   std::string bad = "sha256-" + sha256_hex("abd");
-  auto no = compile_to(Target::cloud_config, kHead + "storage:\n  files:\n    - path: /a\n      contents:\n"
-                                                     "        inline: abc\n        verification: {hash: " +
+  auto no = compile_to(Target::cloud_config, kHead +
+                                                 "storage:\n  files:\n    - path: /a\n      contents:\n"
+                                                 "        inline: abc\n        verification: {hash: " +
                                                  bad + "}\n");
   ASSERT_FALSE(no.ok());
   EXPECT_EQ(first_at(no), "m.bu:8:30");

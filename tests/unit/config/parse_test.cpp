@@ -136,7 +136,8 @@ passwd:
   ASSERT_FALSE(r.ok());
   auto l = lines(r);
   ASSERT_EQ(l.size(), 2u);
-  EXPECT_EQ(l[0], "machine.bu:5:7: error: kernel_arguments needs Ignition spec 3.3.0 or later; this config targets 3.0.0");
+  EXPECT_EQ(l[0],
+            "machine.bu:5:7: error: kernel_arguments needs Ignition spec 3.3.0 or later; this config targets 3.0.0");
   EXPECT_EQ(l[1], "machine.bu:9:21: error: should_exist needs Ignition spec 3.2.0 or later; this config targets 3.0.0");
 }
 
