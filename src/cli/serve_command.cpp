@@ -10,23 +10,11 @@
 #include "core/log.hpp"
 #include "net/interface.hpp"
 #include "settings/serve_settings.hpp"
-// TEMPORARY while the services land in parallel: wired in as soon as each exists.
-#if __has_include("net/dhcp_service.hpp") && __has_include("net/router_advertiser.hpp") && __has_include("store/sqlite_lease_store.hpp")
-#define RAMFLEET_HAVE_DHCP 1
+#include "http/http_service.hpp"
 #include "net/dhcp_service.hpp"
 #include "net/router_advertiser.hpp"
-#include "store/sqlite_lease_store.hpp"
-#endif
-// --- HTTP boot service (issue 3): begin ---
-#if __has_include("http/http_service.hpp")
-#define RAMFLEET_HAVE_HTTP 1
-#include "http/http_service.hpp"
-#endif
-// --- HTTP boot service (issue 3): end ---
-#if __has_include("net/tftp_service.hpp")
-#define RAMFLEET_HAVE_TFTP 1
 #include "net/tftp_service.hpp"
-#endif
+#include "store/sqlite_lease_store.hpp"
 
 namespace ramfleet::cli {
 namespace {
@@ -148,19 +136,12 @@ int run_serve(const ServeFlags& flags) {
   if (ec) return fail("cannot create state directory " + s.state_dir.string() + ": " + ec.message());
 
   boost::asio::io_context io;
-#ifdef RAMFLEET_HAVE_DHCP
   std::unique_ptr<store::SqliteLeaseStore> leases;
   std::unique_ptr<net::DhcpService> dhcp_service;
   std::unique_ptr<net::RouterAdvertiser> router_advertiser;
-#endif
-#ifdef RAMFLEET_HAVE_TFTP
   std::unique_ptr<net::TftpService> tftp_service;
-#endif
-#ifdef RAMFLEET_HAVE_HTTP  // issue 3
   std::unique_ptr<http::HttpService> http_service;
-#endif
   try {
-#ifdef RAMFLEET_HAVE_DHCP
     if (s.dhcp.mode == dhcp::Mode::full) leases = store::SqliteLeaseStore::open(s.state_dir);
     if (s.dhcp.mode != dhcp::Mode::off) {
       dhcp_service = std::make_unique<net::DhcpService>(io, *iface, s.dhcp, leases.get());
@@ -170,15 +151,10 @@ int run_serve(const ServeFlags& flags) {
       router_advertiser = std::make_unique<net::RouterAdvertiser>(io, *iface);
       router_advertiser->start();
     }
-#endif
-#ifdef RAMFLEET_HAVE_TFTP
     if (s.tftp.enabled) {
       tftp_service = std::make_unique<net::TftpService>(io, s.listen_address, s.tftp);
       tftp_service->start();
     }
-#endif
-    // --- HTTP boot service (issue 3): begin ---
-#ifdef RAMFLEET_HAVE_HTTP
     if (s.http.enabled) {
       http::HttpSettings hs;
       hs.bind_address = s.listen_address.str();
@@ -188,8 +164,6 @@ int run_serve(const ServeFlags& flags) {
       http_service = std::make_unique<http::HttpService>(io, hs);
       http_service->start();
     }
-#endif
-    // --- HTTP boot service (issue 3): end ---
   } catch (const std::exception& e) {
     return fail(e.what());
   }
