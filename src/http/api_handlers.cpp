@@ -3,6 +3,7 @@
 
 #include "core/log.hpp"
 #include "http/router.hpp"
+#include "inventory/node_config.hpp"
 
 namespace ramfleet::http {
 namespace inv = ramfleet::inventory;
@@ -46,7 +47,7 @@ json profiles_json(const inv::Inventory& in) {
                    {"kernel", p.kernel},
                    {"initrds", p.initrds},
                    {"args", p.args},
-                   {"config", p.config},
+                   {"config", inv::profile_config_json(p)},
                    {"source", p.mark.str()}});
   }
   return out;

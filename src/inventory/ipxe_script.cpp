@@ -1,9 +1,12 @@
 #include "inventory/ipxe_script.hpp"
 
+#include <algorithm>
 #include <kainjow/mustache.hpp>
 #include <memory>
 #include <set>
 #include <unordered_map>
+
+#include "inventory/node_config.hpp"
 
 namespace ramfleet::inventory {
 namespace mstch = kainjow::mustache;
@@ -35,7 +38,18 @@ TemplateContext machine_context(const MachineFacts& facts, const Group* group, c
   }
   if (auto id = facts.machine_id()) ctx.vars["machine_id"] = *id;
   ctx.vars["profile"] = profile.id;
-  ctx.vars["config"] = profile.config;
+  // {{ignition_url}} ... name this machine's own config URL (node_config.hpp);
+  // {{config_url}} is the one for the profile's target.
+  // Built only when a template mentions one, to keep /ipxe cheap.
+  if (profile.config) ctx.vars["config"] = profile.config->target;
+  auto uses_url = [](const std::string& t) { return t.find("_url") != std::string::npos; };
+  if (uses_url(profile.kernel) || std::any_of(profile.args.begin(), profile.args.end(), uses_url) ||
+      std::any_of(profile.initrds.begin(), profile.initrds.end(), uses_url)) {
+    ctx.vars["ignition_url"] = node_config_url(base_url, "ignition", facts);
+    ctx.vars["cloud_config_url"] = node_config_url(base_url, "cloud-config", facts);
+    ctx.vars["apkovl_url"] = node_config_url(base_url, "apkovl", facts);
+    if (profile.config) ctx.vars["config_url"] = node_config_url(base_url, profile.config->target, facts);
+  }
   ctx.vars["server"] = base_url;
   ctx.vars["assets"] = base_url + "/assets";
   if (group) {

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "config/compile.hpp"
 #include "inventory/ipxe_script.hpp"
+#include "inventory/node_config.hpp"
 
 namespace ramfleet::inventory {
 namespace fs = std::filesystem;
@@ -108,6 +110,86 @@ std::optional<std::string> read_id(const FileLoader& fl, const YAML::Node& doc, 
   return id;
 }
 
+// A config layer: "path" or {path:, optional:}. Paths are relative to
+// <config>/configs and may be templates; `..` and absolute paths are refused
+// (a rendered path is checked again per machine, see node_config.cpp).
+std::vector<ConfigLayerRef> load_layer_refs(const FileLoader& fl, const YAML::Node& n, std::string_view what) {
+  std::vector<ConfigLayerRef> out;
+  if (!n.IsSequence()) {
+    fl.error(n, std::string(what) + " must be a list of layer files (relative to <config>/configs/)");
+    return out;
+  }
+  for (const auto& item : n) {
+    ConfigLayerRef ref;
+    ref.mark = fl.mark(item);
+    YAML::Node path_node = item;
+    if (item.IsMap()) {
+      fl.known_keys(item, {"path", "optional"}, "config layer");
+      path_node = item["path"];
+      if (!path_node) {
+        fl.error(item, "config layer needs 'path:'");
+        continue;
+      }
+      if (auto o = item["optional"]) {
+        if (o.IsScalar() && (o.Scalar() == "true" || o.Scalar() == "false")) {
+          ref.optional = o.Scalar() == "true";
+        } else {
+          fl.error(o, "optional must be true or false");
+        }
+      }
+    }
+    auto path = fl.scalar(path_node, "config layer path");
+    if (!path) continue;
+    if (auto why = config_layer_path_error(*path); !why.empty()) {
+      fl.error(path_node, why);
+      continue;
+    }
+    fl.check_template(path_node, *path);
+    ref.path = *path;
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+std::optional<ProfileConfig> load_profile_config(const FileLoader& fl, const YAML::Node& n) {
+  if (!n.IsMap()) {
+    fl.error(n, "config must be a mapping {target: ignition|cloud-config|apkovl, layers: [...]}");
+    return std::nullopt;
+  }
+  fl.known_keys(n, {"target", "layers", "machine_layers", "strict", "ignition_version"}, "profile config");
+  ProfileConfig c;
+  c.mark = fl.mark(n);
+  if (!n["target"]) {
+    fl.error(n, "config needs 'target:' (ignition, cloud-config or apkovl)");
+  } else if (auto t = fl.scalar(n["target"], "target")) {
+    if (!config::parse_target(*t)) {
+      fl.error(n["target"], "unknown config target '" + *t + "' (expected ignition, cloud-config or apkovl)");
+    }
+    c.target = *t;
+  }
+  if (auto l = n["layers"]) c.layers = load_layer_refs(fl, l, "config layers");
+  if (auto l = n["machine_layers"]) c.machine_layers = load_layer_refs(fl, l, "config machine_layers");
+  if (auto s = n["strict"]) {
+    if (s.IsScalar() && (s.Scalar() == "true" || s.Scalar() == "false")) {
+      c.strict = s.Scalar() == "true";
+    } else {
+      fl.error(s, "strict must be true or false");
+    }
+  }
+  if (auto v = n["ignition_version"]) {
+    if (auto t = fl.scalar(v, "ignition_version")) {
+      auto spec = config::IgnitionSpec::parse(*t);
+      if (!spec || !config::supported_ignition_spec(*spec)) {
+        fl.error(v, "ignition_version '" + *t + "' is not a supported Ignition spec (3.0.0 .. 3.5.0)");
+      }
+      c.ignition_version = *t;
+    }
+  }
+  if (c.target == "ignition" || c.ignition_version.empty()) return c;
+  fl.error(n["ignition_version"], "ignition_version applies only to target: ignition");
+  return c;
+}
+
 std::optional<Profile> load_profile(const fs::path& path, Diagnostics& diags) {
   FileLoader fl(path.string(), diags);
   auto doc = fl.parse();
@@ -155,9 +237,7 @@ std::optional<Profile> load_profile(const fs::path& path, Diagnostics& diags) {
       fl.error(n, "args must be a string or a list of strings");
     }
   }
-  if (auto n = (*doc)["config"]) {
-    if (auto s = fl.scalar(n, "config")) p.config = *s;
-  }
+  if (auto n = (*doc)["config"]) p.config = load_profile_config(fl, n);
   if (diags.size() != before) return std::nullopt;
   return p;
 }
@@ -171,7 +251,7 @@ std::optional<Group> load_group(const fs::path& path, Diagnostics& diags) {
     return std::nullopt;
   }
   const auto before = diags.size();
-  fl.known_keys(*doc, {"id", "profile", "selector", "metadata", "description"}, "group");
+  fl.known_keys(*doc, {"id", "profile", "selector", "metadata", "config", "description"}, "group");
   Group g;
   g.mark = fl.mark(*doc);
   if (auto id = read_id(fl, *doc, path)) g.id = *id;
@@ -231,6 +311,14 @@ std::optional<Group> load_group(const fs::path& path, Diagnostics& diags) {
       }
     }
   }
+  if (auto c = (*doc)["config"]) {
+    if (!c.IsMap()) {
+      fl.error(c, "group config must be a mapping {layers: [...]}");
+    } else {
+      fl.known_keys(c, {"layers"}, "group config");
+      if (auto l = c["layers"]) g.config_layers = load_layer_refs(fl, l, "config layers");
+    }
+  }
   if (diags.size() != before) return std::nullopt;
   return g;
 }
@@ -243,7 +331,16 @@ void load_settings(const fs::path& path, Inventory& inv, Diagnostics& diags) {
     fl.error(*doc, "inventory.yaml must be a mapping");
     return;
   }
-  fl.known_keys(*doc, {"default"}, "inventory.yaml");
+  fl.known_keys(*doc, {"default", "cluster"}, "inventory.yaml");
+  if (auto c = (*doc)["cluster"]) {
+    if (!c.IsMap()) {
+      fl.error(c, "cluster must be a mapping of name: string (config templates' {{cluster.name}})");
+    } else {
+      for (const auto& kv : c) {
+        if (auto v = fl.scalar(kv.second, "cluster value")) inv.cluster[kv.first.Scalar()] = *v;
+      }
+    }
+  }
   auto d = (*doc)["default"];
   if (!d) return;
   inv.unmatched.mark = fl.mark(d);
@@ -257,6 +354,35 @@ void load_settings(const fs::path& path, Inventory& inv, Diagnostics& diags) {
     }
   } else {
     fl.error(d, "default must be 'exit' (boot the local disk) or {profile: ID}");
+  }
+}
+
+// A layer whose path has no template must exist now: a typo is a load error,
+// not a 500 at boot. Templated paths are resolved per machine.
+void check_config_layers(const fs::path& config_dir, const Inventory& inv, const std::vector<Group>& groups,
+                         Diagnostics& diags) {
+  auto check = [&](const ConfigLayerRef& ref) {
+    if (ref.optional || ref.path.find("{{") != std::string::npos) return;
+    std::error_code ec;
+    if (!fs::is_regular_file(config_dir / "configs" / ref.path, ec)) {
+      diags.push_back({ref.mark.file, ref.mark.line, ref.mark.column, Diagnostic::Severity::error,
+                       "config layer '" + ref.path + "' not found (looked for " +
+                           (config_dir / "configs" / ref.path).string() + ")"});
+    }
+  };
+  for (const auto& [id, p] : inv.profiles) {
+    if (!p.config) continue;
+    for (const auto& r : p.config->layers) check(r);
+    for (const auto& r : p.config->machine_layers) check(r);
+  }
+  for (const auto& g : groups) {
+    for (const auto& r : g.config_layers) check(r);
+    const Profile* p = inv.profile(g.profile);
+    if (!g.config_layers.empty() && p && !p->config) {
+      diags.push_back({g.mark.file, g.mark.line, g.mark.column, Diagnostic::Severity::error,
+                       "group '" + g.id + "' has config layers but its profile '" + g.profile +
+                           "' has no config: (no target to compile them for)"});
+    }
   }
 }
 
@@ -321,6 +447,7 @@ LoadResult load_inventory(const fs::path& config_dir) {
     diags.push_back({m.file, m.line, m.column, Diagnostic::Severity::error,
                      "default names unknown profile '" + inv->unmatched.profile + "'"});
   }
+  check_config_layers(config_dir, *inv, groups, diags);
   check_ties(groups, diags);
   std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
     if (a.selector.specificity() != b.selector.specificity())
@@ -328,6 +455,7 @@ LoadResult load_inventory(const fs::path& config_dir) {
     return a.id < b.id;
   });
   inv->groups = std::move(groups);
+  inv->config_dir = config_dir;
   if (!has_errors(diags)) result.inventory = std::move(inv);
   return result;
 }
@@ -345,6 +473,9 @@ std::string inventory_fingerprint(const fs::path& config_dir) {
   add(config_dir / "inventory.yaml");
   for (const auto& p : yaml_files(config_dir / "profiles")) add(p);
   for (const auto& p : yaml_files(config_dir / "groups")) add(p);
+  // Config layers and their local: files: an edit there is a new inventory
+  // version too, so cached compiled configs are dropped.
+  for (const auto& p : config_tree_files(config_dir / "configs")) add(p);
   return out;
 }
 

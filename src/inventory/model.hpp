@@ -4,7 +4,9 @@
 // builds a new Inventory and swaps a shared_ptr, so requests in flight keep the
 // one they started with.
 #include <cstddef>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,12 +24,30 @@ struct SourceMark {
   }
 };
 
+// One OS config layer (Butane YAML) a machine gets; docs/config.md.
+struct ConfigLayerRef {
+  std::string path;       // relative to <config>/configs/; a mustache template ({{machine_id}} ...)
+  bool optional = false;  // skipped when the rendered path names no file
+  SourceMark mark;
+};
+
+// What /ignition, /cloud-config or /apkovl serves a machine of this profile:
+// layers = profile `layers` (cluster, role), then the group's, then `machine_layers`.
+struct ProfileConfig {
+  std::string target;  // "ignition", "cloud-config" or "apkovl" (checked by the loader)
+  std::vector<ConfigLayerRef> layers;
+  std::vector<ConfigLayerRef> machine_layers;
+  bool strict = false;           // warnings are errors
+  std::string ignition_version;  // "3.3.0"; empty: from the layers' variant/version
+  SourceMark mark;
+};
+
 struct Profile {
   std::string id;
-  std::string kernel;                // asset name or http(s) URL; mustache template
-  std::vector<std::string> initrds;  // same
-  std::vector<std::string> args;     // kernel arguments; mustache templates
-  std::string config;                // OS config name served to the node (issue 5)
+  std::string kernel;                 // asset name or http(s) URL; mustache template
+  std::vector<std::string> initrds;   // same
+  std::vector<std::string> args;      // kernel arguments; mustache templates
+  std::optional<ProfileConfig> config;  // OS config served to the node
   SourceMark mark;
 };
 
@@ -36,6 +56,7 @@ struct Group {
   std::string profile;
   Selector selector;
   std::map<std::string, std::string> metadata;  // template variables {{metadata.key}}
+  std::vector<ConfigLayerRef> config_layers;     // group layers, between the profile's and the machine's
   SourceMark mark;
 };
 
@@ -50,6 +71,8 @@ struct Inventory {
   std::map<std::string, Profile, std::less<>> profiles;
   std::vector<Group> groups;  // most specific first, then by id (stable listing order)
   DefaultAction unmatched;
+  std::filesystem::path config_dir;            // what the loader read; config layers live in <config_dir>/configs
+  std::map<std::string, std::string> cluster;  // inventory.yaml `cluster:`: config templates' {{cluster.key}}
 
   [[nodiscard]] const Profile* profile(std::string_view id) const {
     auto it = profiles.find(id);

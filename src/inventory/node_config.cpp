@@ -1,0 +1,266 @@
+#include "inventory/node_config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "core/counters.hpp"
+
+namespace ramfleet::inventory {
+namespace fs = std::filesystem;
+
+std::string config_layer_path_error(std::string_view path) {
+  if (path.empty()) return "config layer path is empty";
+  if (path.front() == '/') return "config layer path '" + std::string(path) + "' must be relative to <config>/configs/";
+  for (char c : path) {
+    if (c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return "config layer path '" + std::string(path) + "' has a backslash or control character";
+    }
+  }
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    const auto seg = path.substr(start, end - start);
+    if (seg.empty() || seg == "." || seg == "..") {
+      return "config layer path '" + std::string(path) + "' may not contain empty, '.' or '..' segments";
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+std::vector<fs::path> config_tree_files(const fs::path& dir) {
+  constexpr std::size_t kMaxFiles = 20000;
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) out.push_back(it->path());
+    if (out.size() >= kMaxFiles) break;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+namespace {
+
+std::string percent_encode(std::string_view v) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == ':' || c == '@') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4U];
+      out += kHex[c & 15U];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+config::Location location(const SourceMark& m) {
+  return {m.file, static_cast<int>(m.line), static_cast<int>(m.column)};
+}
+
+config::Variables machine_config_variables(const Inventory& inv, const Group* group, const Profile& profile,
+                                           const MachineFacts& facts, const ConfigRequestContext& ctx) {
+  config::MachineFacts mf;
+  if (const auto* h = facts.get(FactKey::hostname)) {
+    mf.hostname = *h;
+  } else if (group) {
+    // A machine named only by its MAC: its group (one machine) may name it.
+    if (auto it = group->metadata.find("hostname"); it != group->metadata.end()) mf.hostname = it->second;
+  }
+  if (const auto* m = facts.get(FactKey::mac)) mf.mac = *m;
+  mf.ip = ctx.ip;
+  mf.labels = facts.labels;
+  if (group) {
+    for (const auto& [k, v] : group->metadata) mf.group[k] = v;
+  }
+  for (const auto& [k, v] : inv.cluster) mf.cluster[k] = v;
+  for (const auto& [k, v] : facts.values) {
+    if (k != FactKey::hostname && k != FactKey::mac) mf.extra[std::string(to_string(k))] = v;
+  }
+  if (auto id = facts.machine_id()) mf.extra["machine_id"] = *id;
+  if (facts.mac) {
+    auto hy = facts.mac->str();
+    std::replace(hy.begin(), hy.end(), ':', '-');
+    mf.extra["mac_hyphen"] = hy;
+  }
+  mf.extra["profile"] = profile.id;
+  if (group) mf.extra["group_id"] = group->id;
+  if (!ctx.base_url.empty()) mf.extra["server"] = ctx.base_url;
+  auto vars = config::machine_variables(mf);
+  // An unknown fact is undefined (a template using it is an error), never "".
+  for (const char* k : {"hostname", "mac", "ip"}) {
+    if (vars[k].is_string() && vars[k].get_ref<const std::string&>().empty()) vars.erase(k);
+  }
+  return vars;
+}
+
+}  // namespace
+
+std::string node_config_url(const std::string& base_url, std::string_view target, const MachineFacts& facts) {
+  std::string url = base_url + "/" + std::string(target);
+  for (auto k : kAllFactKeys) {
+    if (const auto* v = facts.get(k)) url += "/" + std::string(to_string(k)) + "=" + percent_encode(*v);
+  }
+  for (const auto& [k, v] : facts.labels) url += "/" + percent_encode(k) + "=" + percent_encode(v);
+  return url;
+}
+
+PlanResult plan_node_config(const Inventory& inv, const Group* group, const Profile& profile,
+                            const MachineFacts& facts, config::Target requested, const ConfigRequestContext& ctx) {
+  PlanResult r;
+  if (!profile.config) {
+    r.status = 404;
+    r.error = "profile '" + profile.id + "' has no config: (add config: {target:, layers:} to " +
+              profile.mark.file + ")";
+    return r;
+  }
+  const auto& pc = *profile.config;
+  const auto target = config::parse_target(pc.target);
+  if (!target || *target != requested) {
+    r.status = 404;
+    r.error = "profile '" + profile.id + "' serves its config as " + pc.target + " (GET /" + pc.target + "), not " +
+              std::string(config::target_name(requested));
+    return r;
+  }
+  NodeConfigPlan plan;
+  plan.target = *target;
+  plan.variables = machine_config_variables(inv, group, profile, facts, ctx);
+  plan.options.strict = pc.strict;
+  if (!pc.ignition_version.empty()) plan.options.ignition_version = config::IgnitionSpec::parse(pc.ignition_version);
+  const fs::path configs = inv.config_dir / "configs";
+  plan.options.files_dir = configs;
+
+  config::TemplateRenderer renderer(plan.variables);
+  config::Diagnostics diag;
+  auto add = [&](const ConfigLayerRef& ref) {
+    std::string rel = ref.path;
+    if (rel.find("{{") != std::string::npos) {
+      config::Diagnostics local;
+      auto rendered = renderer.render(rel, config::ScalarOrigin{{}, 0, location(ref.mark)}, local);
+      if (!rendered) {
+        if (ref.optional) return;  // "machines/{{hostname}}.bu" for a machine without a hostname
+        for (const auto& d : local.all()) diag.error(d.where, "config layer path: " + d.message);
+        return;
+      }
+      rel = *rendered;
+      if (auto why = config_layer_path_error(rel); !why.empty()) {
+        diag.error(location(ref.mark), why + " (rendered from '" + ref.path + "')");
+        return;
+      }
+    }
+    const fs::path file = configs / rel;
+    if (ref.optional) {
+      std::error_code ec;
+      if (!fs::is_regular_file(file, ec)) return;
+    }
+    plan.layer_files.push_back(file.string());
+    plan.layer_marks.push_back(ref.mark.str());
+  };
+  for (const auto& ref : pc.layers) add(ref);
+  if (group) {
+    for (const auto& ref : group->config_layers) add(ref);
+  }
+  for (const auto& ref : pc.machine_layers) add(ref);
+  if (diag.has_errors()) {
+    r.status = 500;
+    r.error = "config layer paths for profile '" + profile.id + "' do not resolve for this machine";
+    r.diagnostics = diag.take();
+    return r;
+  }
+  plan.cache_key = pc.target;
+  plan.cache_key += '\n';
+  for (const auto& f : plan.layer_files) plan.cache_key += f + '\n';
+  plan.cache_key += plan.options.strict ? "strict\n" : "\n";
+  plan.cache_key += pc.ignition_version + '\n';
+  plan.cache_key += plan.variables.dump();
+  r.plan = std::move(plan);
+  return r;
+}
+
+config::CompileResult compile_node_config(const NodeConfigPlan& plan) {
+  std::vector<config::LayerSource> layers;
+  layers.reserve(plan.layer_files.size());
+  config::CompileResult missing;
+  for (std::size_t i = 0; i < plan.layer_files.size(); ++i) {
+    auto text = read_text(plan.layer_files[i]);
+    if (!text) {
+      config::Diagnostic d;
+      d.where = {plan.layer_files[i], 0, 0};
+      d.message = "cannot read config layer (listed at " + plan.layer_marks[i] + ")";
+      missing.diagnostics.push_back(std::move(d));
+      continue;
+    }
+    layers.push_back({plan.layer_files[i], std::move(*text)});
+  }
+  if (!missing.diagnostics.empty()) {
+    if (plan.options.counters) plan.options.counters->inc("config.compile.error");
+    return missing;
+  }
+  if (layers.empty()) {
+    config::Diagnostic d;
+    d.where = {"<profile>", 0, 0};
+    d.message = "the profile's config lists no layers for this machine";
+    missing.diagnostics.push_back(std::move(d));
+    return missing;
+  }
+  return config::compile_machine(layers, plan.variables, plan.target, plan.options);
+}
+
+NodeConfigCache::Lookup NodeConfigCache::get_or_compile(const NodeConfigPlan& plan) {
+  if (auto it = entries_.find(plan.cache_key); it != entries_.end()) return {it->second, true};
+  auto result = std::make_shared<const config::CompileResult>(compile_node_config(plan));
+  const std::size_t size = plan.cache_key.size() + (result->output ? result->output->size() : 0);
+  while (!order_.empty() && (entries_.size() >= max_entries_ || bytes_ + size > max_bytes_)) {
+    auto old = entries_.find(order_.front());
+    if (old != entries_.end()) {
+      bytes_ -= old->first.size() + (old->second->output ? old->second->output->size() : 0);
+      entries_.erase(old);
+    }
+    order_.pop_front();
+  }
+  entries_.emplace(plan.cache_key, result);
+  order_.push_back(plan.cache_key);
+  bytes_ += size;
+  return {result, false};
+}
+
+void NodeConfigCache::set_generation(std::uint64_t generation) {
+  if (generation == generation_) return;
+  clear();
+  generation_ = generation;
+}
+
+void NodeConfigCache::clear() {
+  entries_.clear();
+  order_.clear();
+  bytes_ = 0;
+}
+
+nlohmann::json profile_config_json(const Profile& profile) {
+  if (!profile.config) return nullptr;
+  const auto& c = *profile.config;
+  auto refs = [](const std::vector<ConfigLayerRef>& v) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : v) out.push_back({{"path", r.path}, {"optional", r.optional}, {"source", r.mark.str()}});
+    return out;
+  };
+  nlohmann::json j = {{"target", c.target}, {"layers", refs(c.layers)}, {"machine_layers", refs(c.machine_layers)},
+                      {"strict", c.strict}};
+  if (!c.ignition_version.empty()) j["ignition_version"] = c.ignition_version;
+  return j;
+}
+
+}  // namespace ramfleet::inventory
