@@ -94,10 +94,10 @@ bool Server::add_boot_options(Packet& r, const Context& cx) {
     return false;
   }
   counters_.inc("dhcp.boot." + d.reason);
-  if (d.kind == BootDecision::Kind::tftp) {
-    r.siaddr = settings_.server_address;
-    r.set(option::tftp_server_name, settings_.server_address.str());
-  }
+  // next-server even for http:// files: iPXE only takes a ProxyDHCP offer or
+  // ACK as one when it has both siaddr and a boot file (dhcp_has_pxeopts).
+  r.siaddr = settings_.server_address;
+  if (d.kind == BootDecision::Kind::tftp) r.set(option::tftp_server_name, settings_.server_address.str());
   if (d.file.size() <= kFileFieldMax) r.file = d.file;
   r.set(option::bootfile_name, d.file);
   std::string vendor = d.vendor_class;
@@ -136,13 +136,14 @@ std::optional<Reply> Server::finish(Context& cx, Packet reply, Destination to) {
 // --- proxy mode -------------------------------------------------------------
 
 std::optional<Reply> Server::handle_proxy(Context& cx) {
-  const auto type = cx.client.type;
-  if (type != MessageType::discover && type != MessageType::request) return drop(cx, "proxy_ignores_type");
-  // A REQUEST on 67 is for the DHCP server the client chose, unless it chose us.
-  if (type == MessageType::request && cx.client.server_identifier != settings_.server_address)
-    return drop(cx, "other_server");
+  // PXE spec: a proxy OFFERs on 67; the client's REQUEST for boot information
+  // comes to 4011. A REQUEST on 67 belongs to the DHCP server that gave the
+  // address -- which may share our IP when it runs on the same host, so even a
+  // REQUEST naming our address is not ours: an ACK with no address would race
+  // the real one.
+  if (cx.client.type != MessageType::discover) return drop(cx, "proxy_ignores_type");
   if (!cx.client.is_pxe() && !cx.client.is_http() && !cx.client.is_ipxe()) return drop(cx, "not_pxe_client");
-  Packet r = reply_base(cx, type == MessageType::discover ? MessageType::offer : MessageType::ack);
+  Packet r = reply_base(cx, MessageType::offer);
   r.ciaddr = cx.packet.ciaddr;
   if (!add_boot_options(r, cx)) return drop(cx, "no_boot_file");
   Destination to;
