@@ -55,6 +55,12 @@ Reply route(ServiceState& st, const Request& req) {
     }
     return handle_machine_script(st, req, params);
   }
+  if (!segs.empty() && (segs[0] == "ignition" || segs[0] == "cloud-config" || segs[0] == "apkovl")) {
+    if (!get) return method_not_allowed(st, "GET, HEAD");
+    std::vector<std::pair<std::string, std::string>> params;
+    for (auto p : u.params()) params.emplace_back(p.key, p.has_value ? std::string(p.value) : std::string{});
+    return handle_node_config(st, req, segs, std::move(params));
+  }
   if (!segs.empty() && segs[0] == "assets") {
     if (!get) return method_not_allowed(st, "GET, HEAD");
     segs.erase(segs.begin());

@@ -2,6 +2,7 @@
 // Routes a request to its handler:
 //   GET  /boot.ipxe                      generic entry script (chains to /ipxe)
 //   GET  /ipxe?mac=&uuid=&arch=...       per-machine script (inventory match + render)
+//   GET  /ignition|/cloud-config|/apkovl?mac=..  the machine's compiled OS config (ETag)
 //   GET  /assets/<path>                  kernels, initrds, images (HEAD, Range, ETag)
 //   GET  /healthz                        liveness and inventory state
 //   GET  /api/v1/{machines,groups,profiles,leases,counters,inventory}
@@ -21,5 +22,8 @@ Reply handle_machine_script(ServiceState& state, const Request& req,
 Reply handle_asset(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
 Reply handle_healthz(ServiceState& state);
 Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
+// GET /ignition, /cloud-config, /apkovl (config_handlers.cpp); segments[0] is the target.
+Reply handle_node_config(ServiceState& state, const Request& req, const std::vector<std::string>& segments,
+                         std::vector<std::pair<std::string, std::string>> params);
 
 }  // namespace ramfleet::http

@@ -14,6 +14,10 @@
 #include "inventory/machine_store.hpp"
 #include "inventory/model.hpp"
 
+namespace ramfleet::inventory {
+class NodeConfigCache;
+}
+
 namespace ramfleet::http {
 
 struct ServiceState {
@@ -24,6 +28,7 @@ struct ServiceState {
   std::uint64_t inventory_generation = 0;
   Diagnostics last_reload_errors;  // from the last refused reload; cleared by a good one
   std::unique_ptr<inventory::MachineStore> store;
+  std::shared_ptr<inventory::NodeConfigCache> config_cache;  // compiled configs of this inventory generation
   Counters counters;
   std::uint64_t boundary_seq = 0;
 };
