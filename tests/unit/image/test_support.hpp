@@ -55,8 +55,10 @@ struct TarItem {
   long mtime;
 };
 
+// len-1 zero-padded octal digits and a NUL, as ustar numeric fields are.
 inline void octal(char* field, std::size_t len, unsigned long v) {
-  std::snprintf(field, len, "%0*lo", static_cast<int>(len - 1), v);
+  for (std::size_t i = len - 1; i-- > 0; v >>= 3) field[i] = static_cast<char>('0' + (v & 7));
+  field[len - 1] = '\0';
 }
 
 inline std::string tar_header(const TarItem& it, std::size_t size) {
@@ -73,7 +75,7 @@ inline std::string tar_header(const TarItem& it, std::size_t size) {
   std::memset(h.data() + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : h) sum += c;
-  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  octal(h.data() + 148, 7, sum);
   h[155] = ' ';
   return h;
 }
