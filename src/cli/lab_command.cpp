@@ -1,0 +1,45 @@
+// `ramfleet lab up` / `lab down`: diskless QEMU machines booting from ramfleet
+// in a throw-away network namespace (docs/lab.md).
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "lab/lab.hpp"
+
+namespace ramfleet::cli {
+namespace {
+
+void add_lab_command(CLI::App& app, CommandTable& commands) {
+  auto* lab = app.add_subcommand("lab", "Boot diskless QEMU machines from ramfleet in a network namespace (root)");
+  lab->require_subcommand(1);
+  auto o = std::make_shared<lab::UpOptions>();
+  auto dir = std::make_shared<std::string>(o->dir.string());
+
+  auto* up = lab->add_subcommand("up", "Build the node image, start ramfleet and N VMs, wait until every node is ready");
+  up->add_option("--nodes,-n", o->nodes, "number of VMs")->check(CLI::Range(1, 100))->capture_default_str();
+  up->add_option("--firmware", o->firmware, "bios (SeaBIOS + iPXE ROM) or uefi (OVMF PXE -> TFTP -> iPXE)")
+      ->check(CLI::IsMember({"bios", "uefi"}))
+      ->capture_default_str();
+  up->add_option("--image", o->image, "node image (images/<name>/ in the source tree)")
+      ->check(CLI::IsMember({"small"}))
+      ->capture_default_str();
+  up->add_option("--dir", *dir, "lab state, config and logs")->capture_default_str();
+  up->add_option("--cache", o->cache_dir, "download cache (kernel package)")->capture_default_str();
+  up->add_option("--source-dir", o->source_dir, "ramfleet source tree (default: the one it was built from)");
+  up->add_option("--memory", o->memory_mb, "MiB of RAM per VM")->check(CLI::Range(128, 65536))->capture_default_str();
+  up->add_option("--timeout", o->timeout_s, "seconds until every node must be ready")
+      ->check(CLI::Range(10, 3600))
+      ->capture_default_str();
+  commands.emplace_back(up, [o, dir] {
+    o->dir = *dir;
+    return lab::lab_up(*o);
+  });
+
+  auto* down = lab->add_subcommand("down", "Stop the lab's VMs and ramfleet (by PID) and remove its namespace");
+  down->add_option("--dir", *dir, "lab state directory")->capture_default_str();
+  commands.emplace_back(down, [dir] { return lab::lab_down(*dir); });
+}
+
+const CommandRegistration kRegistration{50, add_lab_command};
+}  // namespace
+
+}  // namespace ramfleet::cli

@@ -1,0 +1,70 @@
+#include "lab/lab_config.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+namespace ramfleet::lab {
+namespace {
+
+void write_text(const std::filesystem::path& p, const std::string& text) {
+  std::filesystem::create_directories(p.parent_path());
+  auto tmp = p;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  std::filesystem::rename(tmp, p);
+}
+
+}  // namespace
+
+std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
+  if (count < 1 || count > 100) throw std::invalid_argument("--nodes must be 1..100");
+  std::vector<NodeSpec> nodes;
+  for (int i = 1; i <= count; ++i) {
+    char mac[32];
+    std::snprintf(mac, sizeof mac, "52:54:00:99:00:%02x", i);
+    nodes.push_back({"node" + std::to_string(i), mac, std::string(kLabNetwork) + "." + std::to_string(10 + i),
+                     "tap" + std::to_string(i), firmware});
+  }
+  return nodes;
+}
+
+std::vector<std::string> node_kernel_args() {
+  // quiet: every kernel line costs time on an emulated serial port.
+  // panic=-1 with QEMU's -no-reboot: a panicking node stops its VM, which the lab sees.
+  return {"console=ttyS0", "quiet", "panic=-1", "ramfleet.server={{server}}", "ramfleet.id={{machine_id}}",
+          "ramfleet.hostname={{metadata.hostname}}"};
+}
+
+void write_lab_config(const std::filesystem::path& config, const std::vector<NodeSpec>& nodes,
+                      const ProfileAssets& assets) {
+  std::string net = kLabNetwork;
+  std::string y = "# Written by `ramfleet lab up`: full DHCP on the lab bridge, one reservation per node.\n"
+                  "interface: br0\n"
+                  "dhcp:\n"
+                  "  mode: full\n"
+                  "  subnets:\n"
+                  "    - subnet: " + net + ".0/24\n"
+                  "      pools: [" + net + ".100-" + net + ".199]\n"
+                  "  reservations:\n";
+  for (const auto& n : nodes) y += "    - {mac: \"" + n.mac + "\", ip: " + n.ip + ", hostname: " + n.name + "}\n";
+  y += "http:\n  port: 80\n";
+  write_text(config / "ramfleet.yaml", y);
+
+  std::filesystem::remove_all(config / "profiles");
+  std::filesystem::remove_all(config / "groups");
+  std::string p = "# Written by `ramfleet lab up`.\nkernel: " + assets.kernel + "\ninitrds: [" + assets.initrd +
+                  "]\nargs:\n";
+  for (const auto& a : node_kernel_args()) p += "  - \"" + a + "\"\n";
+  write_text(config / "profiles" / (assets.name + ".yaml"), p);
+  for (const auto& n : nodes)
+    write_text(config / "groups" / (n.name + ".yaml"), "profile: " + assets.name + "\nselector:\n  mac: \"" + n.mac +
+                                                           "\"\nmetadata:\n  hostname: " + n.name + "\n");
+  write_text(config / "inventory.yaml", "default: exit\n");
+}
+
+}  // namespace ramfleet::lab
