@@ -31,6 +31,9 @@ dhcp::FileExists boot_file_lookup(const dhcp::Settings& settings) {
   };
 }
 
+// Datagrams handled per wake-up, and so the most leases in one group commit.
+constexpr int kDatagramsPerTurn = 256;
+
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
@@ -41,6 +44,7 @@ DhcpService::DhcpService(boost::asio::io_context& io, const Interface& iface, dh
                          store::LeaseStore* leases)
     : io_(io),
       iface_(iface),
+      leases_(settings.mode == dhcp::Mode::full ? leases : nullptr),
       server_(settings, leases, boot_file_lookup(settings)),
       buffer_(dhcp::kMaxPacketSize + 1) {}  // one byte more, so an oversized datagram shows as too long
 
@@ -65,6 +69,11 @@ void DhcpService::open(Listener& l) {
     throw std::system_error(ec.value(), std::generic_category(),
                             where + ": cannot bind (is another DHCP server running, or are you not root?)");
   l.socket.non_blocking(true, ec);
+  // Room for the requests that arrive while one group commit is being fsynced
+  // (a few ms): what does not fit is lost and the clients retry seconds later.
+  const int bytes = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
 }
 
 void DhcpService::start() {
@@ -93,9 +102,14 @@ void DhcpService::arm(Listener& l) {
 }
 
 // Reads what is queued (bounded, so one busy socket cannot starve the loop).
+// Group commit: the leases written while handling this turn's datagrams go to
+// disk in one transaction (one fsync), and their ACKs are sent only after it
+// is durable. Other replies (OFFER, NAK, INFORM's ACK) need nothing on disk
+// and go out at once.
 void DhcpService::drain(Listener& l) {
   const int fd = l.socket.native_handle();
-  for (int i = 0; i < 64; ++i) {
+  if (leases_ != nullptr) leases_->begin_batch();
+  for (int i = 0; i < kDatagramsPerTurn; ++i) {
     sockaddr_in from{};
     iovec iov{buffer_.data(), buffer_.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
@@ -112,7 +126,7 @@ void DhcpService::drain(Listener& l) {
         server_.counters().inc("dhcp.socket_error");
         log::error("dhcp.recv_error", {{"error", std::strerror(errno)}});
       }
-      return;
+      break;
     }
     if (msg.msg_flags & MSG_TRUNC) n = static_cast<ssize_t>(buffer_.size());  // counted as too_long
     dhcp::Received in;
@@ -121,8 +135,30 @@ void DhcpService::drain(Listener& l) {
     in.source = Ipv4{ntohl(from.sin_addr.s_addr)};
     in.source_port = ntohs(from.sin_port);
     in.now = std::chrono::system_clock::now();
-    if (auto reply = server_.handle(in)) send(l, *reply);
+    auto reply = server_.handle(in);
+    if (!reply) continue;
+    if (leases_ != nullptr && reply->type == dhcp::MessageType::ack) {
+      held_acks_.push_back(std::move(*reply));
+    } else {
+      send(l, *reply);
+    }
   }
+  commit_and_send(l);
+}
+
+void DhcpService::commit_and_send(Listener& l) {
+  if (leases_ == nullptr) return;
+  try {
+    leases_->commit_batch();
+  } catch (const store::StoreError& e) {
+    // None of these leases is durable: their clients get no ACK and ask again.
+    server_.counters().inc("dhcp.drop.store_error", held_acks_.size());
+    log::error("dhcp.store_error", {{"error", e.what()}, {"acks_dropped", held_acks_.size()}});
+    held_acks_.clear();
+    return;
+  }
+  for (const auto& reply : held_acks_) send(l, reply);
+  held_acks_.clear();
 }
 
 bool DhcpService::add_arp_entry(int fd, Ipv4 address, const MacAddress& mac) {

@@ -34,13 +34,16 @@ class DhcpService {
   void arm(Listener& l);
   void drain(Listener& l);
   void send(Listener& l, const dhcp::Reply& reply);
+  void commit_and_send(Listener& l);
   bool add_arp_entry(int fd, Ipv4 address, const MacAddress& mac);
 
   boost::asio::io_context& io_;
   Interface iface_;
+  store::LeaseStore* leases_;  // null in proxy mode
   dhcp::Server server_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::uint8_t> buffer_;
+  std::vector<dhcp::Reply> held_acks_;  // waiting for this turn's group commit
 };
 
 }  // namespace ramfleet::net

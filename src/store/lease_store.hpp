@@ -43,6 +43,15 @@ class LeaseStore {
   virtual void put(const Lease& lease) = 0;
   // Forgets the address. Throws StoreError.
   virtual void erase(Ipv4 address) = 0;
+
+  // Group commit. Between begin_batch() and commit_batch(), put() and erase()
+  // are NOT durable on return: commit_batch() makes all of them durable at
+  // once (one fsync for many leases) or throws StoreError, and then none of
+  // them is. Whoever opens a batch must hold every reply that depends on its
+  // writes (ACKs) until commit_batch() returns. Stores without batching keep
+  // every write durable on return.
+  virtual void begin_batch() {}
+  virtual void commit_batch() {}
 };
 
 }  // namespace ramfleet::store

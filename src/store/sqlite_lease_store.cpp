@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <utility>
 
 namespace ramfleet::store {
 
@@ -111,7 +112,38 @@ std::vector<Lease> SqliteLeaseStore::load_all() {
   return out;
 }
 
+void SqliteLeaseStore::begin_batch() { batching_ = true; }
+
+// The transaction starts with the batch's first write, so a turn that wrote
+// nothing costs no fsync.
+void SqliteLeaseStore::join_batch() {
+  if (!batching_ || sqlite3_get_autocommit(db_) == 0) return;
+  // Back in autocommit mid-batch: an error made SQLite roll the batch's earlier writes back.
+  if (in_transaction_) batch_lost_ = true;
+  exec("BEGIN IMMEDIATE");
+  in_transaction_ = true;
+}
+
+void SqliteLeaseStore::commit_batch() {
+  batching_ = false;
+  if (!in_transaction_) return;  // nothing written
+  in_transaction_ = false;
+  const bool lost = std::exchange(batch_lost_, false) || sqlite3_get_autocommit(db_) != 0;
+  std::string msg;
+  if (!lost) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, &err) == SQLITE_OK) return;
+    msg = err ? err : "unknown error";
+    sqlite3_free(err);
+  } else {
+    msg = "an earlier write failed and SQLite rolled the batch back";
+  }
+  if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  throw StoreError("lease database: commit: " + msg);
+}
+
 void SqliteLeaseStore::put(const Lease& l) {
+  join_batch();
   StatementReset reset{put_};
   sqlite3_bind_int64(put_, 1, l.address.value());
   sqlite3_bind_blob(put_, 2, l.mac.octets().data(), 6, SQLITE_STATIC);
@@ -126,6 +158,7 @@ void SqliteLeaseStore::put(const Lease& l) {
 }
 
 void SqliteLeaseStore::erase(Ipv4 address) {
+  join_batch();
   StatementReset reset{erase_};
   sqlite3_bind_int64(erase_, 1, address.value());
   if (sqlite3_step(erase_) != SQLITE_DONE) fail("delete");
