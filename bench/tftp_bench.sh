@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# TFTP throughput for one 30 MiB file: ramfleet vs tftpd-hpa vs dnsmasq
+# (and atftpd, unpacked from its Debian package, when it can be had).
+#
+# Two namespaces joined by a veth pair (MTU 1500); the server is pinned to one
+# core, the client to the other. A fixed number of transfers per server and
+# case, each bounded by a timeout; the median is reported, plus the server's
+# CPU (utime+stime, children included: tftpd-hpa forks per request) per MiB.
+# Cases:
+#   curl blksize 1468        what PXE ROMs ask for; every server
+#   curl blksize 8192        large blocks (IP-fragmented on the veth)
+#   atftp blksize 1468 windowsize 16   RFC 7440: only ramfleet and atftpd implement it
+#
+# Usage: sudo bench/tftp_bench.sh [path/to/ramfleet]
+#   RF_BENCH_TRANSFERS=3   transfers per server and case
+#   RF_BENCH_SERVERS="ramfleet tftpd-hpa dnsmasq atftpd"
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/common.sh
+. "$HERE/lib/common.sh"
+RAMFLEET=$(readlink -f "${1:-$HERE/../build/ramfleet}")
+TRANSFERS=${RF_BENCH_TRANSFERS:-3}
+SERVERS=${RF_BENCH_SERVERS:-"ramfleet tftpd-hpa dnsmasq atftpd"}
+FILE_BYTES=$((30 * 1024 * 1024))
+TIMEOUT=60  # seconds per transfer, far above the slowest seen (~1 s)
+
+for tool in curl atftp in.tftpd dnsmasq taskset; do
+  command -v $tool >/dev/null || { echo "need $tool (scripts/install-deps)" >&2; exit 1; }
+done
+[ -x "$RAMFLEET" ] || { echo "no ramfleet binary at $RAMFLEET (cmake --preset release && cmake --build build)" >&2; exit 1; }
+
+# atftpd conflicts with tftpd-hpa as a package: unpack it beside, once.
+ATFTPD_DIR=${RF_BENCH_ATFTPD_DIR:-/var/cache/ramfleet-bench/atftpd}
+ATFTPD=""
+find_atftpd() {
+  if [ ! -x "$ATFTPD_DIR/usr/sbin/atftpd" ]; then
+    local dl
+    dl=$(mktemp -d)
+    if (cd "$dl" && apt-get download atftpd >/dev/null 2>&1); then
+      mkdir -p "$ATFTPD_DIR" && dpkg -x "$dl"/atftpd_*.deb "$ATFTPD_DIR"
+    fi
+    rm -rf "$dl"
+  fi
+  if [ -x "$ATFTPD_DIR/usr/sbin/atftpd" ] && "$ATFTPD_DIR/usr/sbin/atftpd" --version >/dev/null 2>&1; then
+    ATFTPD=$ATFTPD_DIR/usr/sbin/atftpd
+  fi
+}
+[[ " $SERVERS " == *" atftpd "* ]] && find_atftpd
+[ -z "$ATFTPD" ] && SERVERS=${SERVERS/atftpd/} && echo "# atftpd not available (apt-get download atftpd failed): skipped"
+
+bench_init tftp
+ROOT=$BENCH_TMP/root
+mkdir -p "$ROOT"
+head -c "$FILE_BYTES" /dev/urandom >"$ROOT/big.bin"
+cat "$ROOT/big.bin" >/dev/null  # in the page cache for everyone
+
+wait_udp_port() {  # the server listens on SERVER_ADDR:69
+  local i
+  for i in $(seq 100); do
+    ip netns exec "$NS_S" ss -Huln "sport = :69" | grep -q . && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "server did not listen on :69" >&2
+  return 1
+}
+
+start_ramfleet() {
+  local d=$BENCH_TMP/ramfleet
+  mkdir -p "$d"
+  start_server "$d/serve.log" "$RAMFLEET" serve --dhcp off --listen "$SERVER_ADDR" --tftp-root "$ROOT" \
+    --http-port -1 --state "$d/state"
+  wait_for_log "$d/serve.log" "event=serve.ready" 10
+}
+start_tftpd-hpa() {
+  mkdir -p "$BENCH_TMP/tftpd-hpa"
+  # -L: foreground; -s: chroot to the root, as packaged; forks per request.
+  start_server "$BENCH_TMP/tftpd-hpa/log" in.tftpd -L -s -u root -a "$SERVER_ADDR:69" "$ROOT"
+  wait_udp_port
+}
+start_dnsmasq() {
+  local d=$BENCH_TMP/dnsmasq
+  mkdir -p "$d"
+  # --edns-packet-max: otherwise dnsmasq caps blksize at 2263 (lab-notes).
+  start_server "$d/stdout.log" dnsmasq --keep-in-foreground --conf-file=/dev/null --user=root --port=0 \
+    --listen-address="$SERVER_ADDR" --bind-interfaces --enable-tftp --tftp-root="$ROOT" --tftp-max=100 \
+    --edns-packet-max=65535 --pid-file="$d/pid" --log-facility="$d/dnsmasq.log"
+  wait_udp_port
+}
+start_atftpd() {
+  local d=$BENCH_TMP/atftpd
+  mkdir -p "$d"
+  start_server "$d/stdout.log" env LD_LIBRARY_PATH="$ATFTPD_DIR/usr/lib/x86_64-linux-gnu" "$ATFTPD" --daemon --no-fork \
+    --logfile "$d/atftpd.log" --user root --group root --bind-address "$SERVER_ADDR" --port 69 "$ROOT"
+  wait_udp_port
+}
+
+# One transfer; prints "seconds bytes".
+transfer() {  # transfer CLIENT BLKSIZE WINDOWSIZE
+  local t0 t1 bytes out=$BENCH_TMP/got.bin
+  rm -f "$out"
+  case $1 in
+    curl)
+      in_client timeout "$TIMEOUT" curl -s --tftp-blksize "$2" -o "$out" \
+        -w '%{time_total} %{size_download}\n' "tftp://$SERVER_ADDR/big.bin" || echo "0 0"
+      ;;
+    atftp)
+      t0=$(date +%s.%N)
+      in_client timeout "$TIMEOUT" atftp --option "blksize $2" --option "windowsize $3" --option "tsize 0" \
+        -g -r big.bin -l "$out" "$SERVER_ADDR" >/dev/null 2>&1 || true
+      t1=$(date +%s.%N)
+      bytes=$(stat -c %s "$out" 2>/dev/null || echo 0)
+      echo "$(python3 -c "print($t1-$t0)") $bytes"
+      ;;
+  esac
+}
+
+declare -A RESULT CPU
+run_case() {  # run_case SERVER LABEL CLIENT BLKSIZE WINDOWSIZE
+  local server=$1 label=$2 speeds=() t0 t1 secs bytes i bad=0
+  t0=$(cpu_ns "$SERVER_PID")
+  for i in $(seq "$TRANSFERS"); do
+    read -r secs bytes < <(transfer "$3" "$4" "$5")
+    if [ "$bytes" != "$FILE_BYTES" ] || ! cmp -s "$BENCH_TMP/got.bin" "$ROOT/big.bin"; then
+      bad=$((bad + 1))
+      continue
+    fi
+    speeds+=("$(python3 -c "print($bytes / $secs / 2**20)")")
+  done
+  t1=$(cpu_ns "$SERVER_PID")
+  local good=${#speeds[@]}
+  if [ "$good" = 0 ]; then
+    RESULT[$server,$label]=0 CPU[$server,$label]=n/a
+  else
+    RESULT[$server,$label]=$(printf '%s\n' "${speeds[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')
+    CPU[$server,$label]=$(python3 -c "print(f'{($t1-$t0)/1e6/($good*$FILE_BYTES/2**20):.2f}')")
+  fi
+  printf '  %-9s %-26s %6s MiB/s (median of %d)  %6s ms CPU/MiB%s\n' "$server" "$label" "${RESULT[$server,$label]}" \
+    "$good" "${CPU[$server,$label]}" "$([ $bad -gt 0 ] && echo "  $bad transfer(s) FAILED or incomplete")"
+}
+
+CASES=("curl blksize 1468|curl|1468|1" "curl blksize 8192|curl|8192|1" "atftp blksize 1468 window 16|atftp|1468|16")
+echo "# TFTP, one 30 MiB file, $TRANSFERS transfers per case, server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU, veth MTU 1500"
+echo "# ramfleet $("$RAMFLEET" version | awk '{print $2}'), tftpd-hpa $(dpkg-query -W -f '${Version}' tftpd-hpa), dnsmasq $(dnsmasq -v | head -1 | awk '{print $3}')$([ -n "$ATFTPD" ] && echo ", atftpd $("$ATFTPD" --version 2>&1 | head -1)"), curl $(curl -V | head -1 | awk '{print $2}')"
+echo "# load average before: $(machine_load)"
+for s in $SERVERS; do
+  "start_$s"
+  for c in "${CASES[@]}"; do
+    IFS='|' read -r label client blk win <<<"$c"
+    # windowsize: only ramfleet and atftpd implement RFC 7440.
+    if [ "$win" != 1 ] && [ "$s" != ramfleet ] && [ "$s" != atftpd ]; then continue; fi
+    run_case "$s" "$label" "$client" "$blk" "$win"
+  done
+  stop_server
+done
+echo "# load average after: $(machine_load)"
+echo "# ratios (ramfleet / peer, MiB/s)"
+for c in "${CASES[@]}"; do
+  IFS='|' read -r label _ _ win <<<"$c"
+  best=0 best_name=""
+  line="$(printf '%-28s' "$label:")"
+  for s in $SERVERS; do
+    [ "$s" = ramfleet ] && continue
+    v=${RESULT[$s,$label]:-}
+    [ -n "$v" ] || continue
+    line+=" vs $s $(ratio "${RESULT[ramfleet,$label]:-0}" "$v")"
+    if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$v" "$best"; then
+      best=$v best_name=$s
+    fi
+  done
+  [ -n "$best_name" ] && [ -n "${RESULT[ramfleet,$label]:-}" ] && line+="  => vs best peer ($best_name): $(ratio "${RESULT[ramfleet,$label]}" "$best")"
+  echo "$line"
+done
