@@ -122,10 +122,10 @@ std::vector<ConfigLayerRef> load_layer_refs(const FileLoader& fl, const YAML::No
   for (const auto& item : n) {
     ConfigLayerRef ref;
     ref.mark = fl.mark(item);
-    YAML::Node path_node = item;
+    // Constructed, never assigned: assigning a YAML::Node writes through to the node it refers to.
+    const YAML::Node path_node = item.IsMap() ? item["path"] : item;
     if (item.IsMap()) {
       fl.known_keys(item, {"path", "optional"}, "config layer");
-      path_node = item["path"];
       if (!path_node) {
         fl.error(item, "config layer needs 'path:'");
         continue;
