@@ -50,6 +50,32 @@ Reply handle_boot_script(ServiceState& st, const Request& req) {
   return text_reply(200, inv::render_boot_script(base_url(st, req)), kIpxeType);
 }
 
+namespace {
+// What has to happen for every /ipxe request, cached or not: count it, log the
+// decision and why, record the boot (written to SQLite in the next batch).
+Reply answer_boot(ServiceState& st, const Request& req, const CachedBoot& b) {
+  st.counters.inc(b.matched ? "http.ipxe.matched" : "http.ipxe.unmatched");
+  log::info("http.boot", {{"machine", b.machine_id},
+                          {"decision", b.decision},
+                          {"group", b.group.empty() ? std::string_view("-") : std::string_view(b.group)},
+                          {"profile", b.profile.empty() ? std::string_view("-") : std::string_view(b.profile)},
+                          {"reason", b.reason},
+                          {"peer", req.peer}});
+  if (st.store) {
+    st.store->record_boot(
+        {b.machine_id, b.facts_json, b.group, b.profile, std::string(b.decision), b.reason, now_ms()});
+  }
+  return text_reply(200, b.script, kIpxeType);
+}
+}  // namespace
+
+std::optional<Reply> handle_cached_machine_script(ServiceState& st, const Request& req) {
+  const CachedBoot* b = st.script_cache.find(st.inventory_generation, req.target, req.host);
+  if (b == nullptr) return std::nullopt;
+  st.counters.inc("http.ipxe.cache_hit");
+  return answer_boot(st, req, *b);
+}
+
 Reply handle_machine_script(ServiceState& st, const Request& req,
                             const std::vector<std::pair<std::string, std::string>>& params) {
   auto fr = inv::facts_from_params(params);
@@ -70,27 +96,29 @@ Reply handle_machine_script(ServiceState& st, const Request& req,
 
   // Hold the inventory for the whole request: a reload swaps the pointer, not this copy.
   const inv::InventoryPtr inventory = st.inventory;
+  const std::uint64_t generation = st.inventory_generation;
   const auto d = inv::decide(*inventory, facts);
-  const std::string group = d.group ? d.group->id : "";
-  const std::string profile = d.profile ? d.profile->id : "";
-  st.counters.inc(d.matched() ? "http.ipxe.matched" : "http.ipxe.unmatched");
-  log::info("http.boot", {{"machine", *id},
-                          {"decision", decision_name(d.kind)},
-                          {"group", group.empty() ? "-" : group},
-                          {"profile", profile.empty() ? "-" : profile},
-                          {"reason", d.reason},
-                          {"peer", req.peer}});
-  if (st.store) {
-    st.store->record_boot(
-        {*id, facts_json(facts), group, profile, std::string(decision_name(d.kind)), d.reason, now_ms()});
-  }
-
+  CachedBoot b;
+  b.machine_id = *id;
+  b.facts_json = facts_json(facts);
+  b.group = d.group ? d.group->id : "";
+  b.profile = d.profile ? d.profile->id : "";
+  b.decision = decision_name(d.kind);
+  b.reason = d.reason;
+  b.matched = d.matched();
   const std::string comment = "machine " + *id + ": " + d.reason;
-  if (d.kind == inv::BootDecision::Kind::exit) return text_reply(200, inv::render_exit_script(comment), kIpxeType);
-  const auto* platform = facts.get(inv::FactKey::platform);
-  const bool uefi = platform != nullptr && *platform == "efi";
-  auto ctx = inv::machine_context(facts, d.group, *d.profile, base_url(st, req));
-  return text_reply(200, inv::render_machine_script(*d.profile, ctx, uefi, comment), kIpxeType);
+  if (d.kind == inv::BootDecision::Kind::exit) {
+    b.script = inv::render_exit_script(comment);
+  } else {
+    const auto* platform = facts.get(inv::FactKey::platform);
+    const bool uefi = platform != nullptr && *platform == "efi";
+    auto ctx = inv::machine_context(facts, d.group, *d.profile, base_url(st, req));
+    b.script = inv::render_machine_script(*d.profile, ctx, uefi, comment);
+  }
+  Reply r = answer_boot(st, req, b);
+  st.counters.inc("http.ipxe.cache_miss");
+  st.script_cache.put(generation, req.target, req.host, std::move(b));
+  return r;
 }
 
 }  // namespace ramfleet::http

@@ -26,6 +26,10 @@ Reply method_not_allowed(ServiceState& st, const char* allow) {
 
 Reply route(ServiceState& st, const Request& req) {
   st.counters.inc("http.requests");
+  // A machine asking again: answered from the script cache before any parsing.
+  if (req.target.starts_with("/ipxe?") && (req.method == "GET" || req.method == "HEAD")) {
+    if (auto r = handle_cached_machine_script(st, req)) return std::move(*r);
+  }
   auto parsed = boost::urls::parse_origin_form(req.target);
   if (!parsed) {
     st.counters.inc("http.error.bad_target");

@@ -8,6 +8,8 @@
 //   GET  /api/v1/{machines,groups,profiles,leases,counters,inventory}
 //   GET  /api/v1/machines/{id}[/events]
 //   POST /api/v1/machines/{id}/events    node reports a boot phase
+#include <optional>
+
 #include "http/message.hpp"
 #include "http/service_state.hpp"
 
@@ -19,6 +21,9 @@ Reply route(ServiceState& state, const Request& req);
 Reply handle_boot_script(ServiceState& state, const Request& req);
 Reply handle_machine_script(ServiceState& state, const Request& req,
                             const std::vector<std::pair<std::string, std::string>>& params);
+// The cached reply for this exact target and Host under the current inventory
+// (script_cache.hpp), with the boot logged and recorded; nullopt on a miss.
+std::optional<Reply> handle_cached_machine_script(ServiceState& state, const Request& req);
 Reply handle_asset(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
 Reply handle_healthz(ServiceState& state);
 Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);

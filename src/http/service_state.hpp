@@ -10,6 +10,7 @@
 
 #include "core/counters.hpp"
 #include "core/diagnostic.hpp"
+#include "http/script_cache.hpp"
 #include "http/settings.hpp"
 #include "inventory/machine_store.hpp"
 #include "inventory/model.hpp"
@@ -30,6 +31,7 @@ struct ServiceState {
   std::unique_ptr<inventory::MachineStore> store;
   std::shared_ptr<inventory::NodeConfigCache> config_cache;  // compiled configs of this inventory generation
   Counters counters;
+  ScriptCache script_cache;  // rendered /ipxe replies of the current inventory generation
   std::uint64_t boundary_seq = 0;
 };
 

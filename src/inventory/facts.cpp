@@ -36,6 +36,8 @@ std::optional<FactKey> fact_key_from_string(std::string_view s) {
 }
 
 std::optional<std::string> MachineFacts::machine_id() const {
+  // values[mac] holds mac->str() already (facts_from_params); formatting it again costs more than the lookup.
+  if (const auto* m = get(FactKey::mac)) return *m;
   if (mac) return mac->str();
   if (const auto* u = get(FactKey::uuid)) return "uuid-" + *u;
   return std::nullopt;

@@ -2,9 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 namespace ramfleet::inventory {
 
@@ -45,6 +49,11 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
   Stmt& bind(int i, const std::string& s) {
     sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // For strings that outlive the step (flush() binds pending_ records): no copy.
+  Stmt& bind_static(int i, const std::string& s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind(int i, std::int64_t v) {
@@ -98,6 +107,7 @@ class Stmt {
 };
 
 constexpr std::size_t kBootHistory = 100;
+constexpr std::int64_t kTrimEvery = 16;
 
 json parse_object(const std::string& s) {
   auto j = json::parse(s, nullptr, false);
@@ -141,6 +151,7 @@ MachineStore::~MachineStore() {
   } catch (...) {
     // Nothing useful to do while shutting down; the boots are also in the log.
   }
+  prepared_.reset();  // finalize before closing
   sqlite3_close(db_);
 }
 
@@ -153,36 +164,113 @@ void MachineStore::exec(const char* sql) {
   }
 }
 
+namespace {
+// "VALUES(?1, ?2), (?3, ?4)" for `rows` rows of `cols` parameters each.
+std::string values_clause(std::size_t rows, std::size_t cols) {
+  std::string out = " VALUES";
+  int n = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    out += r ? ",(" : "(";
+    for (std::size_t c = 0; c < cols; ++c) out += (c ? ",?" : "?") + std::to_string(++n);
+    out += ")";
+  }
+  return out;
+}
+
+// Multi-row statements: a statement's fixed cost (opening cursors, starting
+// and ending it) is most of a one-row insert, so rows go up to kMaxRows at a
+// time, in power-of-two chunks so that a handful of prepared statements serve
+// any batch size.
+constexpr std::size_t kMaxRows = 64;
+}  // namespace
+
+struct MachineStore::Prepared {
+  // key: (statement kind, rows)
+  std::map<std::pair<int, std::size_t>, std::unique_ptr<Stmt>> multi;
+  std::unique_ptr<Stmt> prune;
+};
+
+namespace {
+template <typename Item, typename BindRow>
+void insert_rows(sqlite3* db, std::map<std::pair<int, std::size_t>, std::unique_ptr<Stmt>>& cache, int kind,
+                 const std::string& head, const std::string& tail, std::size_t cols, const std::vector<Item>& items,
+                 BindRow bind_row) {
+  for (std::size_t at = 0; at < items.size();) {
+    std::size_t n = kMaxRows;
+    while (n > items.size() - at) n /= 2;
+    auto& st = cache[{kind, n}];
+    if (!st) st = std::make_unique<Stmt>(db, (head + values_clause(n, cols) + tail).c_str());
+    for (std::size_t i = 0; i < n; ++i) bind_row(*st, static_cast<int>(i * cols), items[at + i]);
+    st->step();
+    st->reset();
+    at += n;
+  }
+}
+}  // namespace
+
 void MachineStore::flush() {
   if (pending_.empty()) return;
+  // A batch often holds several boots of one machine (a boot loop, a rack
+  // powering on): its machines row is written once, from the newest record,
+  // with the boot count added up. Every boot still gets its own history row.
+  struct PerMachine {
+    const BootRecord* first;
+    const BootRecord* last;
+    std::int64_t count;
+  };
+  std::unordered_map<std::string_view, std::size_t> index;
+  std::vector<PerMachine> machines;
+  index.reserve(pending_.size());
+  for (const auto& r : pending_) {
+    auto [it, fresh] = index.try_emplace(r.machine_id, machines.size());
+    if (fresh) machines.push_back({&r, &r, 0});
+    machines[it->second].last = &r;
+    ++machines[it->second].count;
+  }
   exec("BEGIN");
   try {
-    Stmt up(db_,
-            "INSERT INTO machines(id, facts, grp, profile, decision, reason, first_seen_ms, last_seen_ms, boots)"
-            " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1) ON CONFLICT(id) DO UPDATE SET facts=?2, grp=?3, profile=?4,"
-            " decision=?5, reason=?6, last_seen_ms=?7, boots=boots+1");
-    Stmt ins(db_,
-             "INSERT INTO boots(machine_id, at_ms, grp, profile, decision, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-    for (const auto& r : pending_) {
-      up.bind(1, r.machine_id).bind(2, r.facts_json).bind(3, r.group).bind(4, r.profile).bind(5, r.decision);
-      up.bind(6, r.reason).bind(7, r.at_ms);
-      up.step();
-      up.reset();
-      ins.bind(1, r.machine_id).bind(2, r.at_ms).bind(3, r.group).bind(4, r.profile).bind(5, r.decision);
-      ins.bind(6, r.reason);
-      ins.step();
-      ins.reset();
-    }
-    // Keep the newest kBootHistory boots per machine: a boot loop must not grow the file forever.
-    Stmt prune(db_,
-               "DELETE FROM boots WHERE machine_id=?1 AND seq <= (SELECT seq FROM boots WHERE machine_id=?1"
-               " ORDER BY seq DESC LIMIT 1 OFFSET ?2)");
-    std::set<std::string> seen;
-    for (const auto& r : pending_) {
-      if (!seen.insert(r.machine_id).second) continue;
-      prune.bind(1, r.machine_id).bind(2, static_cast<std::int64_t>(kBootHistory));
-      prune.step();
-      prune.reset();
+    if (!prepared_) prepared_ = std::make_unique<Prepared>();
+    insert_rows(db_, prepared_->multi, 0, "INSERT INTO boots(machine_id, at_ms, grp, profile, decision, reason)", "", 6,
+                pending_, [](Stmt& st, int b, const BootRecord& r) {
+                  st.bind_static(b + 1, r.machine_id)
+                      .bind(b + 2, r.at_ms)
+                      .bind_static(b + 3, r.group)
+                      .bind_static(b + 4, r.profile);
+                  st.bind_static(b + 5, r.decision).bind_static(b + 6, r.reason);
+                });
+    insert_rows(db_, prepared_->multi, 1,
+                "INSERT INTO machines(id, facts, grp, profile, decision, reason, first_seen_ms, last_seen_ms, boots)",
+                " ON CONFLICT(id) DO UPDATE SET facts=excluded.facts, grp=excluded.grp, profile=excluded.profile,"
+                " decision=excluded.decision, reason=excluded.reason, last_seen_ms=excluded.last_seen_ms,"
+                " boots=boots+excluded.boots",
+                9, machines, [](Stmt& st, int b, const PerMachine& m) {
+                  const BootRecord& r = *m.last;
+                  st.bind_static(b + 1, r.machine_id)
+                      .bind_static(b + 2, r.facts_json)
+                      .bind_static(b + 3, r.group)
+                      .bind_static(b + 4, r.profile);
+                  st.bind_static(b + 5, r.decision).bind_static(b + 6, r.reason).bind(b + 7, m.first->at_ms);
+                  st.bind(b + 8, r.at_ms).bind(b + 9, m.count);
+                });
+    // Keep the newest kBootHistory boots per machine, so a boot loop cannot grow
+    // the file forever. Trimming walks the machine's index, so it runs at a
+    // machine's first boot after start and then every kTrimEvery boots: a
+    // machine has at most kTrimEvery rows more than kBootHistory.
+    if (since_trim_.size() > (1U << 20)) since_trim_.clear();  // bounded; a cleared machine trims on its next boot
+    for (const auto& m : machines) {
+      auto [it, fresh] = since_trim_.try_emplace(m.last->machine_id, 0);
+      it->second += m.count;
+      if (!fresh && it->second < kTrimEvery) continue;
+      it->second = 0;
+      auto& prune = prepared_->prune;
+      if (!prune) {
+        prune = std::make_unique<Stmt>(db_,
+                                       "DELETE FROM boots WHERE machine_id=?1 AND seq <= (SELECT seq FROM boots WHERE"
+                                       " machine_id=?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)");
+      }
+      prune->bind(1, m.last->machine_id).bind(2, static_cast<std::int64_t>(kBootHistory));
+      prune->step();
+      prune->reset();
     }
     exec("COMMIT");
   } catch (...) {

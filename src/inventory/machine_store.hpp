@@ -12,6 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 struct sqlite3;
@@ -67,6 +68,13 @@ class MachineStore {
   sqlite3* db_ = nullptr;
   std::string path_;
   std::vector<BootRecord> pending_;
+  // Boots recorded per machine since its history was last trimmed by this
+  // process (flush() trims every kTrimEvery boots, and at a machine's first
+  // boot after start).
+  std::unordered_map<std::string, std::int64_t> since_trim_;
+  // flush()'s statements, prepared once (parsing a 64-row INSERT costs more than running it).
+  struct Prepared;
+  std::unique_ptr<Prepared> prepared_;
 };
 
 // Reads any table named `leases` from another SQLite file, read-only, as a JSON

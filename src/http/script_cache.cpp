@@ -1,0 +1,54 @@
+#include "http/script_cache.hpp"
+
+namespace ramfleet::http {
+
+void ScriptCache::key_for(std::string_view target, std::string_view host) {
+  key_.assign(target);
+  key_.push_back('\n');  // cannot occur in a parsed target or Host value
+  key_.append(host);
+}
+
+std::size_t ScriptCache::cost(const std::string& key, const CachedBoot& b) {
+  return key.size() + b.machine_id.size() + b.facts_json.size() + b.group.size() + b.profile.size() + b.reason.size() +
+         b.script.size() + sizeof(CachedBoot) + 64;  // 64: node and bucket overhead, roughly
+}
+
+const CachedBoot* ScriptCache::find(std::uint64_t generation, std::string_view target, std::string_view host) {
+  if (generation != generation_) {
+    entries_.clear();
+    bytes_ = 0;
+    generation_ = generation;
+    return nullptr;
+  }
+  if (target.size() > kMaxTarget) return nullptr;
+  key_for(target, host);
+  auto it = entries_.find(key_);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+void ScriptCache::put(std::uint64_t generation, std::string_view target, std::string_view host, CachedBoot boot) {
+  if (target.size() > kMaxTarget) return;
+  if (generation != generation_) {
+    entries_.clear();
+    bytes_ = 0;
+    generation_ = generation;
+  }
+  key_for(target, host);
+  const std::size_t c = cost(key_, boot);
+  if (c > max_bytes_) return;
+  if (auto it = entries_.find(key_); it != entries_.end()) {
+    bytes_ -= cost(it->first, it->second);
+    entries_.erase(it);
+  }
+  // Over budget: drop arbitrary entries (hash order). A dropped machine is
+  // rendered again on its next request; nothing is lost.
+  while (bytes_ + c > max_bytes_ && !entries_.empty()) {
+    auto victim = entries_.begin();
+    bytes_ -= cost(victim->first, victim->second);
+    entries_.erase(victim);
+  }
+  bytes_ += c;
+  entries_.emplace(key_, std::move(boot));
+}
+
+}  // namespace ramfleet::http
