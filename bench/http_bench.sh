@@ -5,10 +5,19 @@
 #     distinct MACs) vs nginx serving a static file of the same size;
 #   - MB/s for a 30 MB kernel with 1 and 50 connections vs nginx;
 #   - server CPU seconds per GiB sent (utime+stime of the server processes).
+#   - server CPU microseconds per request (utime+stime of the server processes).
+# The machine is shared and its load drifts: ramfleet and nginx runs alternate,
+# ROUNDS times each (default 3), and the ratio reported is the median of the
+# per-round ratios. Servers are pinned to CPU RF_BENCH_SERVER_CPU (default 0),
+# wrk to RF_BENCH_CLIENT_CPU (default 1), so the client does not preempt the
+# server it measures (as it otherwise does on a 2-core machine).
 # Usage: bench/http_bench.sh [path/to/ramfleet] [seconds per run, default 5]
 set -euo pipefail
 RAMFLEET=${1:-$(dirname "$0")/../build/ramfleet}
 DUR=${2:-5}
+ROUNDS=${ROUNDS:-3}
+SERVER_CPU=${RF_BENCH_SERVER_CPU:-0}
+CLIENT_CPU=${RF_BENCH_CLIENT_CPU:-1}
 RAMFLEET=$(readlink -f "$RAMFLEET")
 for tool in wrk nginx curl; do command -v $tool >/dev/null || { echo "need $tool (scripts/install-deps)"; exit 1; }; done
 
@@ -35,7 +44,7 @@ printf 'profile: debian\nselector: {mac: "52:54:00:*"}\nmetadata: {role: worker}
 printf 'profile: debian\nselector: {mac: "52:54:00:00:00:01"}\nmetadata: {role: control-plane}\n' >"$TMP/config/groups/cp.yaml"
 head -c $((30 * 1024 * 1024)) /dev/urandom >"$TMP/config/assets/vmlinuz"
 
-"$RAMFLEET" serve --dhcp off --listen 127.0.0.1 --http-port "$RF_PORT" --tftp-port -1 --no-router-advertisements \
+taskset -c "$SERVER_CPU" "$RAMFLEET" serve --dhcp off --listen 127.0.0.1 --http-port "$RF_PORT" --tftp-port -1 --no-router-advertisements \
   --config "$TMP/config" --state "$TMP/state" >"$TMP/serve.log" 2>&1 &
 RF_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$RF_PORT/healthz" >/dev/null && break; sleep 0.1; done
@@ -63,7 +72,7 @@ http {
   server { listen 127.0.0.1:$NGX_PORT; location /assets/ { alias $TMP/config/assets/; } }
 }
 N
-nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
+taskset -c "$SERVER_CPU" nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
 NGX_PID=$!
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$NGX_PORT/assets/script.ipxe" && break; sleep 0.1; done
 
@@ -99,45 +108,54 @@ to_mib() {  # "1.23GB" -> MiB
 import re,sys; v,u=re.match(r'([\d.]+)([KMGT]?B)',sys.argv[1]).groups()
 print(float(v)*{'B':1/2**20,'KB':1/1024,'MB':1,'GB':1024,'TB':2**20}[u])" "$1"
 }
-# run NAME PID CONNS URL [wrk args...] -> sets R_RPS R_MIBS R_CPU_PER_GIB
+# run NAME PID CONNS URL [wrk args...] -> sets R_RPS R_MIBS R_CPU_PER_GIB R_US_PER_REQ
 run() {
   local name=$1 pid=$2 conns=$3 url=$4
   shift 4
   local t0 t1 out
   t0=$(cpu_ticks "$pid")
-  out=$(wrk -t"$([ "$conns" -ge 2 ] && echo 2 || echo 1)" -c"$conns" -d"${DUR}s" "$@" "$url")
+  out=$(taskset -c "$CLIENT_CPU" wrk -t"$([ "$conns" -ge 2 ] && echo 2 || echo 1)" -c"$conns" -d"${DUR}s" "$@" "$url")
   t1=$(cpu_ticks "$pid")
   R_RPS=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  local read_total secs
+  local read_total secs reqs
   read_total=$(awk '/requests in/ {print $5}' <<<"$out")
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   secs=$(awk '/requests in/ {sub("s,","",$4); print $4}' <<<"$out")
   local mib
   mib=$(to_mib "$read_total")
   R_MIBS=$(python3 -c "print(f'{$mib/$secs:.1f}')")
   R_CPU_PER_GIB=$(python3 -c "import os; t=os.sysconf('SC_CLK_TCK'); print(f'{($t1-$t0)/t/($mib/1024):.2f}' if $mib>0 else 'n/a')")
+  R_US_PER_REQ=$(python3 -c "import os; t=os.sysconf('SC_CLK_TCK'); print(f'{($t1-$t0)/t/$reqs*1e6:.1f}' if $reqs>0 else 'n/a')")
   local errs
-  errs=$(grep -E "Non-2xx|Socket errors" <<<"$out" || true)
-  printf '%-34s %10s req/s %9s MiB/s %8s cpu-s/GiB %s\n' "$name" "$R_RPS" "$R_MIBS" "$R_CPU_PER_GIB" "$errs"
+  errs=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr -s ' ' || true)
+  printf '%-36s %10s req/s %9s MiB/s %8s cpu-s/GiB %8s cpu-us/req %s\n' "$name" "$R_RPS" "$R_MIBS" "$R_CPU_PER_GIB" \
+    "$R_US_PER_REQ" "$errs"
 }
 ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
+median() { python3 -c "import statistics,sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.2f}x')" "$@"; }
 
-echo "# ramfleet $("$RAMFLEET" version | awk '{print $2}') vs $(nginx -v 2>&1 | sed 's/.*: //') (1 worker), loopback, ${DUR}s per run, $(nproc) cores"
-echo "# per-machine script: $SCRIPT_BYTES bytes; kernel: 30 MiB"
-run "ramfleet /ipxe (4096 MACs), 50 conns" $RF_PID 50 "http://127.0.0.1:$RF_PORT/ipxe" -s "$TMP/machines.lua"
-IPXE_RPS=$R_RPS
-run "nginx static $SCRIPT_BYTES B, 50 conns" $NGX_PID 50 "http://127.0.0.1:$NGX_PORT/assets/script.ipxe" -s "$TMP/static.lua"
-NGX_SMALL_RPS=$R_RPS
-run "ramfleet 30 MiB, 1 conn" $RF_PID 1 "http://127.0.0.1:$RF_PORT/assets/vmlinuz"
-RF1=$R_MIBS RF1C=$R_CPU_PER_GIB
-run "nginx 30 MiB, 1 conn" $NGX_PID 1 "http://127.0.0.1:$NGX_PORT/assets/vmlinuz"
-NG1=$R_MIBS NG1C=$R_CPU_PER_GIB
-run "ramfleet 30 MiB, 50 conns" $RF_PID 50 "http://127.0.0.1:$RF_PORT/assets/vmlinuz"
-RF50=$R_MIBS RF50C=$R_CPU_PER_GIB
-run "nginx 30 MiB, 50 conns" $NGX_PID 50 "http://127.0.0.1:$NGX_PORT/assets/vmlinuz"
-NG50=$R_MIBS NG50C=$R_CPU_PER_GIB
-
-echo "# ratios (ramfleet / nginx; targets: scripts >= 0.8x, large file >= 0.9x)"
-echo "per-machine scripts vs static file : $(ratio "$IPXE_RPS" "$NGX_SMALL_RPS")"
-echo "30 MiB, 1 connection               : $(ratio "$RF1" "$NG1")  (cpu-s/GiB ramfleet $RF1C, nginx $NG1C)"
-echo "30 MiB, 50 connections             : $(ratio "$RF50" "$NG50")  (cpu-s/GiB ramfleet $RF50C, nginx $NG50C)"
+echo "# ramfleet $("$RAMFLEET" version | awk '{print $2}') vs $(nginx -v 2>&1 | sed 's/.*: //') (1 worker), loopback, ${DUR}s per run, $ROUNDS rounds, $(nproc) cores, servers on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
+echo "# per-machine script: $SCRIPT_BYTES bytes; kernel: 30 MiB; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+SMALL=() BIG1=() BIG50=()
+for round in $(seq "$ROUNDS"); do
+  echo "# round $round"
+  run "ramfleet /ipxe (4096 MACs), 50 conns" $RF_PID 50 "http://127.0.0.1:$RF_PORT/ipxe" -s "$TMP/machines.lua"
+  IPXE_RPS=$R_RPS IPXE_US=$R_US_PER_REQ
+  run "nginx static $SCRIPT_BYTES B, 50 conns" $NGX_PID 50 "http://127.0.0.1:$NGX_PORT/assets/script.ipxe" -s "$TMP/static.lua"
+  SMALL+=("$(python3 -c "print($IPXE_RPS/$R_RPS)")")
+  echo "  scripts/static: $(ratio "$IPXE_RPS" "$R_RPS"); cpu-us/req ramfleet $IPXE_US, nginx $R_US_PER_REQ"
+  run "ramfleet 30 MiB, 1 conn" $RF_PID 1 "http://127.0.0.1:$RF_PORT/assets/vmlinuz"
+  RF1=$R_MIBS
+  run "nginx 30 MiB, 1 conn" $NGX_PID 1 "http://127.0.0.1:$NGX_PORT/assets/vmlinuz"
+  BIG1+=("$(python3 -c "print($RF1/$R_MIBS)")")
+  run "ramfleet 30 MiB, 50 conns" $RF_PID 50 "http://127.0.0.1:$RF_PORT/assets/vmlinuz" --timeout 30s
+  RF50=$R_MIBS
+  run "nginx 30 MiB, 50 conns" $NGX_PID 50 "http://127.0.0.1:$NGX_PORT/assets/vmlinuz" --timeout 30s
+  BIG50+=("$(python3 -c "print($RF50/$R_MIBS)")")
+done
+echo "# median ratios over $ROUNDS rounds (ramfleet / nginx; targets: scripts >= 0.8x, large file >= 0.9x)"
+echo "per-machine scripts vs static file : $(median "${SMALL[@]}")  (rounds: $(printf '%.2f ' "${SMALL[@]}"))"
+echo "30 MiB, 1 connection               : $(median "${BIG1[@]}")  (rounds: $(printf '%.2f ' "${BIG1[@]}"))"
+echo "30 MiB, 50 connections             : $(median "${BIG50[@]}")  (rounds: $(printf '%.2f ' "${BIG50[@]}"))"
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# boots recorded during the run: $(curl -s "http://127.0.0.1:$RF_PORT/api/v1/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("http.ipxe.matched",0))')"
