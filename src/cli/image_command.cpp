@@ -63,11 +63,12 @@ void add_image_command(CLI::App& app, CommandTable& commands) {
       ->required()
       ->check(CLI::ExistingPath);
   build->add_option("--assets", f->assets, "assets directory (<config>/assets)")->required();
-  build->add_option("--compression", f->compression, "zstd (default) or gzip")
-      ->check(CLI::IsMember({"zstd", "gzip"}));
+  build->add_option("--compression", f->compression, "zstd (default) or gzip")->check(CLI::IsMember({"zstd", "gzip"}));
   build->add_option("--level", f->level, "compression level (default: zstd 3, gzip 6)")->check(CLI::Range(1, 19));
-  build->add_option("--mtime", f->mtime, "use this mtime (seconds since the epoch) for every entry, e.g. "
-                                         "$SOURCE_DATE_EPOCH; default: each file's own")
+  build
+      ->add_option("--mtime", f->mtime,
+                   "use this mtime (seconds since the epoch) for every entry, e.g. "
+                   "$SOURCE_DATE_EPOCH; default: each file's own")
       ->check(CLI::NonNegativeNumber);
   build->add_flag("--json", f->json, "print the manifest as JSON instead of id and path");
   commands.emplace_back(build, [f] { return run_image_build(*f); });

@@ -12,12 +12,18 @@ namespace {
 
 std::uint32_t type_bits(EntryType t) {
   switch (t) {
-    case EntryType::directory: return 0040000;
-    case EntryType::regular: return 0100000;
-    case EntryType::symlink: return 0120000;
-    case EntryType::char_device: return 0020000;
-    case EntryType::block_device: return 0060000;
-    case EntryType::fifo: return 0010000;
+    case EntryType::directory:
+      return 0040000;
+    case EntryType::regular:
+      return 0100000;
+    case EntryType::symlink:
+      return 0120000;
+    case EntryType::char_device:
+      return 0020000;
+    case EntryType::block_device:
+      return 0060000;
+    case EntryType::fifo:
+      return 0010000;
   }
   return 0100000;
 }
@@ -88,7 +94,9 @@ CpioStats write_cpio(const FsTree& tree, ByteSink& out, const CpioOptions& optio
         put_bytes(out, e.link_target);
         pad4(out, e.link_target.size());
         break;
-      default: header(out, ino, mode, e, nlink, mtime, 0, name); break;
+      default:
+        header(out, ino, mode, e, nlink, mtime, 0, name);
+        break;
     }
     ++stats.entries;
   }

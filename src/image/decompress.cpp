@@ -14,7 +14,10 @@ BlobEncoding sniff_encoding(std::string_view b) {
   auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
   if (starts("\x1f\x8b")) return BlobEncoding::gzip;
   if (starts("\x28\xb5\x2f\xfd")) return BlobEncoding::zstd;
-  if (starts(std::string_view("\xfd" "7zXZ\0", 6))) return BlobEncoding::xz;
+  if (starts(std::string_view("\xfd"
+                              "7zXZ\0",
+                              6)))
+    return BlobEncoding::xz;
   return BlobEncoding::plain;
 }
 
@@ -114,9 +117,14 @@ void decode_region(const std::filesystem::path& src, std::uint64_t offset, std::
   if (!out) throw ImageError("cannot create " + dest.string());
   RegionReader r(src, offset, size);
   switch (sniff_encoding(head)) {
-    case BlobEncoding::gzip: gunzip(r, out, dest, what); break;
-    case BlobEncoding::zstd: unzstd(r, out, dest, what); break;
-    case BlobEncoding::xz: throw ImageError(what + ": xz-compressed layers are not supported (use gzip or zstd)");
+    case BlobEncoding::gzip:
+      gunzip(r, out, dest, what);
+      break;
+    case BlobEncoding::zstd:
+      unzstd(r, out, dest, what);
+      break;
+    case BlobEncoding::xz:
+      throw ImageError(what + ": xz-compressed layers are not supported (use gzip or zstd)");
     case BlobEncoding::plain: {
       std::vector<std::uint8_t> buf(kChunk);
       for (std::size_t n = 0; (n = r.read(buf)) > 0;) write_all(out, buf.data(), n, dest);

@@ -25,7 +25,9 @@ void walk(const std::filesystem::path& root, const std::filesystem::path& dir, c
     e.gid = st.st_gid;
     e.mtime = st.st_mtim.tv_sec;
     switch (st.st_mode & S_IFMT) {
-      case S_IFDIR: e.type = EntryType::directory; break;
+      case S_IFDIR:
+        e.type = EntryType::directory;
+        break;
       case S_IFREG:
         e.type = EntryType::regular;
         e.data = {child, 0, static_cast<std::uint64_t>(st.st_size)};
@@ -42,8 +44,11 @@ void walk(const std::filesystem::path& root, const std::filesystem::path& dir, c
         e.rdev_major = major(st.st_rdev);
         e.rdev_minor = minor(st.st_rdev);
         break;
-      case S_IFIFO: e.type = EntryType::fifo; break;
-      default: continue;  // sockets belong to a running system, not an image
+      case S_IFIFO:
+        e.type = EntryType::fifo;
+        break;
+      default:
+        continue;  // sockets belong to a running system, not an image
     }
     tree.put(name, e);
     if (e.type == EntryType::directory) walk(root, child, name, tree);

@@ -18,9 +18,9 @@ struct BuildOptions {
   std::filesystem::path source;      // directory, or OCI layout / docker save tar
   std::filesystem::path assets_dir;  // <config>/assets
   Compression compression = Compression::zstd;
-  int level = 0;                             // 0: zstd 3, gzip 6
-  std::optional<std::int64_t> fixed_mtime;   // else each entry's own mtime
-  std::filesystem::path work_dir;            // scratch for OCI layers; default: under assets/images
+  int level = 0;                            // 0: zstd 3, gzip 6
+  std::optional<std::int64_t> fixed_mtime;  // else each entry's own mtime
+  std::filesystem::path work_dir;           // scratch for OCI layers; default: under assets/images
 };
 
 struct BuiltImage {
@@ -30,7 +30,7 @@ struct BuiltImage {
   std::uint64_t size = 0;           // compressed bytes
   std::uint64_t cpio_size = 0;
   std::size_t entries = 0;
-  bool reused = false;              // an identical image was already stored
+  bool reused = false;  // an identical image was already stored
   nlohmann::json manifest;
 };
 

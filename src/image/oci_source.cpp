@@ -170,17 +170,21 @@ std::size_t apply_layer(FsTree& tree, const std::filesystem::path& layer_tar, co
         e.rdev_major = m.devmajor;
         e.rdev_minor = m.devminor;
         break;
-      case '5': e.type = EntryType::directory; break;
-      case '6': e.type = EntryType::fifo; break;
-      default: continue;  // sparse files, volume labels: not in image layers
+      case '5':
+        e.type = EntryType::directory;
+        break;
+      case '6':
+        e.type = EntryType::fifo;
+        break;
+      default:
+        continue;  // sparse files, volume labels: not in image layers
     }
     tree.put(path, e);
   }
   return whiteouts;
 }
 
-FsTree load_oci_archive(const std::filesystem::path& archive, const std::filesystem::path& work_dir,
-                        SourceInfo& info) {
+FsTree load_oci_archive(const std::filesystem::path& archive, const std::filesystem::path& work_dir, SourceInfo& info) {
   if (!std::filesystem::is_regular_file(archive)) throw ImageError(archive.string() + ": not a file");
   OuterArchive a(archive);
   info.path = archive.string();
@@ -208,7 +212,8 @@ FsTree load_oci_archive(const std::filesystem::path& archive, const std::filesys
       layers.push_back({*name, &a.get(*name), ""});
     }
   } else {
-    throw ImageError(archive.string() + ": neither an OCI image layout (oci-layout, index.json) nor a docker save "
+    throw ImageError(archive.string() +
+                     ": neither an OCI image layout (oci-layout, index.json) nor a docker save "
                      "archive (manifest.json)");
   }
 

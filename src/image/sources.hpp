@@ -20,8 +20,7 @@ struct SourceInfo {
 
 FsTree load_directory(const std::filesystem::path& root, SourceInfo& info);
 
-FsTree load_oci_archive(const std::filesystem::path& archive, const std::filesystem::path& work_dir,
-                        SourceInfo& info);
+FsTree load_oci_archive(const std::filesystem::path& archive, const std::filesystem::path& work_dir, SourceInfo& info);
 
 // Applies one layer (an uncompressed tar file) on top of `tree`: whiteouts
 // first (they hide only lower layers), then the layer's entries. Returns the

@@ -84,9 +84,8 @@ bool apply_pax_records(std::string_view rec, TarMember& m, std::string& error) {
   while (!rec.empty()) {
     auto space = rec.find(' ');
     std::size_t len = 0;
-    if (space == std::string_view::npos ||
-        std::from_chars(rec.data(), rec.data() + space, len).ec != std::errc{} || len <= space + 1 ||
-        len > rec.size() || rec[len - 1] != '\n') {
+    if (space == std::string_view::npos || std::from_chars(rec.data(), rec.data() + space, len).ec != std::errc{} ||
+        len <= space + 1 || len > rec.size() || rec[len - 1] != '\n') {
       error = "malformed pax record";
       return false;
     }
@@ -108,12 +107,18 @@ bool apply_pax_records(std::string_view rec, TarMember& m, std::string& error) {
       return true;
     };
     bool ok = true;
-    if (key == "path") m.path = value;
-    else if (key == "linkpath") m.linkname = value;
-    else if (key == "size") ok = number(m.size);
-    else if (key == "uid") ok = number(m.uid);
-    else if (key == "gid") ok = number(m.gid);
-    else if (key == "mtime") ok = number(m.mtime);
+    if (key == "path")
+      m.path = value;
+    else if (key == "linkpath")
+      m.linkname = value;
+    else if (key == "size")
+      ok = number(m.size);
+    else if (key == "uid")
+      ok = number(m.uid);
+    else if (key == "gid")
+      ok = number(m.gid);
+    else if (key == "mtime")
+      ok = number(m.mtime);
     if (!ok) {
       error = "bad pax value for " + std::string(key);
       return false;

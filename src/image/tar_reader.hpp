@@ -14,8 +14,8 @@
 namespace ramfleet::image {
 
 struct TarMember {
-  std::string path;      // as stored (not normalised)
-  char typeflag = '0';   // '0' file, '1' hard link, '2' symlink, '3' char, '4' block, '5' dir, '6' fifo
+  std::string path;     // as stored (not normalised)
+  char typeflag = '0';  // '0' file, '1' hard link, '2' symlink, '3' char, '4' block, '5' dir, '6' fifo
   std::uint32_t mode = 0;
   std::uint32_t uid = 0, gid = 0;
   std::int64_t mtime = 0;

@@ -111,7 +111,8 @@ Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets)
 
   auto rootfs = o.dir / "work" / ("rootfs-" + o.image);
   auto builder = src / "images" / o.image / "build-rootfs";
-  if (!std::filesystem::exists(builder)) throw std::runtime_error("no image '" + o.image + "' (" + builder.string() + ")");
+  if (!std::filesystem::exists(builder))
+    throw std::runtime_error("no image '" + o.image + "' (" + builder.string() + ")");
   auto b = run_command({builder.string(), rootfs.string(), kernel_dir.string()}, std::chrono::seconds{900});
   if (b.status != 0) throw std::runtime_error(builder.string() + " failed:\n" + b.output);
   image::BuildOptions bo;
@@ -130,10 +131,26 @@ Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets)
 }
 
 std::vector<std::string> qemu_argv(const NodeSpec& n, const UpOptions& o, const std::filesystem::path& logs) {
-  std::vector<std::string> a{"qemu-system-x86_64", "-name", "ramfleet-lab-" + n.name, "-machine", "q35", "-accel",
-                             "tcg", "-m", std::to_string(o.memory_mb), "-smp", "1", "-display", "none", "-monitor",
-                             "none", "-no-reboot", "-serial", "file:" + (logs / (n.name + "-serial.log")).string(),
-                             "-netdev", "tap,id=n0,ifname=" + n.tap + ",script=no,downscript=no"};
+  std::vector<std::string> a{"qemu-system-x86_64",
+                             "-name",
+                             "ramfleet-lab-" + n.name,
+                             "-machine",
+                             "q35",
+                             "-accel",
+                             "tcg",
+                             "-m",
+                             std::to_string(o.memory_mb),
+                             "-smp",
+                             "1",
+                             "-display",
+                             "none",
+                             "-monitor",
+                             "none",
+                             "-no-reboot",
+                             "-serial",
+                             "file:" + (logs / (n.name + "-serial.log")).string(),
+                             "-netdev",
+                             "tap,id=n0,ifname=" + n.tap + ",script=no,downscript=no"};
   if (n.firmware == "uefi") {
     auto vars = logs / (n.name + "-OVMF_VARS.fd");
     std::filesystem::copy_file(kOvmfVars, vars, std::filesystem::copy_options::overwrite_existing);
@@ -255,9 +272,9 @@ int lab_up(const UpOptions& o) {
     original_ns = enter_namespace(st.ns);
 
     auto self = std::filesystem::read_symlink("/proc/self/exe").string();
-    st.serve = spawn_detached({self, "--log-level", "debug", "serve", "--config", config.string(), "--state",
-                               (o.dir / "state").string()},
-                              logs / "ramfleet.log", "ramfleet serve");
+    st.serve = spawn_detached(
+        {self, "--log-level", "debug", "serve", "--config", config.string(), "--state", (o.dir / "state").string()},
+        logs / "ramfleet.log", "ramfleet serve");
     save_state(st);
     bool healthy = false;
     for (int i = 0; i < 200 && !healthy && !g_stop_signal; ++i) {  // 20 s
@@ -270,9 +287,10 @@ int lab_up(const UpOptions& o) {
       if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (g_stop_signal) return fail("interrupted", 130);
-    if (!healthy) return fail("ramfleet serve did not answer /healthz within 20 s; see " + (logs / "ramfleet.log").string());
-    std::cerr << "lab: ramfleet serving on " << kBridge << " " << st.server_ip << " in namespace " << st.ns
-              << " (log " << (logs / "ramfleet.log").string() << ")\n";
+    if (!healthy)
+      return fail("ramfleet serve did not answer /healthz within 20 s; see " + (logs / "ramfleet.log").string());
+    std::cerr << "lab: ramfleet serving on " << kBridge << " " << st.server_ip << " in namespace " << st.ns << " (log "
+              << (logs / "ramfleet.log").string() << ")\n";
 
     for (const auto& n : st.nodes) {
       st.vms.push_back(spawn_detached(qemu_argv(n, o, logs), logs / (n.name + "-qemu.log"), "qemu " + n.name));
@@ -326,8 +344,9 @@ int lab_up(const UpOptions& o) {
       int status = 0;
       if (!n.ready() && child_exited(st.vms[i].pid, &status))
         return fail(n.spec.name + " failed in phase " + phase_name(n.waiting_for()) + ": QEMU exited (" +
-                    std::to_string(status) + ")\nqemu log: " + tail_lines(read_file(logs / (n.spec.name + "-qemu.log")), 5) +
-                    "\nserial log " + serial.string() + ":" + tail_lines(read_file(serial), 15));
+                    std::to_string(status) +
+                    ")\nqemu log: " + tail_lines(read_file(logs / (n.spec.name + "-qemu.log")), 5) + "\nserial log " +
+                    serial.string() + ":" + tail_lines(read_file(serial), 15));
       all_ready = all_ready && n.ready();
     }
     int serve_status = 0;
@@ -352,9 +371,10 @@ int lab_up(const UpOptions& o) {
     std::printf("  %-8s %-12s ready at %5.1f s, node uptime %.1f s, / uses %lld bytes  %s\n", n.spec.name.c_str(),
                 n.spec.ip.c_str(), n.at[static_cast<std::size_t>(Phase::ready)].value_or(0), n.uptime.value_or(0),
                 n.root_bytes.value_or(0), n.ready_message.c_str());
-  std::printf("lab: API http://%s:%d/api/v1/machines inside namespace %s; logs in %s\n"
-              "lab: remove it with: ramfleet lab down --dir %s\n",
-              st.server_ip.c_str(), st.http_port, st.ns.c_str(), logs.c_str(), o.dir.c_str());
+  std::printf(
+      "lab: API http://%s:%d/api/v1/machines inside namespace %s; logs in %s\n"
+      "lab: remove it with: ramfleet lab down --dir %s\n",
+      st.server_ip.c_str(), st.http_port, st.ns.c_str(), logs.c_str(), o.dir.c_str());
   return 0;
 }
 

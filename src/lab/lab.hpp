@@ -11,7 +11,7 @@ struct UpOptions {
   int nodes = 3;
   std::string firmware = "bios";  // bios | uefi
   std::string image = "small";
-  std::filesystem::path dir = "/run/ramfleet-lab";         // state, config, logs
+  std::filesystem::path dir = "/run/ramfleet-lab";          // state, config, logs
   std::filesystem::path cache_dir = "/var/cache/ramfleet";  // downloaded kernel packages
   std::filesystem::path source_dir;                         // default: the tree ramfleet was built from
   int memory_mb = 512;

@@ -36,29 +36,38 @@ std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
 std::vector<std::string> node_kernel_args() {
   // quiet: every kernel line costs time on an emulated serial port.
   // panic=-1 with QEMU's -no-reboot: a panicking node stops its VM, which the lab sees.
-  return {"console=ttyS0", "quiet", "panic=-1", "ramfleet.server={{server}}", "ramfleet.id={{machine_id}}",
+  return {"console=ttyS0",
+          "quiet",
+          "panic=-1",
+          "ramfleet.server={{server}}",
+          "ramfleet.id={{machine_id}}",
           "ramfleet.hostname={{metadata.hostname}}"};
 }
 
 void write_lab_config(const std::filesystem::path& config, const std::vector<NodeSpec>& nodes,
                       const ProfileAssets& assets) {
   std::string net = kLabNetwork;
-  std::string y = "# Written by `ramfleet lab up`: full DHCP on the lab bridge, one reservation per node.\n"
-                  "interface: br0\n"
-                  "dhcp:\n"
-                  "  mode: full\n"
-                  "  subnets:\n"
-                  "    - subnet: " + net + ".0/24\n"
-                  "      pools: [" + net + ".100-" + net + ".199]\n"
-                  "  reservations:\n";
+  std::string y =
+      "# Written by `ramfleet lab up`: full DHCP on the lab bridge, one reservation per node.\n"
+      "interface: br0\n"
+      "dhcp:\n"
+      "  mode: full\n"
+      "  subnets:\n"
+      "    - subnet: " +
+      net +
+      ".0/24\n"
+      "      pools: [" +
+      net + ".100-" + net +
+      ".199]\n"
+      "  reservations:\n";
   for (const auto& n : nodes) y += "    - {mac: \"" + n.mac + "\", ip: " + n.ip + ", hostname: " + n.name + "}\n";
   y += "http:\n  port: 80\n";
   write_text(config / "ramfleet.yaml", y);
 
   std::filesystem::remove_all(config / "profiles");
   std::filesystem::remove_all(config / "groups");
-  std::string p = "# Written by `ramfleet lab up`.\nkernel: " + assets.kernel + "\ninitrds: [" + assets.initrd +
-                  "]\nargs:\n";
+  std::string p =
+      "# Written by `ramfleet lab up`.\nkernel: " + assets.kernel + "\ninitrds: [" + assets.initrd + "]\nargs:\n";
   for (const auto& a : node_kernel_args()) p += "  - \"" + a + "\"\n";
   write_text(config / "profiles" / (assets.name + ".yaml"), p);
   for (const auto& n : nodes)

@@ -54,8 +54,8 @@ std::optional<LabState> load_state(const std::filesystem::path& dir) {
   if (j.contains("serve")) s.serve = process_from(j["serve"]);
   for (const auto& v : j.value("vms", nlohmann::json::array())) s.vms.push_back(process_from(v));
   for (const auto& n : j.value("nodes", nlohmann::json::array()))
-    s.nodes.push_back({n.value("name", ""), n.value("mac", ""), n.value("ip", ""), n.value("tap", ""),
-                       n.value("firmware", "")});
+    s.nodes.push_back(
+        {n.value("name", ""), n.value("mac", ""), n.value("ip", ""), n.value("tap", ""), n.value("firmware", "")});
   return s;
 }
 

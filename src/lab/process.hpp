@@ -37,7 +37,7 @@ bool stop_process(const ProcessRef& p, std::chrono::milliseconds grace);
 bool child_exited(pid_t pid, int* status);
 
 struct CommandResult {
-  int status = -1;  // exit code, 128+signal, or -1 when it could not start
+  int status = -1;     // exit code, 128+signal, or -1 when it could not start
   std::string output;  // stdout+stderr
 };
 

@@ -6,11 +6,16 @@ namespace ramfleet::lab {
 
 const char* phase_name(Phase p) {
   switch (p) {
-    case Phase::dhcp: return "dhcp";
-    case Phase::ipxe: return "ipxe";
-    case Phase::kernel: return "kernel";
-    case Phase::configured: return "configured";
-    case Phase::ready: return "ready";
+    case Phase::dhcp:
+      return "dhcp";
+    case Phase::ipxe:
+      return "ipxe";
+    case Phase::kernel:
+      return "kernel";
+    case Phase::configured:
+      return "configured";
+    case Phase::ready:
+      return "ready";
   }
   return "?";
 }

@@ -17,10 +17,10 @@ inline constexpr std::size_t kPhaseCount = 5;
 const char* phase_name(Phase p);
 
 struct Observation {
-  bool leased = false;              // /api/v1/leases has its MAC
-  bool asked_for_script = false;    // /api/v1/machines has it with boots > 0
-  bool init_started = false;        // serial console shows the image's /init
-  std::string last_phase;           // /api/v1/machines last_phase: booted|configured|ready|error
+  bool leased = false;            // /api/v1/leases has its MAC
+  bool asked_for_script = false;  // /api/v1/machines has it with boots > 0
+  bool init_started = false;      // serial console shows the image's /init
+  std::string last_phase;         // /api/v1/machines last_phase: booted|configured|ready|error
 };
 
 struct NodeProgress {

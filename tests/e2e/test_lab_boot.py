@@ -187,3 +187,18 @@ def test_down_without_a_lab_is_harmless(tmp_path):
     r = lab("down", "--dir", str(tmp_path / "none"))
     assert r.returncode == 0
     assert "nothing to do" in r.stderr
+
+
+def test_failure_names_the_node_and_phase_and_cleans_up(lab_dir):
+    # 2 s is far too short for firmware under TCG to get anywhere near ready
+    # (an idle machine needs ~7 s): a timeout failure.
+    r = lab("up", "--dir", str(lab_dir), "--cache", CACHE, "--nodes", "1", "--timeout", "2", timeout=300)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "timed out after 2 s" in r.stderr
+    assert "node1 (52:54:00:99:00:01) stuck before phase " in r.stderr, r.stderr
+    assert str(lab_dir / "logs" / "node1-serial.log") in r.stderr
+    assert (lab_dir / "logs" / "node1-serial.log").exists()  # kept for inspection
+    assert not (lab_dir / "lab.json").exists()
+    ns = [l.split()[0] for l in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                               text=True).stdout.splitlines() if l.strip()]
+    assert not any(n.startswith("rflab") and not Path(f"/proc/{n[5:]}").exists() for n in ns)

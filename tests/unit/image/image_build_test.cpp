@@ -161,12 +161,11 @@ std::string oci_archive(bool corrupt_digest = false) {
   auto mtext = manifest.dump();
   auto mhex = sha256_hex(mtext);
   items.push_back({"blobs/sha256/" + mhex, '0', mtext});
-  nlohmann::json index = {
-      {"schemaVersion", 2},
-      {"manifests",
-       {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-         {"digest", "sha256:" + mhex},
-         {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}}}}};
+  nlohmann::json index = {{"schemaVersion", 2},
+                          {"manifests",
+                           {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                             {"digest", "sha256:" + mhex},
+                             {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}}}}};
   items.push_back({"index.json", '0', index.dump()});
   items.push_back({"oci-layout", '0', R"({"imageLayoutVersion":"1.0.0"})"});
   return make_tar(items);

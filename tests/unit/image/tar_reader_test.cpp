@@ -47,8 +47,7 @@ TEST(TarReader, BadChecksumIsAnErrorNamingTheArchive) {
     members_of(tar);
     FAIL() << "expected ImageError";
   } catch (const ImageError& e) {
-    EXPECT_NE(std::string(e.what()).find("a.tar: malformed tar at byte 0: header checksum mismatch"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("a.tar: malformed tar at byte 0: header checksum mismatch"), std::string::npos)
         << e.what();
   }
 }

@@ -71,7 +71,10 @@ inline std::string tar_header(const TarItem& it, std::size_t size) {
   octal(h.data() + 136, 12, static_cast<unsigned long>(it.mtime));
   h[156] = it.type;
   std::snprintf(h.data() + 157, 100, "%s", it.linkname.c_str());
-  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(h.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memset(h.data() + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : h) sum += c;
