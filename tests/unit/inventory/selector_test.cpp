@@ -104,10 +104,10 @@ TEST(Facts, RejectsInjectionAndMalformedValues) {
 
 TEST(Matcher, MostSpecificWinsAndDefaultApplies) {
   Inventory inv;
-  inv.profiles["p"] = Profile{"p", "vmlinuz", {}, {}, "", {}};
-  inv.profiles["d"] = Profile{"d", "vmlinuz", {}, {}, "", {}};
-  inv.groups.push_back(Group{"one", "p", Selector({fact(FactKey::mac, "52:54:00:00:00:01")}), {}, {}});
-  inv.groups.push_back(Group{"rack", "p", Selector({fact(FactKey::mac, "52:54:00:*")}), {}, {}});
+  inv.profiles["p"] = Profile{"p", "vmlinuz", {}, {}, std::nullopt, {}};
+  inv.profiles["d"] = Profile{"d", "vmlinuz", {}, {}, std::nullopt, {}};
+  inv.groups.push_back(Group{"one", "p", Selector({fact(FactKey::mac, "52:54:00:00:00:01")}), {}, {}, {}});
+  inv.groups.push_back(Group{"rack", "p", Selector({fact(FactKey::mac, "52:54:00:*")}), {}, {}, {}});
   auto d1 = decide(inv, facts({{"mac", "52:54:00:00:00:01"}}));
   ASSERT_TRUE(d1.matched());
   EXPECT_EQ(d1.group->id, "one");
