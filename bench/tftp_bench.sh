@@ -2,24 +2,28 @@
 # TFTP throughput for one 30 MiB file: ramfleet vs tftpd-hpa vs dnsmasq
 # (and atftpd, unpacked from its Debian package, when it can be had).
 #
-# Two namespaces joined by a veth pair (MTU 1500); the server is pinned to one
-# core, the client to the other. A fixed number of transfers per server and
-# case, each bounded by a timeout; the median is reported, plus the server's
-# CPU (utime+stime, children included: tftpd-hpa forks per request) per MiB.
+# Each server has its own namespace and veth (MTU 1500) to the client namespace
+# (lib/common.sh) and listens on its standard port 69; all run at once. Servers
+# are pinned to one core, the client to the other. A fixed number of rounds;
+# in each round every server does each case once (interleaved, so the drift of
+# a shared machine's load hits every server alike); every transfer is bounded
+# by a timeout and checked byte for byte. Reported: the median MiB/s, and the
+# server's CPU (cgroup cpuacct: children included, tftpd-hpa forks per
+# request) per MiB.
 # Cases:
 #   curl blksize 1468        what PXE ROMs ask for; every server
 #   curl blksize 8192        large blocks (IP-fragmented on the veth)
 #   atftp blksize 1468 windowsize 16   RFC 7440: only ramfleet and atftpd implement it
 #
 # Usage: sudo bench/tftp_bench.sh [path/to/ramfleet]
-#   RF_BENCH_TRANSFERS=3   transfers per server and case
+#   RF_BENCH_TRANSFERS=5   rounds (transfers per server and case)
 #   RF_BENCH_SERVERS="ramfleet tftpd-hpa dnsmasq atftpd"
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
 RAMFLEET=$(readlink -f "${1:-$HERE/../build/ramfleet}")
-TRANSFERS=${RF_BENCH_TRANSFERS:-3}
+TRANSFERS=${RF_BENCH_TRANSFERS:-5}
 SERVERS=${RF_BENCH_SERVERS:-"ramfleet tftpd-hpa dnsmasq atftpd"}
 FILE_BYTES=$((30 * 1024 * 1024))
 TIMEOUT=60  # seconds per transfer, far above the slowest seen (~1 s)
@@ -54,60 +58,62 @@ mkdir -p "$ROOT"
 head -c "$FILE_BYTES" /dev/urandom >"$ROOT/big.bin"
 cat "$ROOT/big.bin" >/dev/null  # in the page cache for everyone
 
-wait_udp_port() {  # the server listens on SERVER_ADDR:69
+wait_udp_port() {  # wait_udp_port NAME: the server listens on :69
   local i
   for i in $(seq 100); do
-    ip netns exec "$NS_S" ss -Huln "sport = :69" | grep -q . && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited" >&2; return 1; }
+    ip netns exec "${NS[$1]}" ss -Huln "sport = :69" | grep -q . && return 0
+    kill -0 "${PID[$1]}" 2>/dev/null || { echo "$1 exited" >&2; return 1; }
     sleep 0.1
   done
-  echo "server did not listen on :69" >&2
+  echo "$1 did not listen on :69" >&2
   return 1
 }
 
 start_ramfleet() {
   local d=$BENCH_TMP/ramfleet
   mkdir -p "$d"
-  start_server "$d/serve.log" "$RAMFLEET" serve --dhcp off --listen "$SERVER_ADDR" --tftp-root "$ROOT" \
+  start_server ramfleet "$d/serve.log" "$RAMFLEET" serve --dhcp off --listen "${ADDR[ramfleet]}" --tftp-root "$ROOT" \
     --http-port -1 --state "$d/state"
-  wait_for_log "$d/serve.log" "event=serve.ready" 10
+  wait_for_log ramfleet "$d/serve.log" "event=serve.ready" 10
 }
 start_tftpd-hpa() {
   mkdir -p "$BENCH_TMP/tftpd-hpa"
   # -L: foreground; -s: chroot to the root, as packaged; forks per request.
-  start_server "$BENCH_TMP/tftpd-hpa/log" in.tftpd -L -s -u root -a "$SERVER_ADDR:69" "$ROOT"
-  wait_udp_port
+  start_server tftpd-hpa "$BENCH_TMP/tftpd-hpa/log" in.tftpd -L -s -u root -a "${ADDR[tftpd-hpa]}:69" "$ROOT"
+  wait_udp_port tftpd-hpa
 }
 start_dnsmasq() {
   local d=$BENCH_TMP/dnsmasq
   mkdir -p "$d"
   # --edns-packet-max: otherwise dnsmasq caps blksize at 2263 (lab-notes).
-  start_server "$d/stdout.log" dnsmasq --keep-in-foreground --conf-file=/dev/null --user=root --port=0 \
-    --listen-address="$SERVER_ADDR" --bind-interfaces --enable-tftp --tftp-root="$ROOT" --tftp-max=100 \
+  start_server dnsmasq "$d/stdout.log" dnsmasq --keep-in-foreground --conf-file=/dev/null --user=root --port=0 \
+    --listen-address="${ADDR[dnsmasq]}" --bind-interfaces --enable-tftp --tftp-root="$ROOT" --tftp-max=100 \
     --edns-packet-max=65535 --pid-file="$d/pid" --log-facility="$d/dnsmasq.log"
-  wait_udp_port
+  wait_udp_port dnsmasq
 }
 start_atftpd() {
   local d=$BENCH_TMP/atftpd
   mkdir -p "$d"
-  start_server "$d/stdout.log" env LD_LIBRARY_PATH="$ATFTPD_DIR/usr/lib/x86_64-linux-gnu" "$ATFTPD" --daemon --no-fork \
-    --logfile "$d/atftpd.log" --user root --group root --bind-address "$SERVER_ADDR" --port 69 "$ROOT"
-  wait_udp_port
+  start_server atftpd "$d/stdout.log" env LD_LIBRARY_PATH="$ATFTPD_DIR/usr/lib/x86_64-linux-gnu" "$ATFTPD" --daemon \
+    --no-fork --logfile "$d/atftpd.log" --user root --group root --bind-address "${ADDR[atftpd]}" --port 69 "$ROOT"
+  wait_udp_port atftpd
 }
 
 # One transfer; prints "seconds bytes".
-transfer() {  # transfer CLIENT BLKSIZE WINDOWSIZE
+transfer() {  # transfer ADDRESS CLIENT BLKSIZE WINDOWSIZE
+  local to=$1
+  shift
   local t0 t1 bytes out=$BENCH_TMP/got.bin
   rm -f "$out"
   case $1 in
     curl)
       in_client timeout "$TIMEOUT" curl -s --tftp-blksize "$2" -o "$out" \
-        -w '%{time_total} %{size_download}\n' "tftp://$SERVER_ADDR/big.bin" || echo "0 0"
+        -w '%{time_total} %{size_download}\n' "tftp://$to/big.bin" || echo "0 0"
       ;;
     atftp)
       t0=$(date +%s.%N)
       in_client timeout "$TIMEOUT" atftp --option "blksize $2" --option "windowsize $3" --option "tsize 0" \
-        -g -r big.bin -l "$out" "$SERVER_ADDR" >/dev/null 2>&1 || true
+        -g -r big.bin -l "$out" "$to" >/dev/null 2>&1 || true
       t1=$(date +%s.%N)
       bytes=$(stat -c %s "$out" 2>/dev/null || echo 0)
       echo "$(python3 -c "print($t1-$t0)") $bytes"
@@ -115,43 +121,53 @@ transfer() {  # transfer CLIENT BLKSIZE WINDOWSIZE
   esac
 }
 
-declare -A RESULT CPU
-run_case() {  # run_case SERVER LABEL CLIENT BLKSIZE WINDOWSIZE
-  local server=$1 label=$2 speeds=() t0 t1 secs bytes i bad=0
-  t0=$(cpu_ns "$SERVER_PID")
-  for i in $(seq "$TRANSFERS"); do
-    read -r secs bytes < <(transfer "$3" "$4" "$5")
-    if [ "$bytes" != "$FILE_BYTES" ] || ! cmp -s "$BENCH_TMP/got.bin" "$ROOT/big.bin"; then
-      bad=$((bad + 1))
-      continue
-    fi
-    speeds+=("$(python3 -c "print($bytes / $secs / 2**20)")")
-  done
-  t1=$(cpu_ns "$SERVER_PID")
-  local good=${#speeds[@]}
-  if [ "$good" = 0 ]; then
-    RESULT[$server,$label]=0 CPU[$server,$label]=n/a
-  else
-    RESULT[$server,$label]=$(printf '%s\n' "${speeds[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')
-    CPU[$server,$label]=$(python3 -c "print(f'{($t1-$t0)/1e6/($good*$FILE_BYTES/2**20):.2f}')")
+declare -A SPEEDS CPU_NS BAD RESULT CPU
+one_transfer() {  # one_transfer SERVER LABEL CLIENT BLKSIZE WINDOWSIZE
+  local key="$1,$2" t0 t1 secs bytes
+  t0=$(cpu_ns "$1")
+  read -r secs bytes < <(transfer "${ADDR[$1]}" "$3" "$4" "$5")
+  t1=$(cpu_ns "$1")
+  if [ "$bytes" != "$FILE_BYTES" ] || ! cmp -s "$BENCH_TMP/got.bin" "$ROOT/big.bin"; then
+    BAD[$key]=$((${BAD[$key]:-0} + 1))
+    return
   fi
-  printf '  %-9s %-26s %6s MiB/s (median of %d)  %6s ms CPU/MiB%s\n' "$server" "$label" "${RESULT[$server,$label]}" \
-    "$good" "${CPU[$server,$label]}" "$([ $bad -gt 0 ] && echo "  $bad transfer(s) FAILED or incomplete")"
+  SPEEDS[$key]+="$(python3 -c "print($bytes / $secs / 2**20)") "
+  CPU_NS[$key]=$((${CPU_NS[$key]:-0} + t1 - t0))
+}
+summarize() {  # summarize SERVER LABEL
+  local key="$1,$2" good
+  good=$(wc -w <<<"${SPEEDS[$key]:-}")
+  if [ "$good" = 0 ]; then
+    RESULT[$key]=0 CPU[$key]=n/a
+  else
+    RESULT[$key]=$(tr ' ' '\n' <<<"${SPEEDS[$key]}" | grep . | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')
+    CPU[$key]=$(python3 -c "print(f'{${CPU_NS[$key]}/1e6/($good*$FILE_BYTES/2**20):.2f}')")
+  fi
+  printf '  %-9s %-29s %6s MiB/s (median of %d)  %6s ms CPU/MiB%s\n' "$1" "$2" "${RESULT[$key]}" "$good" \
+    "${CPU[$key]}" "$([ "${BAD[$key]:-0}" -gt 0 ] && echo "  ${BAD[$key]} transfer(s) FAILED or incomplete")"
 }
 
 CASES=("curl blksize 1468|curl|1468|1" "curl blksize 8192|curl|8192|1" "atftp blksize 1468 window 16|atftp|1468|16")
-echo "# TFTP, one 30 MiB file, $TRANSFERS transfers per case, server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU, veth MTU 1500"
+echo "# TFTP, one 30 MiB file, $TRANSFERS rounds, servers on CPU $SERVER_CPU, client on CPU $CLIENT_CPU, veth MTU 1500"
 echo "# ramfleet $("$RAMFLEET" version | awk '{print $2}'), tftpd-hpa $(dpkg-query -W -f '${Version}' tftpd-hpa), dnsmasq $(dnsmasq -v | head -1 | awk '{print $3}')$([ -n "$ATFTPD" ] && echo ", atftpd $("$ATFTPD" --version 2>&1 | head -1)"), curl $(curl -V | head -1 | awk '{print $2}')"
-echo "# load average before: $(machine_load)"
 for s in $SERVERS; do
+  add_server_ns "$s"
   "start_$s"
+done
+echo "# load average before: $(machine_load)"
+# windowsize: only ramfleet and atftpd implement RFC 7440.
+takes_case() { [ "$2" = 1 ] || [ "$1" = ramfleet ] || [ "$1" = atftpd ]; }
+for round in $(seq "$TRANSFERS"); do
   for c in "${CASES[@]}"; do
     IFS='|' read -r label client blk win <<<"$c"
-    # windowsize: only ramfleet and atftpd implement RFC 7440.
-    if [ "$win" != 1 ] && [ "$s" != ramfleet ] && [ "$s" != atftpd ]; then continue; fi
-    run_case "$s" "$label" "$client" "$blk" "$win"
+    for s in $SERVERS; do
+      takes_case "$s" "$win" && one_transfer "$s" "$label" "$client" "$blk" "$win"
+    done
   done
-  stop_server
+done
+for c in "${CASES[@]}"; do
+  IFS='|' read -r label client blk win <<<"$c"
+  for s in $SERVERS; do takes_case "$s" "$win" && summarize "$s" "$label"; done
 done
 echo "# load average after: $(machine_load)"
 echo "# ratios (ramfleet / peer, MiB/s)"
@@ -171,3 +187,4 @@ for c in "${CASES[@]}"; do
   [ -n "$best_name" ] && [ -n "${RESULT[ramfleet,$label]:-}" ] && line+="  => vs best peer ($best_name): $(ratio "${RESULT[ramfleet,$label]}" "$best")"
   echo "$line"
 done
+exit 0
