@@ -14,7 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
@@ -39,25 +39,54 @@ namespace {
 
 // A connection: the socket plus a deadline that cancels its pending I/O when it
 // expires. Shared with the timer's handler so neither outlives the other.
+//
+// Arming is lazy, because it happens around every read of every request: arm()
+// and disarm() only store the deadline; the timer is restarted only when the
+// new deadline is earlier than the pending wait. When a wait ends before the
+// deadline (the connection was re-armed later since), it waits again. A
+// keep-alive connection thus costs one timer wait per idle_timeout, not two
+// timer operations per request.
 struct Conn : std::enable_shared_from_this<Conn> {
   explicit Conn(tcp::socket s) : sock(std::move(s)), timer(sock.get_executor()) {}
   tcp::socket sock;
   asio::steady_timer timer;
   bool timed_out = false;
+  bool waiting = false;  // an async_wait is pending
+  Clock::time_point deadline = Clock::time_point::max();
   std::string peer;
 
   void arm(std::chrono::milliseconds d) {
     timed_out = false;
-    timer.expires_after(d);
+    deadline = Clock::now() + d;
+    if (waiting && timer.expiry() <= deadline) return;  // fires first, then re-checks
+    timer.expires_at(deadline);                         // cancels the pending wait, if any
+    wait();
+  }
+  void disarm() { deadline = Clock::time_point::max(); }
+  // At the end of the session: release the pending wait (it holds the Conn).
+  void release() {
+    deadline = Clock::time_point::max();
+    timer.cancel();
+  }
+
+ private:
+  void wait() {
+    waiting = true;
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      // A handler already queued when the deadline was re-armed must not fire.
-      if (ec || self->timer.expiry() > Clock::now()) return;
+      if (ec == asio::error::operation_aborted) return;  // replaced by a newer wait, or released
+      self->waiting = false;
+      if (ec || self->deadline == Clock::time_point::max()) return;
+      if (Clock::now() < self->deadline) {  // re-armed for later since this wait began
+        self->timer.expires_at(self->deadline);
+        self->wait();
+        return;
+      }
       self->timed_out = true;
+      self->deadline = Clock::time_point::max();
       boost::system::error_code ignored;
       self->sock.cancel(ignored);
     });
   }
-  void disarm() { timer.cancel(); }
 };
 
 const std::string& http_date_now() {
@@ -231,24 +260,43 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
     c->peer = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
     beast::flat_buffer buffer;
     for (;;) {
-      // A kept-alive connection may sit idle for idle_timeout: closed silently.
-      if (buffer.size() == 0) {
-        c->arm(limits().idle_timeout);
-        auto n = co_await c->sock.async_read_some(buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
-        c->disarm();
-        if (ec) {
-          if (c->timed_out) st.counters.inc("http.conn.idle_closed");
-          break;
-        }
-        buffer.commit(n);
-      }
-      // Once a request has started, all of it must arrive within request_timeout.
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
       parser.body_limit(limits().max_body_bytes);
-      c->arm(limits().request_timeout);
-      co_await bhttp::async_read(c->sock, buffer, parser, asio::redirect_error(use_awaitable, ec));
-      c->disarm();
+      parser.eager(true);
+      // The parser is fed directly (not through http::async_read, whose
+      // composed operation cost more than parsing): what is buffered first
+      // (pipelined requests), then reads while it needs more. A kept-alive
+      // connection may sit idle for idle_timeout (then closed silently); once
+      // a request has started, all of it must arrive within request_timeout.
+      bool started = buffer.size() > 0;
+      bool read_failed = false;
+      for (;;) {
+        if (buffer.size() > 0) {
+          const std::size_t used = parser.put(buffer.data(), ec);
+          buffer.consume(used);
+          if (ec == bhttp::error::need_more) {
+            ec = {};
+          } else if (ec || parser.is_done()) {
+            break;
+          } else if (used > 0 && buffer.size() > 0) {
+            continue;
+          }
+        }
+        c->arm(started ? limits().request_timeout : limits().idle_timeout);
+        auto n = co_await c->sock.async_read_some(buffer.prepare(8192), asio::redirect_error(use_awaitable, ec));
+        c->disarm();
+        if (ec) {
+          read_failed = true;
+          break;
+        }
+        buffer.commit(n);
+        started = true;
+      }
+      if (read_failed && !started) {  // between requests: the client left, or idle_timeout
+        if (c->timed_out) st.counters.inc("http.conn.idle_closed");
+        break;
+      }
       if (ec) {
         Reply r;
         if (c->timed_out) {
@@ -261,8 +309,7 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         } else if (ec == bhttp::error::body_limit) {
           st.counters.inc("http.error.body_too_large");
           r = error_reply(413, "request body larger than " + std::to_string(limits().max_body_bytes) + " bytes");
-        } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-                   ec == bhttp::error::partial_message) {
+        } else if (read_failed && (ec == asio::error::eof || ec == asio::error::connection_reset)) {
           st.counters.inc("http.conn.closed_mid_request");
           break;
         } else {
@@ -346,12 +393,16 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         st.counters.inc("http.error.too_many_connections");
         if (rejecting >= 64) continue;  // conn goes out of scope: closed without a reply
         ++rejecting;
-        asio::co_spawn(io, reject(conn), [self](std::exception_ptr) { --self->rejecting; });
+        asio::co_spawn(io, reject(conn), [self, conn](std::exception_ptr) {
+          conn->release();
+          --self->rejecting;
+        });
         continue;
       }
       ++active;
       st.counters.inc("http.connections");
-      asio::co_spawn(io, session(conn), [self](std::exception_ptr e) {
+      asio::co_spawn(io, session(conn), [self, conn](std::exception_ptr e) {
+        conn->release();
         --self->active;
         if (e) {
           try {
