@@ -57,8 +57,14 @@ std::optional<IgnitionSpec> choose_spec(const NodeConfig& merged, const std::vec
     diag.error(at, "no layer gives 'variant' and 'version' (e.g. variant: fcos, version: 1.4.0)");
     return std::nullopt;
   }
-  // parse_layer already reported an unknown pair.
-  return ignition_spec_for(*merged.variant, *merged.version);
+  // parse_layer reports an unknown pair within one layer; across layers (one
+  // states the variant, a later one another version) it is reported here.
+  auto spec = ignition_spec_for(*merged.variant, *merged.version);
+  if (!spec && !diag.has_errors()) {
+    diag.error(merged.version.at, "unsupported version '" + *merged.version + "' for variant '" + *merged.variant +
+                                      "' (supported: " + supported_butane_versions() + ")");
+  }
+  return spec;
 }
 
 }  // namespace
@@ -92,6 +98,8 @@ CompileResult compile_machine(const std::vector<LayerSource>& layers, const Vari
         break;
     }
   }
+  // A renderer that gives no output must have said why: never "no config, no error".
+  if (!diag.has_errors() && !out) diag.error(Location{"<output>"}, "no output was produced");
   std::size_t warnings = 0;
   for (const auto& d : diag.all()) warnings += d.severity == Severity::warning ? 1 : 0;
   if (!diag.has_errors() && out) {
