@@ -126,6 +126,12 @@ MachineStore::MachineStore(const std::filesystem::path& db_path) : path_(db_path
     sqlite3_busy_timeout(db_, 2000);
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
+    // Every batch of boots touches pages all over the boots index and the
+    // machines table. A 32 MiB page cache keeps them from being read back
+    // (pread) after each commit, and checkpointing every 4096 pages instead of
+    // 1000 copies a page rewritten by several batches to the database once.
+    exec("PRAGMA cache_size=-32768");
+    exec("PRAGMA wal_autocheckpoint=4096");
     exec(
         "CREATE TABLE IF NOT EXISTS machines(id TEXT PRIMARY KEY, facts TEXT NOT NULL, grp TEXT, profile TEXT,"
         " decision TEXT NOT NULL, reason TEXT, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
