@@ -35,6 +35,16 @@ void add_lab_command(CLI::App& app, CommandTable& commands) {
     return lab::lab_up(*o);
   });
 
+  auto node = std::make_shared<std::string>();
+  auto reboot_timeout = std::make_shared<int>(300);
+  auto* reboot = lab->add_subcommand("reboot", "Power-cycle one node and wait until it reports ready again");
+  reboot->add_option("node", *node, "node name (node1, node2, ...)")->required();
+  reboot->add_option("--dir", *dir, "lab state directory")->capture_default_str();
+  reboot->add_option("--timeout", *reboot_timeout, "seconds until it must be ready")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  commands.emplace_back(reboot, [dir, node, reboot_timeout] { return lab::lab_reboot(*dir, *node, *reboot_timeout); });
+
   auto* down = lab->add_subcommand("down", "Stop the lab's VMs and ramfleet (by PID) and remove its namespace");
   down->add_option("--dir", *dir, "lab state directory")->capture_default_str();
   commands.emplace_back(down, [dir] { return lab::lab_down(*dir); });

@@ -208,6 +208,65 @@ struct Poller {
 
 }  // namespace
 
+int lab_reboot(const std::filesystem::path& dir, const std::string& node, int timeout_s) {
+  auto s = load_state(dir);
+  if (!s) {
+    std::cerr << "lab reboot: no lab recorded in " << dir.string() << "\n";
+    return 1;
+  }
+  std::size_t i = 0;
+  while (i < s->nodes.size() && s->nodes[i].name != node) ++i;
+  if (i == s->nodes.size() || i >= s->vms.size() || i >= s->vm_argv.size()) {
+    std::cerr << "lab reboot: no node '" << node << "' in the lab\n";
+    return 1;
+  }
+  const auto& n = s->nodes[i];
+  auto logs = dir / "logs";
+  int original_ns = -1;
+  try {
+    original_ns = enter_namespace(s->ns);
+  } catch (const std::exception& e) {
+    std::cerr << "lab reboot: " << e.what() << "\n";
+    return 1;
+  }
+  auto ready_count = [&] {
+    auto ev = get_json(s->server_ip, s->http_port, "/api/v1/machines/" + n.mac + "/events");
+    std::size_t c = 0;
+    if (ev)
+      for (const auto& e : *ev) c += e.is_object() && e.value("phase", "") == "ready";
+    return c;
+  };
+  auto before = ready_count();
+  auto start = Clock::now();
+  // A power cycle, as a diskless machine gets it: nothing in RAM survives.
+  stop_process(s->vms[i], std::chrono::milliseconds(2000));
+  std::error_code ec;  // QEMU truncates its serial file: keep the previous boot's
+  std::filesystem::rename(logs / (n.name + "-serial.log"), logs / (n.name + "-serial.log.1"), ec);
+  s->vms[i] = spawn_detached(s->vm_argv[i], logs / (n.name + "-qemu.log"), "qemu " + n.name);
+  save_state(*s);
+  std::cerr << "lab: " << n.name << " power-cycled, waiting for it to report ready\n";
+  int rc = 1;
+  while (seconds_since(start) < timeout_s) {
+    if (ready_count() > before) {
+      std::printf("lab: %s ready again %.1f s after the reboot\n", n.name.c_str(), seconds_since(start));
+      rc = 0;
+      break;
+    }
+    int status = 0;
+    if (child_exited(s->vms[i].pid, &status)) {
+      std::cerr << "lab reboot: " << n.name << ": QEMU exited (" << status << "); serial log "
+                << (logs / (n.name + "-serial.log")).string() << "\n";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (rc != 0 && seconds_since(start) >= timeout_s)
+    std::cerr << "lab reboot: " << n.name << " not ready again within " << timeout_s << " s; serial log "
+              << (logs / (n.name + "-serial.log")).string() << "\n";
+  leave_namespace(original_ns);
+  return rc;
+}
+
 int lab_down(const std::filesystem::path& dir) {
   auto s = load_state(dir);
   if (!s) {
@@ -293,7 +352,8 @@ int lab_up(const UpOptions& o) {
               << (logs / "ramfleet.log").string() << ")\n";
 
     for (const auto& n : st.nodes) {
-      st.vms.push_back(spawn_detached(qemu_argv(n, o, logs), logs / (n.name + "-qemu.log"), "qemu " + n.name));
+      st.vm_argv.push_back(qemu_argv(n, o, logs));
+      st.vms.push_back(spawn_detached(st.vm_argv.back(), logs / (n.name + "-qemu.log"), "qemu " + n.name));
       vm_start.push_back(Clock::now());
       save_state(st);
     }

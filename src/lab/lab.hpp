@@ -22,6 +22,11 @@ struct UpOptions {
 // failure (everything removed, logs kept), 130 on SIGINT/SIGTERM.
 int lab_up(const UpOptions& o);
 
+// Power-cycles one node of the running lab in `dir` (its QEMU is stopped and
+// started again: fresh RAM, firmware, network boot) and waits until it has
+// reported `ready` again. 0 when it did within `timeout_s`.
+int lab_reboot(const std::filesystem::path& dir, const std::string& node, int timeout_s);
+
 // Removes the lab recorded in `dir`: VMs and ramfleet by PID, then the
 // namespace with its bridge and taps. 0 when nothing is left.
 int lab_down(const std::filesystem::path& dir);

@@ -27,6 +27,7 @@ void save_state(const LabState& s) {
   if (s.serve) j["serve"] = to_json(*s.serve);
   j["vms"] = nlohmann::json::array();
   for (const auto& v : s.vms) j["vms"].push_back(to_json(v));
+  j["vm_argv"] = s.vm_argv;
   j["nodes"] = nlohmann::json::array();
   for (const auto& n : s.nodes)
     j["nodes"].push_back({{"name", n.name}, {"mac", n.mac}, {"ip", n.ip}, {"tap", n.tap}, {"firmware", n.firmware}});
@@ -53,6 +54,8 @@ std::optional<LabState> load_state(const std::filesystem::path& dir) {
   s.http_port = j.value("http_port", 80);
   if (j.contains("serve")) s.serve = process_from(j["serve"]);
   for (const auto& v : j.value("vms", nlohmann::json::array())) s.vms.push_back(process_from(v));
+  if (j.contains("vm_argv") && j["vm_argv"].is_array())
+    s.vm_argv = j["vm_argv"].get<std::vector<std::vector<std::string>>>();
   for (const auto& n : j.value("nodes", nlohmann::json::array()))
     s.nodes.push_back(
         {n.value("name", ""), n.value("mac", ""), n.value("ip", ""), n.value("tap", ""), n.value("firmware", "")});

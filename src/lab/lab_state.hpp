@@ -23,7 +23,8 @@ struct LabState {
   std::string ns;
   std::filesystem::path dir;
   std::optional<ProcessRef> serve;
-  std::vector<ProcessRef> vms;
+  std::vector<ProcessRef> vms;                    // one per node, same order
+  std::vector<std::vector<std::string>> vm_argv;  // to power-cycle a node (`lab reboot`)
   std::vector<NodeSpec> nodes;
   std::string server_ip;
   int http_port = 80;

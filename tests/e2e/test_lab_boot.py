@@ -119,6 +119,25 @@ def test_three_bios_nodes_boot_to_ready_and_down_removes_everything(lab_dir):
     assert "event=tftp.transfer.start" not in log  # BIOS nodes' ROM already is iPXE: straight to HTTP
     print(f"3 BIOS nodes ready, up took {time.monotonic() - started:.1f} s")
 
+    # A power-cycled node boots again from the network with a fresh RAM root:
+    # nothing it wrote before, same hostname, same address.
+    node2 = st["nodes"][1]
+    before = api(st, f"/api/v1/machines/{node2['mac']}/events")
+    assert "previous_boot_file=absent wrote=/var/lib/ramfleet/written-this-boot" in before[-1]["message"]
+    r = lab("reboot", "node2", "--dir", str(lab_dir), "--timeout", "300")
+    assert r.returncode == 0, r.stdout + r.stderr
+    after = api(st, f"/api/v1/machines/{node2['mac']}/events")
+    assert [e["phase"] for e in after] == ["booted", "configured", "ready"] * 2, after
+    again = after[-1]
+    assert "previous_boot_file=absent" in again["message"], again  # the file written before is gone
+    assert f"hostname={node2['name']}" in again["message"] and f"address={node2['ip']}/24" in again["message"], again
+    assert again["uptime"] < after[2]["uptime"] + 60  # a new boot, not the old one still counting
+    machine = next(m for m in api(st, "/api/v1/machines") if m["id"] == node2["mac"])
+    assert machine["boots"] == 2 and machine["last_phase"] == "ready", machine
+    leases = {l["mac"]: l["address"] for l in api(st, "/api/v1/leases")}
+    assert leases[node2["mac"]] == node2["ip"]
+    st = state(lab_dir)  # node2's QEMU has a new PID now
+
     r = lab("down", "--dir", str(lab_dir))
     assert r.returncode == 0, r.stderr
     assert_gone(st, lab_dir)
