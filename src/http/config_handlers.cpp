@@ -20,11 +20,10 @@ constexpr std::size_t kMaxParams = 32;
 
 std::string base_url(const ServiceState& st, const Request& req) {
   if (!st.settings.base_url.empty()) return st.settings.base_url;
-  const bool host_ok = !req.host.empty() && req.host.size() <= 255 &&
-                       std::all_of(req.host.begin(), req.host.end(), [](char c) {
-                         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-                                c == '[' || c == ']';
-                       });
+  const bool host_ok =
+      !req.host.empty() && req.host.size() <= 255 && std::all_of(req.host.begin(), req.host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+      });
   if (host_ok) return "http://" + req.host;
   return "http://" + st.settings.bind_address + ":" + std::to_string(st.settings.port);
 }
@@ -52,8 +51,9 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
     auto eq = seg.find('=');
     if (seg.empty() && i + 1 == segments.size()) continue;  // trailing slash
     if (eq == std::string::npos || eq == 0) {
-      return refuse(st, req, 400, "http.config.bad_query",
-                    "path segment '" + seg.substr(0, 64) + "' is not fact=value (e.g. /ignition/mac=52:54:00:00:00:01)");
+      return refuse(
+          st, req, 400, "http.config.bad_query",
+          "path segment '" + seg.substr(0, 64) + "' is not fact=value (e.g. /ignition/mac=52:54:00:00:00:01)");
     }
     params.emplace_back(seg.substr(0, eq), seg.substr(eq + 1));
   }
@@ -100,13 +100,13 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
   st.counters.inc(lookup.hit ? "http.config.cache_hit" : "http.config.cache_miss");
   if (!lookup.hit) {
     for (const auto& diag : result.diagnostics) {
-      if (diag.severity == config::Severity::warning) log::warn("config.warning", {{"machine", *id}, {"diagnostic", diag.str()}});
+      if (diag.severity == config::Severity::warning)
+        log::warn("config.warning", {{"machine", *id}, {"diagnostic", diag.str()}});
     }
   }
   if (!result.ok()) {
-    std::string msg = "the " + std::string(config::target_name(*target)) + " config of machine " + *id +
-                      " (profile '" + d.profile->id + "') does not compile:\n" +
-                      config::format_diagnostics(result.diagnostics);
+    std::string msg = "the " + std::string(config::target_name(*target)) + " config of machine " + *id + " (profile '" +
+                      d.profile->id + "') does not compile:\n" + config::format_diagnostics(result.diagnostics);
     for (const auto& diag : result.diagnostics) {
       if (diag.severity == config::Severity::error)
         log::error("http.config.compile_failed", {{"machine", *id}, {"diagnostic", diag.str()}});

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,9 +44,9 @@ struct ProfileConfig {
 
 struct Profile {
   std::string id;
-  std::string kernel;                 // asset name or http(s) URL; mustache template
-  std::vector<std::string> initrds;   // same
-  std::vector<std::string> args;      // kernel arguments; mustache templates
+  std::string kernel;                   // asset name or http(s) URL; mustache template
+  std::vector<std::string> initrds;     // same
+  std::vector<std::string> args;        // kernel arguments; mustache templates
   std::optional<ProfileConfig> config;  // OS config served to the node
   SourceMark mark;
 };
@@ -56,7 +56,7 @@ struct Group {
   std::string profile;
   Selector selector;
   std::map<std::string, std::string> metadata;  // template variables {{metadata.key}}
-  std::vector<ConfigLayerRef> config_layers;     // group layers, between the profile's and the machine's
+  std::vector<ConfigLayerRef> config_layers;    // group layers, between the profile's and the machine's
   SourceMark mark;
 };
 

@@ -118,13 +118,13 @@ std::string node_config_url(const std::string& base_url, std::string_view target
   return url;
 }
 
-PlanResult plan_node_config(const Inventory& inv, const Group* group, const Profile& profile,
-                            const MachineFacts& facts, config::Target requested, const ConfigRequestContext& ctx) {
+PlanResult plan_node_config(const Inventory& inv, const Group* group, const Profile& profile, const MachineFacts& facts,
+                            config::Target requested, const ConfigRequestContext& ctx) {
   PlanResult r;
   if (!profile.config) {
     r.status = 404;
-    r.error = "profile '" + profile.id + "' has no config: (add config: {target:, layers:} to " +
-              profile.mark.file + ")";
+    r.error =
+        "profile '" + profile.id + "' has no config: (add config: {target:, layers:} to " + profile.mark.file + ")";
     return r;
   }
   const auto& pc = *profile.config;
@@ -257,7 +257,9 @@ nlohmann::json profile_config_json(const Profile& profile) {
     for (const auto& r : v) out.push_back({{"path", r.path}, {"optional", r.optional}, {"source", r.mark.str()}});
     return out;
   };
-  nlohmann::json j = {{"target", c.target}, {"layers", refs(c.layers)}, {"machine_layers", refs(c.machine_layers)},
+  nlohmann::json j = {{"target", c.target},
+                      {"layers", refs(c.layers)},
+                      {"machine_layers", refs(c.machine_layers)},
                       {"strict", c.strict}};
   if (!c.ignition_version.empty()) j["ignition_version"] = c.ignition_version;
   return j;

@@ -48,8 +48,8 @@ struct ConfigRequestContext {
 
 struct NodeConfigPlan {
   config::Target target = config::Target::ignition;
-  std::vector<std::string> layer_files;   // <config>/configs/<path>, also the names in diagnostics
-  std::vector<std::string> layer_marks;   // where each layer was listed (profile/group file:line:col)
+  std::vector<std::string> layer_files;  // <config>/configs/<path>, also the names in diagnostics
+  std::vector<std::string> layer_marks;  // where each layer was listed (profile/group file:line:col)
   config::Variables variables;
   config::CompileOptions options;
   std::string cache_key;  // target, layers, variables and options: equal keys compile to equal bytes
@@ -63,8 +63,8 @@ struct PlanResult {
 };
 
 // `group` may be null (the default profile).
-PlanResult plan_node_config(const Inventory& inv, const Group* group, const Profile& profile,
-                            const MachineFacts& facts, config::Target requested, const ConfigRequestContext& ctx);
+PlanResult plan_node_config(const Inventory& inv, const Group* group, const Profile& profile, const MachineFacts& facts,
+                            config::Target requested, const ConfigRequestContext& ctx);
 
 // Reads the layer files and compiles. A missing layer is an error naming
 // where it was listed. Never a partial output (see config::CompileResult).

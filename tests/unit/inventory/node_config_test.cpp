@@ -29,8 +29,9 @@ class NodeConfigTest : public ::testing::Test {
           "storage:\n  files:\n    - path: /etc/layers\n      append: [{inline: \"role={{group.role}}\\n\"}]\n");
     write("configs/groups/rack1.bu",
           "storage:\n  files:\n    - path: /etc/layers\n      append: [{inline: \"group={{labels.rack}}\\n\"}]\n");
-    write("configs/machines/52-54-00-00-00-07.bu",
-          "storage:\n  files:\n    - path: /etc/layers\n      append: [{inline: \"machine={{hostname}} {{ip}}\\n\"}]\n");
+    write(
+        "configs/machines/52-54-00-00-00-07.bu",
+        "storage:\n  files:\n    - path: /etc/layers\n      append: [{inline: \"machine={{hostname}} {{ip}}\\n\"}]\n");
     write("profiles/fc.yaml",
           "kernel: vmlinuz\nargs: [\"ign={{ignition_url}}\", \"cfg={{config_url}}\"]\nconfig:\n"
           "  target: ignition\n  layers: [cluster.bu, \"roles/{{group.role}}.bu\"]\n"
