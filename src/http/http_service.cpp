@@ -106,9 +106,12 @@ const std::string& http_date_now() {
 
 bool has_body(int status) { return status >= 200 && status != 204 && status != 304; }
 
-std::string serialize_head(const Reply& r, std::uint64_t length, bool keep_alive, unsigned version) {
+// `body_room`: bytes the caller appends after the head (a text body), so the
+// whole reply is built in one allocation and sent with one send(2).
+std::string serialize_head(const Reply& r, std::uint64_t length, bool keep_alive, unsigned version,
+                           std::size_t body_room = 0) {
   std::string h;
-  h.reserve(256);
+  h.reserve(256 + body_room);
   h += "HTTP/1.1 ";
   h += std::to_string(r.status);
   h += ' ';
@@ -215,8 +218,9 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
 
   awaitable<bool> write_reply(Conn& c, const Reply& r, bool head, bool keep_alive, unsigned version) {
     if (!r.file) {
-      std::string out = serialize_head(r, r.body.size(), keep_alive, version);
-      if (!head && has_body(r.status)) out += r.body;
+      const bool body = !head && has_body(r.status);
+      std::string out = serialize_head(r, r.body.size(), keep_alive, version, body ? r.body.size() : 0);
+      if (body) out += r.body;
       co_return co_await send_all(c, out, false);
     }
     const std::string h = serialize_head(r, r.content_length, keep_alive, version);
