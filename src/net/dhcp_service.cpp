@@ -32,7 +32,11 @@ dhcp::FileExists boot_file_lookup(const dhcp::Settings& settings) {
 }
 
 // Datagrams handled per wake-up, and so the most leases in one group commit.
-constexpr int kDatagramsPerTurn = 256;
+// Large, because the batch must grow with the fsync time: while one commit
+// waits for the disk (ms, or 100s of ms when others load it) requests queue,
+// and handling them all in the next turn keeps the server from falling behind
+// (handling 1024 costs ~30 ms of CPU: the other services wait at most that).
+constexpr int kDatagramsPerTurn = 1024;
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
