@@ -135,7 +135,8 @@ int run_serve(const ServeFlags& flags) {
   std::filesystem::create_directories(s.state_dir, ec);
   if (ec) return fail("cannot create state directory " + s.state_dir.string() + ": " + ec.message());
 
-  boost::asio::io_context io;
+  // One thread runs every service: tell Asio so it can skip its internal locking.
+  boost::asio::io_context io{1};
   std::unique_ptr<store::SqliteLeaseStore> leases;
   std::unique_ptr<net::DhcpService> dhcp_service;
   std::unique_ptr<net::RouterAdvertiser> router_advertiser;
