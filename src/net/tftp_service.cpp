@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +16,7 @@
 #include <map>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "core/log.hpp"
 #include "tftp/path_resolver.hpp"
@@ -38,22 +40,44 @@ constexpr int kRequestsPerWakeup = 64;
 class PreadReader final : public tftp::FileReader {
  public:
   explicit PreadReader(int fd) : fd_(fd) {}
+  // Blocks are served from a read-ahead buffer: a lock-step transfer then costs
+  // one pread per 128 KiB instead of one per block, a syscall less per round
+  // trip (recvfrom, sendto and epoll_wait remain).
   std::optional<std::size_t> read_at(std::uint64_t offset, std::span<std::uint8_t> out) override {
+    if (offset < buffer_offset_ || offset + out.size() > buffer_offset_ + buffer_length_) {
+      if (!fill(offset, std::max(out.size(), kReadAhead))) return std::nullopt;
+    }
+    const std::size_t skip = static_cast<std::size_t>(offset - buffer_offset_);
+    const std::size_t count = std::min(out.size(), buffer_length_ - std::min(skip, buffer_length_));
+    std::copy_n(buffer_.data() + skip, count, out.data());
+    return count;
+  }
+
+ private:
+  static constexpr std::size_t kReadAhead = 128 * 1024;
+
+  bool fill(std::uint64_t offset, std::size_t size) {
+    buffer_.resize(size);
     std::size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    while (done < size) {
+      ssize_t n = ::pread(fd_, buffer_.data() + done, size - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return std::nullopt;
+        buffer_length_ = 0;
+        return false;
       }
       if (n == 0) break;
       done += static_cast<std::size_t>(n);
     }
-    return done;
+    buffer_offset_ = offset;
+    buffer_length_ = done;
+    return true;
   }
 
- private:
   int fd_;
+  std::vector<std::uint8_t> buffer_;
+  std::uint64_t buffer_offset_ = 0;
+  std::size_t buffer_length_ = 0;
 };
 
 class FileDescriptor {
