@@ -107,20 +107,6 @@ int run_node(const std::string& state, const std::string& hostname, const std::v
   return 0;
 }
 
-// Errors from the state directory or OpenSSL end the command with a message,
-// not a stack trace.
-template <typename F>
-std::function<int()> guarded(F f) {
-  return [f]() -> int {
-    try {
-      return f();
-    } catch (const std::exception& e) {
-      std::cerr << "ramfleet: error: " << e.what() << "\n";
-      return 1;
-    }
-  };
-}
-
 void add_cluster_command(CLI::App& app, CommandTable& commands) {
   auto* cluster = app.add_subcommand("cluster", "Kubernetes cluster PKI and node identities");
   cluster->require_subcommand(1);
@@ -136,18 +122,18 @@ void add_cluster_command(CLI::App& app, CommandTable& commands) {
   init->add_option("--config", o->config, "config directory holding cluster.yaml")->required();
   init->add_option("--state", o->state, "state directory for keys and certificates (created 0700)")->required();
   init->add_flag("-q,--quiet", o->quiet, "print only the summary");
-  commands.emplace_back(init, guarded([o] { return run_init(o->config, o->state, o->quiet); }));
+  commands.emplace_back(init, [o] { return run_init(o->config, o->state, o->quiet); });
 
   auto* show = cluster->add_subcommand("show", "Summarise the cluster's PKI, tokens and nodes (no secrets)");
   show->add_option("--state", o->state, "state directory")->required();
   show->add_flag("--json", o->json, "machine-readable output");
-  commands.emplace_back(show, guarded([o] { return run_show(o->state, o->json); }));
+  commands.emplace_back(show, [o] { return run_show(o->state, o->json); });
 
   auto* node = cluster->add_subcommand("node", "Print a node's identity as JSON, issuing it on first use (secrets!)");
   node->add_option("hostname", o->hostname, "node name")->required();
   node->add_option("--ip", o->ips, "node address for the kubelet serving certificate (repeatable)");
   node->add_option("--state", o->state, "state directory")->required();
-  commands.emplace_back(node, guarded([o] { return run_node(o->state, o->hostname, o->ips); }));
+  commands.emplace_back(node, [o] { return run_node(o->state, o->hostname, o->ips); });
 }
 
 Diagnostics check_cluster_spec(const fs::path& dir) { return kube::validate_cluster_spec(dir); }

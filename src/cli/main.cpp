@@ -2,6 +2,7 @@
 // Each subcommand lives in its own file (cli/<name>_command.cpp) and registers itself.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <iostream>
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
@@ -37,7 +38,15 @@ int main(int argc, char** argv) {
   }
   ramfleet::log::init(log_level, log_format == "json" ? ramfleet::log::Format::json : ramfleet::log::Format::logfmt);
   for (auto& [sub, run] : commands) {
-    if (sub->parsed()) return run();
+    if (!sub->parsed()) continue;
+    // A failing state directory, file or library call ends any command with a
+    // message and exit code 1, not a stack trace.
+    try {
+      return run();
+    } catch (const std::exception& e) {
+      std::cerr << "ramfleet: error: " << e.what() << "\n";
+      return 1;
+    }
   }
   return 2;
 }

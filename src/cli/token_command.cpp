@@ -12,18 +12,6 @@ namespace ramfleet::cli {
 
 namespace {
 
-template <typename F>
-std::function<int()> guarded(F f) {
-  return [f]() -> int {
-    try {
-      return f();
-    } catch (const std::exception& e) {
-      std::cerr << "ramfleet: error: " << e.what() << "\n";
-      return 1;
-    }
-  };
-}
-
 void add_token_command(CLI::App& app, CommandTable& commands) {
   auto* token = app.add_subcommand("token", "Bootstrap tokens for joining nodes");
   token->require_subcommand(1);
@@ -36,38 +24,36 @@ void add_token_command(CLI::App& app, CommandTable& commands) {
   create->add_option("--state", o->state, "state directory")->required();
   create->add_option("--ttl", o->ttl, "lifetime, e.g. 24h, 30m, 7d")->capture_default_str();
   create->add_option("--description", o->description, "why the token exists");
-  commands.emplace_back(create, guarded([o] {
-                          kube::load_cluster_info(o->state);  // refuse to mint tokens for no cluster
-                          auto ttl = kube::parse_duration(o->ttl);
-                          if (!ttl || ttl->count() == 0) {
-                            std::cerr << "ramfleet: error: --ttl \"" << o->ttl
-                                      << "\" is not a duration like 24h, 30m, 7d\n";
-                            return 2;
-                          }
-                          auto t = kube::TokenStore(o->state).create(*ttl, kube::Clock::now(), o->description);
-                          std::cout << t.str() << "\n";
-                          return 0;
-                        }));
+  commands.emplace_back(create, [o] {
+    kube::load_cluster_info(o->state);  // refuse to mint tokens for no cluster
+    auto ttl = kube::parse_duration(o->ttl);
+    if (!ttl || ttl->count() == 0) {
+      std::cerr << "ramfleet: error: --ttl \"" << o->ttl << "\" is not a duration like 24h, 30m, 7d\n";
+      return 2;
+    }
+    auto t = kube::TokenStore(o->state).create(*ttl, kube::Clock::now(), o->description);
+    std::cout << t.str() << "\n";
+    return 0;
+  });
 
   auto* list = token->add_subcommand("list", "List valid tokens (id, expiry) without their secrets");
   list->add_option("--state", o->state, "state directory")->required();
-  commands.emplace_back(
-      list, guarded([o] {
-        const auto now = kube::Clock::now();
-        for (const auto& t : kube::TokenStore(o->state).valid(now)) {
-          std::cout << t.id << "  expires in "
-                    << kube::format_duration(std::chrono::duration_cast<std::chrono::seconds>(t.expires - now)) << "  "
-                    << t.description << "\n";
-        }
-        return 0;
-      }));
+  commands.emplace_back(list, [o] {
+    const auto now = kube::Clock::now();
+    for (const auto& t : kube::TokenStore(o->state).valid(now)) {
+      std::cout << t.id << "  expires in "
+                << kube::format_duration(std::chrono::duration_cast<std::chrono::seconds>(t.expires - now)) << "  "
+                << t.description << "\n";
+    }
+    return 0;
+  });
 
   auto* k3s = token->add_subcommand("k3s", "Print the k3s secure join token (K10<CA hash>::server:<secret>)");
   k3s->add_option("--state", o->state, "state directory")->required();
-  commands.emplace_back(k3s, guarded([o] {
-                          std::cout << kube::k3s_token(o->state) << "\n";
-                          return 0;
-                        }));
+  commands.emplace_back(k3s, [o] {
+    std::cout << kube::k3s_token(o->state) << "\n";
+    return 0;
+  });
 }
 const CommandRegistration kRegistration{54, add_token_command};
 }  // namespace
