@@ -6,20 +6,16 @@ edit served at once, a broken layer answered with an error naming
 file:line:col (never a partial config), and `ramfleet check` reporting it."""
 import base64
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-SOURCE_DIR = Path(os.environ.get("RAMFLEET_SOURCE_DIR", Path(__file__).resolve().parents[2]))
-RAMFLEET_BIN = os.environ.get("RAMFLEET_BIN", str(SOURCE_DIR / "build" / "ramfleet"))
+from loopback_serve import LoopbackServe, fetch
+from netlab import RAMFLEET_BIN, SOURCE_DIR
 
 LAYERS = {
     "cluster.bu": """variant: fcos
@@ -120,12 +116,6 @@ GROUPS = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def write_config(root):
     for sub, files in (("configs", LAYERS), ("profiles", {f"{k}.yaml": v for k, v in PROFILES.items()}),
                        ("groups", {f"{k}.yaml": v for k, v in GROUPS.items()})):
@@ -137,93 +127,12 @@ def write_config(root):
     (root / "http.yaml").write_text("reload_interval_ms: 200\n")
 
 
-class Response:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def curl(url, *args):
-    """GET with curl; returns status, lower-cased headers and the body bytes."""
-    with tempfile.NamedTemporaryFile() as hdr, tempfile.NamedTemporaryFile() as body:
-        proc = subprocess.run(["curl", "-sS", "--max-time", "10", "-D", hdr.name, "-o", body.name, *args, url],
-                              capture_output=True, timeout=20)
-        assert proc.returncode == 0, proc.stderr
-        lines = Path(hdr.name).read_bytes().decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                k, v = line.split(":", 1)
-                headers[k.strip().lower()] = v.strip()
-        return Response(int(lines[0].split()[1]), headers, Path(body.name).read_bytes())
-
-
-class Server:
-    def __init__(self, tmp):
-        self.tmp = Path(tmp)
-        self.config = self.tmp / "config"
-        write_config(self.config)
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = self.tmp / "serve.log"
-        self.proc = None
-
-    def start(self):
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [RAMFLEET_BIN, "serve", "--dhcp", "off", "--listen", "127.0.0.1", "--http-port", str(self.port),
-             "--tftp-port", "-1", "--no-router-advertisements", "--config", str(self.config),
-             "--state", str(self.tmp / "state")], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("serve exited: " + self.log_path.read_text())
-            try:
-                if curl(self.base + "/healthz").status == 200:
-                    return self
-            except AssertionError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("serve did not answer /healthz: " + self.log_path.read_text())
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.log.close()
-
-    def get(self, path, *args):
-        return curl(self.base + path, *args)
-
-    def counters(self):
-        return self.get("/api/v1/counters").json()
-
-    def generation(self):
-        return self.get("/healthz").json()["inventory"]["generation"]
-
-    def edit(self, relpath, text):
-        """Writes a config file and waits until the server has reloaded."""
-        before = self.generation()
-        (self.config / relpath).write_text(text)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.generation() > before:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"edit of {relpath} not picked up: " + self.log_path.read_text()[-2000:])
-
-
 @pytest.fixture
 def server():
     tmp = tempfile.mkdtemp(prefix="rf-cfgserve-")
-    s = Server(tmp).start()
+    s = LoopbackServe(tmp)
+    write_config(s.config)
+    s.start()
     yield s
     s.stop()
     shutil.rmtree(tmp, ignore_errors=True)
@@ -256,12 +165,12 @@ def validate_ignition(tmp, body):
 
 
 def test_ignition_layers_per_machine_from_the_ipxe_url(server):
-    script = server.get("/ipxe?mac=52:54:00:00:00:01&arch=x86_64").body.decode()
+    script = server.fetch("/ipxe?mac=52:54:00:00:00:01&arch=x86_64").body.decode()
     url = ipxe_arg(script, "ignition.config.url")
     assert url == f"{server.base}/ignition/mac=52:54:00:00:00:01/arch=x86_64"
     assert ipxe_arg(script, "check") == url  # {{config_url}} is the profile target's URL
 
-    r = curl(url)
+    r = fetch(url)
     assert r.status == 200, r.body
     assert r.headers["content-type"] == "application/vnd.coreos.ignition+json"
     validate_ignition(server.tmp, r.body)
@@ -278,7 +187,7 @@ def test_ignition_layers_per_machine_from_the_ipxe_url(server):
     assert any(u["name"] == "worker.service" and u["enabled"] for u in cfg["systemd"]["units"])
 
     # Another machine in rack 1: the group layer, no machine layer; facts from the query work too.
-    r = server.get("/ignition?mac=52:54:00:00:00:07&rack=r1")
+    r = server.fetch("/ignition?mac=52:54:00:00:00:07&rack=r1")
     assert r.status == 200, r.body
     validate_ignition(server.tmp, r.body)
     files = ignition_files(json.loads(r.body))
@@ -288,10 +197,10 @@ def test_ignition_layers_per_machine_from_the_ipxe_url(server):
 
 
 def test_cloud_config_passes_cloud_init_schema(server):
-    script = server.get("/ipxe?mac=52:54:00:00:00:21&hostname=cc-1").body.decode()
+    script = server.fetch("/ipxe?mac=52:54:00:00:00:21&hostname=cc-1").body.decode()
     url = ipxe_arg(script, "cloud-config-url")
     assert url.startswith(f"{server.base}/cloud-config/mac=52:54:00:00:00:21/hostname=cc-1")
-    r = curl(url)
+    r = fetch(url)
     assert r.status == 200, r.body
     assert r.headers["content-type"] == "text/cloud-config"
     text = r.body.decode()
@@ -306,8 +215,8 @@ def test_cloud_config_passes_cloud_init_schema(server):
 
 
 def test_apkovl_lists_expected_files(server):
-    script = server.get("/ipxe?mac=52:54:00:00:00:31&hostname=alp-1").body.decode()
-    r = curl(ipxe_arg(script, "apkovl"))
+    script = server.fetch("/ipxe?mac=52:54:00:00:00:31&hostname=alp-1").body.decode()
+    r = fetch(ipxe_arg(script, "apkovl"))
     assert r.status == 200, r.body
     assert r.headers["content-type"] == "application/gzip"
     path = server.tmp / "served.apkovl.tar.gz"
@@ -323,26 +232,26 @@ def test_apkovl_lists_expected_files(server):
 
 def test_compiled_once_etag_304_and_edits_served(server):
     path = "/ignition/mac=52:54:00:00:00:01"
-    first = server.get(path)
+    first = server.fetch(path)
     assert first.status == 200
     etag = first.headers["etag"]
     misses = server.counters().get("http.config.cache_miss", 0)
-    second = server.get(path)
+    second = server.fetch(path)
     assert second.status == 200 and second.headers["etag"] == etag and second.body == first.body
     c = server.counters()
     assert c.get("http.config.cache_miss", 0) == misses  # not recompiled
     assert c.get("http.config.cache_hit", 0) >= 1
-    assert server.get(path, "-H", f"If-None-Match: {etag}").status == 304
-    assert server.get(path, "-H", 'If-None-Match: "other"').status == 200
-    head = curl(server.base + path, "-I")
+    assert server.fetch(path, "-H", f"If-None-Match: {etag}").status == 304
+    assert server.fetch(path, "-H", 'If-None-Match: "other"').status == 200
+    head = fetch(server.base + path, "-I")
     assert head.status == 200 and head.headers["etag"] == etag
 
     # An edit of a layer file (not of the inventory YAML) is a new version.
     server.edit("configs/cluster.bu", LAYERS["cluster.bu"].replace("cluster={{cluster.name}}", "edited={{cluster.name}}"))
-    third = server.get(path)
+    third = server.fetch(path)
     assert third.status == 200 and third.headers["etag"] != etag
     assert ignition_files(json.loads(third.body))["/etc/ramfleet/cluster"].startswith("edited=alpha")
-    assert server.get(path, "-H", f"If-None-Match: {etag}").status == 200
+    assert server.fetch(path, "-H", f"If-None-Match: {etag}").status == 200
 
 
 def test_broken_layer_is_an_error_with_file_line_col_never_a_partial_config(server):
@@ -353,7 +262,7 @@ def test_broken_layer_is_an_error_with_file_line_col_never_a_partial_config(serv
     col = broken.splitlines()[line - 1].index("{{group.missing}}") + 1
     failed = server.counters().get("http.config.compile_failed", 0)
     for _ in range(2):  # the failure is cached too, and answered the same way
-        r = server.get("/ignition/mac=52:54:00:00:00:01")
+        r = server.fetch("/ignition/mac=52:54:00:00:00:01")
         assert r.status == 500
         assert "ignition" not in r.headers.get("content-type", "")
         err = r.json()["error"]
@@ -362,22 +271,22 @@ def test_broken_layer_is_an_error_with_file_line_col_never_a_partial_config(serv
     assert server.counters()["http.config.compile_failed"] == failed + 2
     assert f"{layer}:{line}:{col}" in server.log_path.read_text()
     # Machines whose layers do not include it still get theirs.
-    assert server.get("/cloud-config?mac=52:54:00:00:00:21&hostname=cc-1").status == 200
+    assert server.fetch("/cloud-config?mac=52:54:00:00:00:21&hostname=cc-1").status == 200
     # Fixed: served again.
     server.edit("configs/roles/worker.bu", LAYERS["roles/worker.bu"])
-    assert server.get("/ignition/mac=52:54:00:00:00:01").status == 200
+    assert server.fetch("/ignition/mac=52:54:00:00:00:01").status == 200
 
 
 def test_requests_without_a_config_get_clear_errors(server):
-    r = server.get("/ignition?mac=52:54:00:00:00:41&hostname=plain-1")
+    r = server.fetch("/ignition?mac=52:54:00:00:00:41&hostname=plain-1")
     assert r.status == 404 and "has no config" in r.json()["error"]
-    r = server.get("/cloud-config/mac=52:54:00:00:00:01")
+    r = server.fetch("/cloud-config/mac=52:54:00:00:00:01")
     assert r.status == 404 and "serves its config as ignition" in r.json()["error"]
-    assert server.get("/ignition?mac=aa:bb:cc:dd:ee:ff").status == 404  # unmatched, default exit
-    assert server.get("/ignition?hostname=cc-1").status == 400  # no identity
-    assert server.get("/ignition/mac=zz").status == 400
-    assert server.get("/ignition/not-a-fact").status == 400
-    assert curl(server.base + "/ignition?mac=52:54:00:00:00:01", "-X", "POST").status == 405
+    assert server.fetch("/ignition?mac=aa:bb:cc:dd:ee:ff").status == 404  # unmatched, default exit
+    assert server.fetch("/ignition?hostname=cc-1").status == 400  # no identity
+    assert server.fetch("/ignition/mac=zz").status == 400
+    assert server.fetch("/ignition/not-a-fact").status == 400
+    assert fetch(server.base + "/ignition?mac=52:54:00:00:00:01", "-X", "POST").status == 405
 
 
 def test_check_reports_config_errors_with_file_line_col(tmp_path):

@@ -4,19 +4,17 @@ refused, a broken inventory edit leaves the previous one serving, discovery,
 node events, and bad input (malformed queries, huge headers, slow clients,
 too many connections) answered with clear errors while serving goes on."""
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-SOURCE_DIR = Path(os.environ.get("RAMFLEET_SOURCE_DIR", Path(__file__).resolve().parents[2]))
-RAMFLEET_BIN = os.environ.get("RAMFLEET_BIN", str(SOURCE_DIR / "build" / "ramfleet"))
+from loopback_serve import LoopbackServe
+from netlab import RAMFLEET_BIN, SOURCE_DIR
+
 
 PROFILES = {
     "debian": "kernel: vmlinuz\ninitrds: [initrd.img]\nargs:\n  - console=ttyS0\n  - host={{hostname}}\n"
@@ -35,21 +33,15 @@ GROUPS = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def curl(*args, timeout=20):
     return subprocess.run(["curl", "-sS", "--max-time", "10", *args], capture_output=True, text=True, timeout=timeout)
 
 
-class Server:
+class Server(LoopbackServe):
+    """The shared loopback server with this file's inventory: one group per selector kind."""
+
     def __init__(self, tmp, http_yaml=None):
-        self.tmp = Path(tmp)
-        self.config = self.tmp / "config"
-        self.state = self.tmp / "state"
+        super().__init__(tmp)
         for d in ("profiles", "groups", "assets"):
             (self.config / d).mkdir(parents=True, exist_ok=True)
         for name, text in PROFILES.items():
@@ -58,36 +50,6 @@ class Server:
             (self.config / "groups" / f"{name}.yaml").write_text(text)
         (self.config / "inventory.yaml").write_text("default: {profile: discovery}\n")
         (self.config / "http.yaml").write_text(http_yaml or "reload_interval_ms: 200\n")
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = self.tmp / "serve.log"
-        self.proc = None
-
-    def start(self):
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [RAMFLEET_BIN, "serve", "--dhcp", "off", "--listen", "127.0.0.1", "--http-port", str(self.port),
-             "--tftp-port", "-1", "--no-router-advertisements", "--config", str(self.config), "--state", str(self.state)],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("serve exited: " + self.log_path.read_text())
-            if curl("-o", "/dev/null", "-w", "%{http_code}", self.base + "/healthz").stdout == "200":
-                return self
-            time.sleep(0.1)
-        raise AssertionError("serve did not answer /healthz: " + self.log_path.read_text())
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.log.close()
 
     def get(self, path, *args):
         return curl(*args, self.base + path)
@@ -96,17 +58,11 @@ class Server:
         r = curl(self.base + path)
         return json.loads(r.stdout)
 
-    def counters(self):
-        return self.json("/api/v1/counters")
-
     def script(self, query):
         r = curl("-w", "\n%{http_code}", self.base + "/ipxe?" + query)
         body, _, code = r.stdout.rpartition("\n")
         assert code == "200", (query, r.stdout, r.stderr)
         return body
-
-    def generation(self):
-        return self.json("/healthz")["inventory"]["generation"]
 
 
 @pytest.fixture
