@@ -4,6 +4,7 @@
 
 #include "config/embedded_contents.hpp"
 #include "config/encoding.hpp"
+#include "config/target_limits.hpp"
 
 namespace ramfleet::config {
 
@@ -54,13 +55,7 @@ class Writer {
   explicit Writer(Diagnostics& diag) : diag_(diag) {}
 
   std::optional<std::string> run(const NodeConfig& c) {
-    if (!c.config_merge.empty()) unsupported(c.config_merge.front().at, "ignition.config.merge");
-    if (c.config_replace) unsupported(c.config_replace->at, "ignition.config.replace");
-    if (!c.kernel_arguments.empty()) {
-      const auto& ka = c.kernel_arguments;
-      unsupported((ka.should_exist.empty() ? ka.should_not_exist : ka.should_exist).front().at,
-                  "kernel_arguments (the boot loader sets the kernel command line)");
-    }
+    reject_ignition_only_features(c, "cloud-config", diag_);
     for (const auto& g : c.groups) group(g);
     for (const auto& u : c.users) user(u);
     for (const auto& f : c.files) file(f);
