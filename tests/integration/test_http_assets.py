@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -16,15 +15,9 @@ from pathlib import Path
 
 import pytest
 
-SOURCE_DIR = Path(os.environ.get("RAMFLEET_SOURCE_DIR", Path(__file__).resolve().parents[2]))
-RAMFLEET_BIN = os.environ.get("RAMFLEET_BIN", str(SOURCE_DIR / "build" / "ramfleet"))
+from loopback_serve import LoopbackServe, Response, free_port
+
 SIZE = 3 * 1024 * 1024 + 17
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url, proc, log, timeout=15):
@@ -47,11 +40,6 @@ def stop(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-class Response:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
 
 
 def fetch(url, *args, tmp):
@@ -89,7 +77,7 @@ def parts(resp):
 @pytest.fixture(scope="module")
 def servers():
     tmp = Path(tempfile.mkdtemp(prefix="rf-assets-"))
-    config, state, assets = tmp / "config", tmp / "state", tmp / "config" / "assets"
+    assets = tmp / "config" / "assets"
     (assets / "sub").mkdir(parents=True)
     data = os.urandom(SIZE)
     (assets / "vmlinuz").write_bytes(data)
@@ -98,11 +86,8 @@ def servers():
     (assets / "escape").symlink_to(tmp / "secret")
     (assets / "inside").symlink_to("sub/initrd.img")
 
-    rf_port, ngx_port = free_port(), free_port()
-    rf_log = tmp / "serve.log"
-    rf = subprocess.Popen([RAMFLEET_BIN, "serve", "--dhcp", "off", "--listen", "127.0.0.1", "--http-port", str(rf_port),
-                           "--tftp-port", "-1", "--no-router-advertisements", "--config", str(config),
-                           "--state", str(state)], stdout=open(rf_log, "w"), stderr=subprocess.STDOUT)
+    rf = LoopbackServe(tmp)
+    ngx_port = free_port()
     ngx_dir = tmp / "nginx"
     (ngx_dir / "tmp").mkdir(parents=True)
     (ngx_dir / "nginx.conf").write_text(f"""
@@ -127,12 +112,11 @@ http {{
     ngx = subprocess.Popen(["nginx", "-p", str(ngx_dir), "-c", str(ngx_dir / "nginx.conf")],
                            stdout=subprocess.DEVNULL, stderr=open(ngx_dir / "stderr", "w"))
     try:
-        wait_http(f"http://127.0.0.1:{rf_port}/healthz", rf, rf_log)
+        rf.start()
         wait_http(f"http://127.0.0.1:{ngx_port}/", ngx, ngx_dir / "stderr")
-        yield {"rf": f"http://127.0.0.1:{rf_port}", "nginx": f"http://127.0.0.1:{ngx_port}", "data": data, "tmp": tmp,
-               "log": rf_log}
+        yield {"rf": rf.base, "nginx": f"http://127.0.0.1:{ngx_port}", "data": data, "tmp": tmp, "log": rf.log_path}
     finally:
-        stop(rf)
+        rf.stop()
         stop(ngx)
         shutil.rmtree(tmp, ignore_errors=True)
 
