@@ -17,12 +17,19 @@ std::string percent_of(std::uint64_t bytes, unsigned pct) {
   return std::to_string(bytes * pct / 100 / (1024 * 1024)) + "Mi";
 }
 
-void node_registration(YAML::Emitter& out, const NodeFacts& node, Role role) {
+void node_registration(YAML::Emitter& out, const NodeFacts& node, Role role, bool joining) {
   out << YAML::Key << "nodeRegistration" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << node.name;
   out << YAML::Key << "criSocket" << YAML::Value << "unix:///run/containerd/containerd.sock";
   // RAM-root nodes may run with zram swap; the kubelet config below decides.
-  out << YAML::Key << "ignorePreflightErrors" << YAML::Value << YAML::Flow << YAML::BeginSeq << "Swap" << YAML::EndSeq;
+  out << YAML::Key << "ignorePreflightErrors" << YAML::Value << YAML::Flow << YAML::BeginSeq << "Swap";
+  // ramfleet delivers kubelet.conf (with the node's own client certificate)
+  // and, to workers, the CA certificate before `kubeadm join` runs, so a
+  // rebooted node comes back with the same credentials. kubeadm's preflight
+  // refuses to join over those files unless told they are expected.
+  if (joining) out << "FileAvailable--etc-kubernetes-kubelet.conf";
+  if (joining && role == Role::worker) out << "FileAvailable--etc-kubernetes-pki-ca.crt";
+  out << YAML::EndSeq;
   if (role == Role::worker) out << YAML::Key << "taints" << YAML::Value << YAML::BeginSeq << YAML::EndSeq;
   out << YAML::EndMap;
 }
@@ -88,7 +95,7 @@ std::string render_kubeadm_init(const ClusterSpec& spec, const NodeFacts& node, 
   init << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq << "system:bootstrappers:kubeadm:default-node-token"
        << YAML::EndSeq;
   init << YAML::EndMap << YAML::EndSeq;
-  node_registration(init, node, Role::control_plane);
+  node_registration(init, node, Role::control_plane, false);
   init << YAML::Key << "localAPIEndpoint" << YAML::Value << YAML::BeginMap;
   init << YAML::Key << "advertiseAddress" << YAML::Value << node.ip;
   init << YAML::Key << "bindPort" << YAML::Value << 6443;
@@ -126,7 +133,7 @@ std::string render_kubeadm_join(const ClusterSpec& spec, Role role, const NodeFa
   join << YAML::Key << "apiVersion" << YAML::Value << kubeadm_api(spec);
   join << YAML::Key << "kind" << YAML::Value << "JoinConfiguration";
   join_discovery(join, spec, secrets);
-  node_registration(join, node, role);
+  node_registration(join, node, role, true);
   if (role == Role::control_plane) {
     // The shared certificates are pre-placed, so no --certificate-key upload is needed.
     join << YAML::Key << "controlPlane" << YAML::Value << YAML::BeginMap;
@@ -162,6 +169,22 @@ std::string render_k3s_config(const ClusterSpec& spec, Role role, bool first_ser
     out << YAML::Key << "server" << YAML::Value << spec.control_plane_endpoint.url();
   }
   out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string render_k3s_registries(const ClusterSpec& spec) {
+  if (spec.registry_mirrors.empty()) return {};
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "mirrors" << YAML::Value << YAML::BeginMap;
+  for (const auto& m : spec.registry_mirrors) {
+    // k3s writes containerd's hosts.toml from this itself; "*" is its
+    // wildcard for every registry, as in render_containerd_hosts.
+    out << YAML::Key << m.registry << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "endpoint" << YAML::Value << YAML::BeginSeq;
+    for (const auto& e : m.endpoints) out << e;
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
 

@@ -39,6 +39,10 @@ std::string render_kubeadm_join(const ClusterSpec& spec, Role role, const NodeFa
 std::string render_k3s_config(const ClusterSpec& spec, Role role, bool first_server, const NodeFacts& node,
                               const JoinSecrets& secrets);
 
+// k3s: /etc/rancher/k3s/registries.yaml for the registry mirrors (k3s runs
+// its own containerd and writes its hosts.toml from this); empty without mirrors.
+std::string render_k3s_registries(const ClusterSpec& spec);
+
 // containerd: /etc/containerd/certs.d/<registry>/hosts.toml per mirror.
 std::map<std::string, std::string> render_containerd_hosts(const ClusterSpec& spec);
 
