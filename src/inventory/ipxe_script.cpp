@@ -27,7 +27,7 @@ std::string ipxe_escape(const std::string& value) {
 }
 
 TemplateContext machine_context(const MachineFacts& facts, const Group* group, const Profile& profile,
-                                const std::string& base_url) {
+                                const std::string& base_url, std::string_view boot_token) {
   TemplateContext ctx;
   for (const auto& [k, v] : facts.values) ctx.vars[std::string(to_string(k))] = v;
   if (facts.mac) {
@@ -45,10 +45,10 @@ TemplateContext machine_context(const MachineFacts& facts, const Group* group, c
   auto uses_url = [](const std::string& t) { return t.find("_url") != std::string::npos; };
   if (uses_url(profile.kernel) || std::any_of(profile.args.begin(), profile.args.end(), uses_url) ||
       std::any_of(profile.initrds.begin(), profile.initrds.end(), uses_url)) {
-    ctx.vars["ignition_url"] = node_config_url(base_url, "ignition", facts);
-    ctx.vars["cloud_config_url"] = node_config_url(base_url, "cloud-config", facts);
-    ctx.vars["apkovl_url"] = node_config_url(base_url, "apkovl", facts);
-    if (profile.config) ctx.vars["config_url"] = node_config_url(base_url, profile.config->target, facts);
+    ctx.vars["ignition_url"] = node_config_url(base_url, "ignition", facts, boot_token);
+    ctx.vars["cloud_config_url"] = node_config_url(base_url, "cloud-config", facts, boot_token);
+    ctx.vars["apkovl_url"] = node_config_url(base_url, "apkovl", facts, boot_token);
+    if (profile.config) ctx.vars["config_url"] = node_config_url(base_url, profile.config->target, facts, boot_token);
   }
   ctx.vars["server"] = base_url;
   ctx.vars["assets"] = base_url + "/assets";

@@ -5,6 +5,7 @@
 // sent can never add a command or split a kernel argument.
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "inventory/model.hpp"
 
@@ -20,9 +21,10 @@ struct TemplateContext {
 };
 
 // Variables for a machine: its facts, machine_id, mac_hyphen, group, profile,
-// config, server (base URL) and assets (base URL of /assets).
+// config, server (base URL) and assets (base URL of /assets). A non-empty
+// `boot_token` ends every config URL ({{ignition_url}}, {{config_url}} ...).
 TemplateContext machine_context(const MachineFacts& facts, const Group* group, const Profile& profile,
-                                const std::string& base_url);
+                                const std::string& base_url, std::string_view boot_token = {});
 
 // The script iPXE gets from DHCP: it chains to <base_url>/ipxe with every fact
 // iPXE knows. The URL is absolute because older iPXE builds (the 2019 ROMs

@@ -471,6 +471,9 @@ std::string inventory_fingerprint(const fs::path& config_dir) {
     out += p.string() + "|" + std::to_string(size) + "|" + std::to_string(mtime.time_since_epoch().count()) + "\n";
   };
   add(config_dir / "inventory.yaml");
+  // cluster.yaml decides which machines get cluster files and boot tokens
+  // (cluster_config.hpp): an edit is a new version too.
+  add(config_dir / "cluster.yaml");
   for (const auto& p : yaml_files(config_dir / "profiles")) add(p);
   for (const auto& p : yaml_files(config_dir / "groups")) add(p);
   // Config layers and their local: files: an edit there is a new inventory

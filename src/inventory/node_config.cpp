@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "config/encoding.hpp"
 #include "core/counters.hpp"
 
 namespace ramfleet::inventory {
@@ -109,12 +110,14 @@ config::Variables machine_config_variables(const Inventory& inv, const Group* gr
 
 }  // namespace
 
-std::string node_config_url(const std::string& base_url, std::string_view target, const MachineFacts& facts) {
+std::string node_config_url(const std::string& base_url, std::string_view target, const MachineFacts& facts,
+                            std::string_view boot_token) {
   std::string url = base_url + "/" + std::string(target);
   for (auto k : kAllFactKeys) {
     if (const auto* v = facts.get(k)) url += "/" + std::string(to_string(k)) + "=" + percent_encode(*v);
   }
   for (const auto& [k, v] : facts.labels) url += "/" + percent_encode(k) + "=" + percent_encode(v);
+  if (!boot_token.empty()) url += "/" + std::string(kBootTokenKey) + "=" + percent_encode(boot_token);
   return url;
 }
 
@@ -190,9 +193,14 @@ PlanResult plan_node_config(const Inventory& inv, const Group* group, const Prof
   return r;
 }
 
+void add_generated_layer(NodeConfigPlan& plan, std::string name, std::string text) {
+  plan.cache_key += "\ngenerated " + name + " " + config::sha256_hex(text);
+  plan.generated_layers.push_back({std::move(name), std::move(text)});
+}
+
 config::CompileResult compile_node_config(const NodeConfigPlan& plan) {
   std::vector<config::LayerSource> layers;
-  layers.reserve(plan.layer_files.size());
+  layers.reserve(plan.layer_files.size() + plan.generated_layers.size());
   config::CompileResult missing;
   for (std::size_t i = 0; i < plan.layer_files.size(); ++i) {
     auto text = read_text(plan.layer_files[i]);
@@ -209,7 +217,9 @@ config::CompileResult compile_node_config(const NodeConfigPlan& plan) {
     if (plan.options.counters) plan.options.counters->inc("config.compile.error");
     return missing;
   }
-  if (layers.empty()) {
+  const bool no_layers = layers.empty();
+  layers.insert(layers.end(), plan.generated_layers.begin(), plan.generated_layers.end());
+  if (no_layers) {
     config::Diagnostic d;
     d.where = {"<profile>", 0, 0};
     d.message = "the profile's config lists no layers for this machine";

@@ -37,8 +37,13 @@ std::vector<std::filesystem::path> config_tree_files(const std::filesystem::path
 // segments (<base>/ignition/mac=52:54:00:00:00:01/hostname=n1/rack=r1).
 // Path segments, not a query, so the URL survives the iPXE escaping of
 // template variables ('?' and '&' are not in its safe set) and needs no
-// quoting on a kernel command line. Values are percent-encoded.
-std::string node_config_url(const std::string& base_url, std::string_view target, const MachineFacts& facts);
+// quoting on a kernel command line. Values are percent-encoded. A boot token
+// (boot_tokens.hpp) is the last segment, token=<token>, when given.
+std::string node_config_url(const std::string& base_url, std::string_view target, const MachineFacts& facts,
+                            std::string_view boot_token = {});
+
+// The path segment / query key that carries a boot token in a config URL.
+inline constexpr std::string_view kBootTokenKey = "token";
 
 // What the request adds to the facts: the server URL the machine used and its address.
 struct ConfigRequestContext {
@@ -53,7 +58,14 @@ struct NodeConfigPlan {
   config::Variables variables;
   config::CompileOptions options;
   std::string cache_key;  // target, layers, variables and options: equal keys compile to equal bytes
+  // Layers made in memory (the cluster's node files, cluster_node.hpp),
+  // compiled after the files' layers. Add them with add_generated_layer.
+  std::vector<config::LayerSource> generated_layers;
 };
+
+// Appends a layer made in memory; the cache key gets the SHA-256 of its text
+// (not the text: it may hold secrets, and keys are long enough already).
+void add_generated_layer(NodeConfigPlan& plan, std::string name, std::string text);
 
 struct PlanResult {
   std::optional<NodeConfigPlan> plan;
