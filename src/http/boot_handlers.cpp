@@ -4,8 +4,10 @@
 
 #include "core/log.hpp"
 #include "http/router.hpp"
+#include "inventory/cluster_node.hpp"
 #include "inventory/ipxe_script.hpp"
 #include "inventory/matcher.hpp"
+#include "inventory/node_config.hpp"
 
 namespace ramfleet::http {
 namespace inv = ramfleet::inventory;
@@ -43,6 +45,26 @@ std::string_view decision_name(inv::BootDecision::Kind k) {
   }
   return "?";
 }
+
+// Rendered into config URLs where the boot token goes, then cut out of the
+// cached script (CachedBoot::token_at). Random per process and made of
+// characters that iPXE escaping and URL encoding keep, so it survives
+// rendering unchanged and no configuration can contain it by accident.
+const std::string& token_slot() {
+  static const std::string slot = "rfslot" + inv::random_boot_token();
+  return slot;
+}
+
+// A machine's config URLs carry a boot token when its config carries secrets:
+// it takes a role in cluster.yaml. With a broken cluster.yaml the role is
+// unknown, so the token is put in anyway (the config is refused until the
+// file is fixed).
+bool needs_boot_token(ServiceState& st, const inv::MachineFacts& facts, const inv::Group* group) {
+  st.cluster.refresh(st.settings.config_dir, st.inventory_generation);
+  if (!st.cluster.configured()) return false;
+  if (!st.cluster.spec()) return true;
+  return !st.cluster.spec()->roles_for(inv::cluster_machine_facts(facts, group)).empty();
+}
 }  // namespace
 
 Reply handle_boot_script(ServiceState& st, const Request& req) {
@@ -65,7 +87,16 @@ Reply answer_boot(ServiceState& st, const Request& req, const CachedBoot& b) {
     st.store->record_boot(
         {b.machine_id, b.facts_json, b.group, b.profile, std::string(b.decision), b.reason, now_ms()});
   }
-  return text_reply(200, b.script, kIpxeType);
+  if (!b.needs_token()) return text_reply(200, b.script, kIpxeType);
+  // This boot's own token, never one from the cache.
+  auto issued = st.boot_tokens.issue(b.machine_id, inv::BootTokenBook::Clock::now(), st.settings.boot_token_ttl);
+  st.counters.inc("http.boot_token.issued");
+  if (issued.evicted_live) {
+    st.counters.inc("http.boot_token.evicted");
+    log::warn("http.boot_token.evicted", {{"capacity", st.boot_tokens.capacity()},
+                                          {"effect", "the oldest unused token was dropped; its boot must retry"}});
+  }
+  return text_reply(200, b.script_with(issued.token), kIpxeType);
 }
 }  // namespace
 
@@ -112,8 +143,10 @@ Reply handle_machine_script(ServiceState& st, const Request& req,
   } else {
     const auto* platform = facts.get(inv::FactKey::platform);
     const bool uefi = platform != nullptr && *platform == "efi";
-    auto ctx = inv::machine_context(facts, d.group, *d.profile, base_url(st, req));
+    const bool token = needs_boot_token(st, facts, d.group);
+    auto ctx = inv::machine_context(facts, d.group, *d.profile, base_url(st, req), token ? token_slot() : "");
     b.script = inv::render_machine_script(*d.profile, ctx, uefi, comment);
+    if (token) b.cut_token_slots(token_slot());
   }
   Reply r = answer_boot(st, req, b);
   st.counters.inc("http.ipxe.cache_miss");

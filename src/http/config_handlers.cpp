@@ -5,12 +5,19 @@
 // come from inventory/node_config.hpp, and the compiled bytes are cached per
 // inventory generation. A config that does not compile is a 500 naming every
 // file:line:col, never a partial config.
+//
+// A machine that takes a role in <config>/cluster.yaml also gets its cluster
+// files (kube/node_files.hpp: identity, join configuration, certificates) as
+// one more layer. Such a config carries secrets: it is served only against
+// the boot token its iPXE script carried (boot_tokens.hpp), once.
 #include "config/compile.hpp"
 #include "core/log.hpp"
 #include "http/asset_response.hpp"
 #include "http/router.hpp"
+#include "inventory/cluster_node.hpp"
 #include "inventory/matcher.hpp"
 #include "inventory/node_config.hpp"
+#include "kube/node_files.hpp"
 
 namespace ramfleet::http {
 namespace inv = ramfleet::inventory;
@@ -34,10 +41,60 @@ std::string peer_address(const std::string& peer) {
   return colon == std::string::npos ? peer : peer.substr(0, colon);
 }
 
+// The target as logged: a boot token's value is left out, so a log reader
+// never holds a token that might still be unused.
+std::string loggable_target(const std::string& target) {
+  std::string out = target.substr(0, 200);
+  const std::string key = std::string(inv::kBootTokenKey) + "=";
+  for (auto at = out.find(key); at != std::string::npos; at = out.find(key, at + 1)) {
+    if (at > 0 && out[at - 1] != '/' && out[at - 1] != '?' && out[at - 1] != '&') continue;
+    const auto from = at + key.size();
+    const auto end = out.find_first_of("/&", from);
+    out.replace(from, end == std::string::npos ? std::string::npos : end - from, "-");
+  }
+  return out;
+}
+
 Reply refuse(ServiceState& st, const Request& req, int status, const char* counter, const std::string& msg) {
   st.counters.inc(counter);
-  log::warn(counter, {{"peer", req.peer}, {"target", req.target.substr(0, 200)}, {"error", msg}});
+  log::warn(counter, {{"peer", req.peer}, {"target", loggable_target(req.target)}, {"error", msg}});
   return error_reply(status, msg);
+}
+
+std::string refusal_message(inv::TokenRefusal why, const std::string& machine, const ServiceState& st) {
+  const auto ms = st.settings.boot_token_ttl.count();
+  const std::string ttl = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+  const std::string again = "; boot the machine through ramfleet again (its /ipxe script carries a fresh token)";
+  switch (why) {
+    case inv::TokenRefusal::missing:
+      return "the config of machine " + machine +
+             " carries its cluster credentials and is served only with the boot token of its iPXE script: use "
+             "{{config_url}} (or {{ignition_url}} ...) in the profile's kernel args, which end in /token=..." +
+             again;
+    case inv::TokenRefusal::unknown:
+      return "boot token refused for machine " + machine + ": not issued by this server, or forgotten" + again;
+    case inv::TokenRefusal::reused:
+      return "boot token refused for machine " + machine + ": already used (a config is served once per boot)" + again;
+    case inv::TokenRefusal::expired:
+      return "boot token refused for machine " + machine + ": expired (a token is good for " + ttl +
+             " after its iPXE script; boot_token_ttl_ms in http.yaml)" + again;
+    case inv::TokenRefusal::other_machine:
+      return "boot token refused for machine " + machine + ": it was issued to another machine";
+  }
+  return "boot token refused";
+}
+
+// Takes the boot token out of the facts: the token=.. path segment that
+// node_config_url puts last (or ?token=..). The last one counts, so a label
+// named "token" sent to /ipxe cannot stand in for the one ramfleet appended.
+std::string take_boot_token(std::vector<std::pair<std::string, std::string>>& params) {
+  std::string token;
+  std::erase_if(params, [&](auto& p) {
+    if (p.first != inv::kBootTokenKey) return false;
+    token = std::move(p.second);
+    return true;
+  });
+  return token;
 }
 }  // namespace
 
@@ -57,6 +114,7 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
     }
     params.emplace_back(seg.substr(0, eq), seg.substr(eq + 1));
   }
+  const std::string token = take_boot_token(params);
   if (params.size() > kMaxParams) {
     return refuse(st, req, 400, "http.config.bad_query", "too many machine facts (at most 32)");
   }
@@ -93,6 +151,53 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
   }
   pr.plan->options.counters = &st.counters;
 
+  // Does this machine take a role in the cluster? Then its config carries
+  // secrets: the boot token first, then its files (issuing its identity on
+  // its first boot).
+  st.cluster.refresh(st.settings.config_dir, st.inventory_generation);
+  std::optional<kube::NodePlacement> placement;
+  bool init_served = false;
+  if (st.cluster.configured()) {
+    if (!st.cluster.spec()) {
+      return refuse(
+          st, req, 500, "http.config.cluster_error",
+          "cluster.yaml has errors, so no machine gets its cluster files until they are fixed:\n" + st.cluster.error());
+    }
+    const auto& spec = *st.cluster.spec();
+    auto placed = inv::place_machine(spec, facts, d.group, ctx.ip);
+    if (!placed.error.empty()) return refuse(st, req, 500, "http.config.cluster_error", placed.error);
+    placement = std::move(placed.placement);
+  }
+  if (placement) {
+    if (auto why = st.boot_tokens.redeem(token, *id, inv::BootTokenBook::Clock::now())) {
+      const auto reason = inv::to_string(*why);
+      st.counters.inc("http.config.token_refused");
+      st.counters.inc("http.config.token_refused." + std::string(reason));
+      log::warn("http.config.token_refused", {{"reason", reason},
+                                              {"machine", *id},
+                                              {"node", placement->node.name},
+                                              {"target", config::target_name(*target)},
+                                              {"peer", req.peer}});
+      return error_reply(403, refusal_message(*why, *id, st));
+    }
+    st.counters.inc("http.config.token_accepted");
+    const auto ram = inv::ram_root_for(facts, d.group);
+    if (!ram.error.empty())
+      return refuse(st, req, 500, "http.config.cluster_error", "machine " + *id + ": " + ram.error);
+    if (st.settings.state_dir.empty()) {
+      return refuse(st, req, 500, "http.config.cluster_error", "cluster.yaml is set but ramfleet serve has no --state");
+    }
+    try {
+      const auto bundle = kube::node_bundle(*st.cluster.spec(), st.settings.state_dir, *placement, ram.ram);
+      inv::add_generated_layer(*pr.plan, "cluster node " + placement->node.name + " (cluster.yaml)",
+                               inv::node_files_layer(bundle.files));
+      init_served = bundle.init;
+    } catch (const std::exception& e) {
+      return refuse(st, req, 500, "http.config.cluster_error",
+                    "cluster files for machine " + *id + " (node " + placement->node.name + "): " + e.what());
+    }
+  }
+
   if (!st.config_cache) st.config_cache = std::make_shared<inv::NodeConfigCache>();
   st.config_cache->set_generation(st.inventory_generation);
   const auto lookup = st.config_cache->get_or_compile(*pr.plan);
@@ -115,6 +220,15 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
     return error_reply(500, msg);
   }
 
+  if (init_served) {
+    // From now on the first member joins like the others (node_files.hpp).
+    try {
+      kube::mark_bootstrapped(st.settings.state_dir, placement->node.name);
+    } catch (const std::exception& e) {
+      log::error("kube.cluster.mark_failed", {{"error", e.what()}});
+    }
+  }
+
   const std::string etag = "\"" + result.etag + "\"";
   if (req.if_none_match && etag_list_matches(*req.if_none_match, etag)) {
     st.counters.inc("http.config.not_modified");
@@ -130,6 +244,7 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
                             {"group", d.group ? d.group->id : "-"},
                             {"bytes", result.output->size()},
                             {"cached", lookup.hit},
+                            {"cluster_role", placement ? kube::to_string(placement->role) : "-"},
                             {"peer", req.peer}});
   auto r = text_reply(200, *result.output, result.content_type);
   r.header("ETag", etag);

@@ -8,9 +8,39 @@ void ScriptCache::key_for(std::string_view target, std::string_view host) {
   key_.append(host);
 }
 
+void CachedBoot::cut_token_slots(std::string_view slot) {
+  token_at.clear();
+  if (slot.empty()) return;
+  std::string out;
+  out.reserve(script.size());
+  std::size_t from = 0;
+  for (auto at = script.find(slot); at != std::string::npos; at = script.find(slot, from)) {
+    out.append(script, from, at - from);
+    token_at.push_back(out.size());
+    from = at + slot.size();
+  }
+  if (token_at.empty()) return;
+  out.append(script, from);
+  script = std::move(out);
+}
+
+std::string CachedBoot::script_with(std::string_view token) const {
+  std::string out;
+  out.reserve(script.size() + token_at.size() * token.size());
+  std::size_t from = 0;
+  for (auto at : token_at) {
+    out.append(script, from, at - from);
+    out.append(token);
+    from = at;
+  }
+  out.append(script, from);
+  return out;
+}
+
 std::size_t ScriptCache::cost(const std::string& key, const CachedBoot& b) {
   return key.size() + b.machine_id.size() + b.facts_json.size() + b.group.size() + b.profile.size() + b.reason.size() +
-         b.script.size() + sizeof(CachedBoot) + 64;  // 64: node and bucket overhead, roughly
+         b.script.size() + b.token_at.size() * sizeof(std::size_t) + sizeof(CachedBoot) +
+         64;  // 64: node and bucket overhead, roughly
 }
 
 const CachedBoot* ScriptCache::find(std::uint64_t generation, std::string_view target, std::string_view host) {

@@ -9,11 +9,17 @@
 // (a reload empties the cache on the next lookup). What must still happen per
 // request (the boot log line, the boot record, counters) is done by the caller
 // from the cached decision.
+//
+// A script whose config URLs carry a boot token (a machine with a cluster
+// role, docs/cluster.md) is cached without it: `token_at` marks where each
+// boot's own fresh token goes, so one boot's token is never served to another
+// and the rendering is still done once.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace ramfleet::http {
 
@@ -25,7 +31,15 @@ struct CachedBoot {
   std::string_view decision;  // "group", "default_profile", "exit" (static strings)
   std::string reason;
   bool matched = false;
-  std::string script;  // the reply body
+  std::string script;                 // the reply body, without boot tokens
+  std::vector<std::size_t> token_at;  // offsets in `script` where this boot's token goes, ascending
+
+  [[nodiscard]] bool needs_token() const { return !token_at.empty(); }
+  // Removes every `slot` (a placeholder rendered where the token goes) from
+  // `script` and records where it was.
+  void cut_token_slots(std::string_view slot);
+  // The script with `token` at every slot.
+  [[nodiscard]] std::string script_with(std::string_view token) const;
 };
 
 class ScriptCache {

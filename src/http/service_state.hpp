@@ -1,7 +1,7 @@
 #pragma once
 // Everything the handlers share: settings, the current inventory (swapped on
-// reload), the machine store and the counters. Owned by the HTTP service and
-// touched only from its event loop.
+// reload), the cluster spec, boot tokens, the machine store and the counters.
+// Owned by the HTTP service and touched only from its event loop.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -12,6 +12,8 @@
 #include "core/diagnostic.hpp"
 #include "http/script_cache.hpp"
 #include "http/settings.hpp"
+#include "inventory/boot_tokens.hpp"
+#include "inventory/cluster_config.hpp"
 #include "inventory/machine_store.hpp"
 #include "inventory/model.hpp"
 
@@ -31,7 +33,9 @@ struct ServiceState {
   std::unique_ptr<inventory::MachineStore> store;
   std::shared_ptr<inventory::NodeConfigCache> config_cache;  // compiled configs of this inventory generation
   Counters counters;
-  ScriptCache script_cache;  // rendered /ipxe replies of the current inventory generation
+  ScriptCache script_cache;              // rendered /ipxe replies of the current inventory generation
+  inventory::ClusterConfig cluster;      // <config>/cluster.yaml, reloaded with the inventory
+  inventory::BootTokenBook boot_tokens;  // minted by /ipxe, redeemed by secret-bearing configs
   std::uint64_t boundary_seq = 0;
 };
 

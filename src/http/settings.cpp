@@ -63,10 +63,12 @@ void apply_http_file(const std::filesystem::path& config_dir, HttpSettings& into
       s.limits.send_timeout = ms;
     else if (key == "reload_interval_ms")
       s.reload_interval = ms;
+    else if (key == "boot_token_ttl_ms")
+      s.boot_token_ttl = ms;
     else {
       err(kv.first, "unknown key '" + key +
                         "' (expected max_connections, max_header_bytes, max_body_bytes, request_timeout_ms, "
-                        "idle_timeout_ms, send_timeout_ms, reload_interval_ms)");
+                        "idle_timeout_ms, send_timeout_ms, reload_interval_ms, boot_token_ttl_ms)");
       ok = false;
     }
   }

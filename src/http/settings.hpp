@@ -30,6 +30,9 @@ struct HttpSettings {
   std::string base_url;              // empty: "http://" + the request's Host header
   HttpLimits limits;
   std::chrono::milliseconds reload_interval{1000};  // inventory poll period
+  // How long a boot token (docs/cluster.md) minted for an iPXE script stays
+  // good for the one config fetch it allows.
+  std::chrono::milliseconds boot_token_ttl{5 * 60 * 1000};
 };
 
 inline constexpr const char* kHttpFileName = "http.yaml";
