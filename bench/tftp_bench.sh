@@ -18,6 +18,10 @@
 # Usage: sudo bench/tftp_bench.sh [path/to/ramfleet]
 #   RF_BENCH_TRANSFERS=5   rounds (transfers per server and case)
 #   RF_BENCH_SERVERS="ramfleet tftpd-hpa dnsmasq atftpd"
+#   RF_BENCH_CASES="1468 8192 window16"   a subset of the cases
+#   RF_BENCH_BASELINE=path/to/other/ramfleet   also runs that binary as server
+#     "baseline", interleaved like the others, and prints ramfleet / baseline
+#     (before/after comparisons of a change on a shared machine); it is not a peer.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/common.sh
@@ -25,6 +29,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 RAMFLEET=$(readlink -f "${1:-$HERE/../build/ramfleet}")
 TRANSFERS=${RF_BENCH_TRANSFERS:-5}
 SERVERS=${RF_BENCH_SERVERS:-"ramfleet tftpd-hpa dnsmasq atftpd"}
+CASE_NAMES=${RF_BENCH_CASES:-"1468 8192 window16"}
+BASELINE=""
+if [ -n "${RF_BENCH_BASELINE:-}" ]; then
+  BASELINE=$(readlink -f "$RF_BENCH_BASELINE")
+  [ -x "$BASELINE" ] || { echo "no ramfleet binary at $BASELINE (RF_BENCH_BASELINE)" >&2; exit 1; }
+  SERVERS="ramfleet baseline ${SERVERS/ramfleet/}"
+fi
 FILE_BYTES=$((30 * 1024 * 1024))
 TIMEOUT=60  # seconds per transfer, far above the slowest seen (~1 s)
 
@@ -50,7 +61,7 @@ find_atftpd() {
   fi
 }
 [[ " $SERVERS " == *" atftpd "* ]] && find_atftpd
-[ -z "$ATFTPD" ] && SERVERS=${SERVERS/atftpd/} && echo "# atftpd not available (apt-get download atftpd failed): skipped"
+[[ " $SERVERS " == *" atftpd "* ]] && [ -z "$ATFTPD" ] && SERVERS=${SERVERS/atftpd/} && echo "# atftpd not available (apt-get download atftpd failed): skipped"
 
 bench_init tftp
 ROOT=$BENCH_TMP/root
@@ -69,13 +80,15 @@ wait_udp_port() {  # wait_udp_port NAME: the server listens on :69
   return 1
 }
 
-start_ramfleet() {
-  local d=$BENCH_TMP/ramfleet
+start_ramfleet_binary() {  # start_ramfleet_binary NAME BINARY
+  local d=$BENCH_TMP/$1
   mkdir -p "$d"
-  start_server ramfleet "$d/serve.log" "$RAMFLEET" serve --dhcp off --listen "${ADDR[ramfleet]}" --tftp-root "$ROOT" \
+  start_server "$1" "$d/serve.log" "$2" serve --dhcp off --listen "${ADDR[$1]}" --tftp-root "$ROOT" \
     --http-port -1 --state "$d/state"
-  wait_for_log ramfleet "$d/serve.log" "event=serve.ready" 10
+  wait_for_log "$1" "$d/serve.log" "event=serve.ready" 10
 }
+start_ramfleet() { start_ramfleet_binary ramfleet "$RAMFLEET"; }
+start_baseline() { start_ramfleet_binary baseline "$BASELINE"; }
 start_tftpd-hpa() {
   mkdir -p "$BENCH_TMP/tftpd-hpa"
   # -L: foreground; -s: chroot to the root, as packaged; forks per request.
@@ -147,16 +160,22 @@ summarize() {  # summarize SERVER LABEL
     "${CPU[$key]}" "$([ "${BAD[$key]:-0}" -gt 0 ] && echo "  ${BAD[$key]} transfer(s) FAILED or incomplete")"
 }
 
-CASES=("curl blksize 1468|curl|1468|1" "curl blksize 8192|curl|8192|1" "atftp blksize 1468 window 16|atftp|1468|16")
+ALL_CASES=("1468|curl blksize 1468|curl|1468|1" "8192|curl blksize 8192|curl|8192|1"
+  "window16|atftp blksize 1468 window 16|atftp|1468|16")
+CASES=()
+for c in "${ALL_CASES[@]}"; do
+  [[ " $CASE_NAMES " == *" ${c%%|*} "* ]] && CASES+=("${c#*|}")
+done
+[ ${#CASES[@]} -gt 0 ] || { echo "RF_BENCH_CASES=\"$CASE_NAMES\" names no case (1468 8192 window16)" >&2; exit 1; }
 echo "# TFTP, one 30 MiB file, $TRANSFERS rounds, servers on CPU $SERVER_CPU, client on CPU $CLIENT_CPU, veth MTU 1500"
-echo "# ramfleet $("$RAMFLEET" version | awk '{print $2}'), tftpd-hpa $(dpkg-query -W -f '${Version}' tftpd-hpa), dnsmasq $(dnsmasq -v | head -1 | awk '{print $3}')$([ -n "$ATFTPD" ] && echo ", atftpd $("$ATFTPD" --version 2>&1 | head -1)"), curl $(curl -V | head -1 | awk '{print $2}')"
+echo "# ramfleet $("$RAMFLEET" version | awk '{print $2}')$([ -n "$BASELINE" ] && echo ", baseline $BASELINE"), tftpd-hpa $(dpkg-query -W -f '${Version}' tftpd-hpa), dnsmasq $(dnsmasq -v | head -1 | awk '{print $3}')$([ -n "$ATFTPD" ] && echo ", atftpd $("$ATFTPD" --version 2>&1 | head -1)"), curl $(curl -V | head -1 | awk '{print $2}')"
 for s in $SERVERS; do
   add_server_ns "$s"
   "start_$s"
 done
 echo "# load average before: $(machine_load)"
-# windowsize: only ramfleet and atftpd implement RFC 7440.
-takes_case() { [ "$2" = 1 ] || [ "$1" = ramfleet ] || [ "$1" = atftpd ]; }
+# windowsize: only ramfleet (and the baseline) and atftpd implement RFC 7440.
+takes_case() { [ "$2" = 1 ] || [ "$1" = ramfleet ] || [ "$1" = baseline ] || [ "$1" = atftpd ]; }
 for round in $(seq "$TRANSFERS"); do
   for c in "${CASES[@]}"; do
     IFS='|' read -r label client blk win <<<"$c"
@@ -176,7 +195,7 @@ for c in "${CASES[@]}"; do
   best=0 best_name=""
   line="$(printf '%-28s' "$label:")"
   for s in $SERVERS; do
-    [ "$s" = ramfleet ] && continue
+    [ "$s" = ramfleet ] || [ "$s" = baseline ] && continue
     v=${RESULT[$s,$label]:-}
     [ -n "$v" ] || continue
     line+=" vs $s $(ratio "${RESULT[ramfleet,$label]:-0}" "$v")"
@@ -185,6 +204,7 @@ for c in "${CASES[@]}"; do
     fi
   done
   [ -n "$best_name" ] && [ -n "${RESULT[ramfleet,$label]:-}" ] && line+="  => vs best peer ($best_name): $(ratio "${RESULT[ramfleet,$label]}" "$best")"
+  [ -n "$BASELINE" ] && line+="  (vs baseline $(ratio "${RESULT[ramfleet,$label]:-0}" "${RESULT[baseline,$label]:-0}"))"
   echo "$line"
 done
 exit 0

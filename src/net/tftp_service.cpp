@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "tftp/ack_poller.hpp"
 #include "tftp/path_resolver.hpp"
 #include "tftp/request.hpp"
 #include "tftp/transfer.hpp"
@@ -34,8 +36,14 @@ namespace {
 constexpr std::size_t kListenerBuffer = 65536;
 // Transfer sockets only expect ACK and ERROR packets; longer datagrams are truncated, which parses fine.
 constexpr std::size_t kTransferBuffer = 2048;
+// A stranger's datagram is only counted and answered; its content does not matter.
+constexpr std::size_t kStrayBuffer = 4;
 // How many queued requests the listener handles per wake-up before yielding to transfers.
 constexpr int kRequestsPerWakeup = 64;
+// Polling for ACKs (tftp::AckPoller) saves a wake-up per block when the server
+// would otherwise idle between blocks; with more transfers than this at once
+// it has other work between one client's ACKs anyway, so they all sleep.
+constexpr std::size_t kMaxPollingTransfers = 16;
 
 class PreadReader final : public tftp::FileReader {
  public:
@@ -132,9 +140,15 @@ struct OpenedFile {
 }  // namespace
 
 struct Session {
-  explicit Session(asio::io_context& io) : socket(io), timer(io) {}
+  Session(asio::io_context& io, tftp::AckPoller::Clock::duration poll_budget)
+      : socket(io), stray_socket(io), timer(io), poller(poll_budget) {}
   std::uint64_t id = 0;
+  // Connected to the client's endpoint: the kernel delivers only the client's
+  // datagrams here, and send() skips the per-packet route lookup of sendto().
   udp::socket socket;
+  // Bound to the same local address and port (SO_REUSEPORT, same user only):
+  // gets the datagrams of every other endpoint, which are answered with ERROR 5.
+  udp::socket stray_socket;
   asio::steady_timer timer;
   bool timer_armed = false;
   bool closed = false;
@@ -142,8 +156,13 @@ struct Session {
   std::unique_ptr<PreadReader> reader;
   std::unique_ptr<tftp::Transfer> transfer;
   udp::endpoint client;
-  udp::endpoint sender;  // filled by each receive
   std::array<std::uint8_t, kTransferBuffer> buffer{};
+  udp::endpoint stray_sender;
+  std::array<std::uint8_t, kStrayBuffer> stray_buffer{};
+  tftp::AckPoller poller;
+  tftp::TimePoint last_send;
+  std::uint64_t answers_polled = 0;  // client datagrams picked up by polling
+  std::uint64_t answers_waited = 0;  // ... and by sleeping until the kernel woke us
   std::string filename;
   std::uint64_t file_size = 0;
   tftp::TimePoint started;
@@ -175,8 +194,13 @@ struct TftpService::Impl : std::enable_shared_from_this<TftpService::Impl> {
   void reply_once(ByteView packet, const udp::endpoint& client, Ipv4 local);
   void refuse(tftp::ErrorCode code, const std::string& message, const udp::endpoint& client, Ipv4 local);
   std::optional<OpenedFile> open_file(const tftp::ResolvedPath& resolved, const udp::endpoint& client, Ipv4 local);
+  bool open_transfer_sockets(Session& s, Ipv4 local, boost::system::error_code& ec);
   void execute(const std::shared_ptr<Session>& s, const tftp::Actions& actions);
+  void on_datagram(const std::shared_ptr<Session>& s, std::size_t size, bool polled);
+  void wait_for_client(const std::shared_ptr<Session>& s);
+  void poll_client(const std::shared_ptr<Session>& s);
   void receive(const std::shared_ptr<Session>& s);
+  void receive_strays(const std::shared_ptr<Session>& s);
   void arm_timer(const std::shared_ptr<Session>& s, tftp::TimePoint when);
   void finish(const std::shared_ptr<Session>& s, const tftp::Finished& finished);
   void shutdown();
@@ -347,7 +371,7 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
   auto opened = open_file(resolved, client, local);
   if (!opened) return;
 
-  auto s = std::make_shared<Session>(io);
+  auto s = std::make_shared<Session>(io, settings.ack_poll_budget);
   const int fd = opened->fd.get();
   s->file = std::move(opened->fd);
   s->id = next_id++;
@@ -359,9 +383,7 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
   s->transfer = std::make_unique<tftp::Transfer>(request, opened->size, *s->reader, settings, counters);
 
   boost::system::error_code ec;
-  s->socket.open(udp::v4(), ec);
-  if (!ec) s->socket.bind(udp::endpoint(asio::ip::address_v4(local.value()), 0), ec);
-  if (ec) {
+  if (!open_transfer_sockets(*s, local, ec)) {
     counters.inc("tftp.error.no_transfer_port");
     log::error("tftp.transfer_port", {{"client", endpoint_text(client)}, {"error", ec.message()}});
     reply_once(tftp::error_packet(tftp::ErrorCode::not_defined, "cannot allocate a transfer port"), client, local);
@@ -382,14 +404,39 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
                                     {"blksize", negotiated.blksize},
                                     {"windowsize", negotiated.windowsize},
                                     {"oack", options_text(negotiated.accepted)}});
-  receive(s);
+  receive_strays(s);
   execute(s, s->transfer->start(tftp::Clock::now()));
+  if (s->closed) return;
+  s->transfer->produce_ahead();
+  wait_for_client(s);
+}
+
+bool TftpService::Impl::open_transfer_sockets(Session& s, Ipv4 local, boost::system::error_code& ec) {
+  // The port is chosen before SO_REUSEPORT is set, so no other transfer (and
+  // no other user's socket) can share it; the stray socket then joins it.
+  const int on = 1;
+  s.socket.open(udp::v4(), ec);
+  if (!ec) s.socket.bind(udp::endpoint(asio::ip::address_v4(local.value()), 0), ec);
+  if (!ec && ::setsockopt(s.socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    ec.assign(errno, boost::system::system_category());
+  }
+  if (!ec) s.stray_socket.open(udp::v4(), ec);
+  if (!ec && ::setsockopt(s.stray_socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    ec.assign(errno, boost::system::system_category());
+  }
+  if (!ec) s.stray_socket.bind(s.socket.local_endpoint(), ec);
+  // Connected last: the kernel then prefers it for the client's datagrams
+  // over the unconnected stray socket (a connected member of a reuseport
+  // group is chosen by address, never by the group's hash).
+  if (!ec) s.socket.connect(s.client, ec);
+  return !ec;
 }
 
 void TftpService::Impl::execute(const std::shared_ptr<Session>& s, const tftp::Actions& actions) {
+  if (!actions.send.empty()) s->last_send = tftp::Clock::now();
   for (ByteView packet : actions.send) {
     boost::system::error_code ec;
-    s->socket.send_to(asio::buffer(packet.data(), packet.size()), s->client, 0, ec);
+    s->socket.send(asio::buffer(packet.data(), packet.size()), 0, ec);
     if (ec) {
       // The retransmission timer recovers from a lost send.
       counters.inc("tftp.send_error");
@@ -412,30 +459,78 @@ void TftpService::Impl::arm_timer(const std::shared_ptr<Session>& s, tftp::TimeP
     if (ec || s->closed) return;
     s->timer_armed = false;
     self->execute(s, s->transfer->on_timer(tftp::Clock::now()));
+    if (!s->closed) s->transfer->produce_ahead();
   });
 }
 
+void TftpService::Impl::on_datagram(const std::shared_ptr<Session>& s, std::size_t size, bool polled) {
+  const auto now = tftp::Clock::now();
+  s->poller.observe(now - s->last_send);
+  ++(polled ? s->answers_polled : s->answers_waited);
+  execute(s, s->transfer->on_packet(ByteView(s->buffer.data(), size), now));
+  if (s->closed) return;
+  // While the client handles what was just sent: read the block its ACK will release.
+  s->transfer->produce_ahead();
+  wait_for_client(s);
+}
+
+// Exactly one of these waits is pending per open session: a poll posted to
+// the io_context, or an asynchronous receive.
+void TftpService::Impl::wait_for_client(const std::shared_ptr<Session>& s) {
+  if (sessions.size() <= kMaxPollingTransfers && s->poller.keep_polling(s->last_send, tftp::Clock::now())) {
+    // Through the io_context, not a loop here: between two polls it runs
+    // whatever else is ready (other transfers, requests, other services).
+    asio::post(io, [self = shared_from_this(), s] { self->poll_client(s); });
+  } else {
+    receive(s);
+  }
+}
+
+void TftpService::Impl::poll_client(const std::shared_ptr<Session>& s) {
+  if (s->closed) return;
+  const ssize_t n = ::recv(s->socket.native_handle(), s->buffer.data(), s->buffer.size(), MSG_DONTWAIT);
+  if (n >= 0) {
+    on_datagram(s, static_cast<std::size_t>(n), true);
+    return;
+  }
+  if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    // E.g. ECONNREFUSED: an ICMP error for an earlier send; the timer covers a lost client.
+    counters.inc("tftp.receive_error");
+    log::debug("tftp.receive_error", {{"id", s->id}, {"error", std::strerror(errno)}});
+  }
+  wait_for_client(s);
+}
+
 void TftpService::Impl::receive(const std::shared_ptr<Session>& s) {
-  s->socket.async_receive_from(
-      asio::buffer(s->buffer), s->sender,
-      [self = shared_from_this(), s](const boost::system::error_code& ec, std::size_t n) {
-        if (s->closed) return;
-        if (ec) {
-          if (ec == asio::error::operation_aborted) return;
-          self->counters.inc("tftp.receive_error");
-          log::debug("tftp.receive_error", {{"id", s->id}, {"error", ec.message()}});
-        } else if (s->sender != s->client) {
-          // RFC 1350: a packet from a stranger gets ERROR 5 and leaves the transfer alone.
-          self->counters.inc("tftp.error.unknown_transfer_id");
-          auto packet = tftp::error_packet(tftp::ErrorCode::unknown_transfer_id, "unknown transfer ID");
-          boost::system::error_code send_ec;
-          s->socket.send_to(asio::buffer(packet), s->sender, 0, send_ec);
-        } else {
-          self->execute(s, s->transfer->on_packet(ByteView(s->buffer.data(), n), tftp::Clock::now()));
-          if (s->closed) return;
-        }
-        self->receive(s);
-      });
+  s->socket.async_receive(asio::buffer(s->buffer),
+                          [self = shared_from_this(), s](const boost::system::error_code& ec, std::size_t n) {
+                            if (s->closed) return;
+                            if (!ec) {
+                              self->on_datagram(s, n, false);
+                              return;
+                            }
+                            if (ec == asio::error::operation_aborted) return;
+                            self->counters.inc("tftp.receive_error");
+                            log::debug("tftp.receive_error", {{"id", s->id}, {"error", ec.message()}});
+                            self->receive(s);
+                          });
+}
+
+void TftpService::Impl::receive_strays(const std::shared_ptr<Session>& s) {
+  s->stray_socket.async_receive_from(asio::buffer(s->stray_buffer), s->stray_sender,
+                                     [self = shared_from_this(), s](const boost::system::error_code& ec, std::size_t) {
+                                       if (s->closed || ec == asio::error::operation_aborted) return;
+                                       if (!ec) {
+                                         // RFC 1350: a packet from a stranger gets ERROR 5 and leaves the transfer
+                                         // alone.
+                                         self->counters.inc("tftp.error.unknown_transfer_id");
+                                         static const Bytes packet = tftp::error_packet(
+                                             tftp::ErrorCode::unknown_transfer_id, "unknown transfer ID");
+                                         boost::system::error_code send_ec;
+                                         s->stray_socket.send_to(asio::buffer(packet), s->stray_sender, 0, send_ec);
+                                       }
+                                       self->receive_strays(s);
+                                     });
 }
 
 void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Finished& finished) {
@@ -443,6 +538,7 @@ void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Fi
   boost::system::error_code ec;
   s->timer.cancel();
   s->socket.close(ec);
+  s->stray_socket.close(ec);
   s->file.reset();
   const auto elapsed = std::chrono::duration<double>(tftp::Clock::now() - s->started).count();
   const auto bytes = s->transfer->payload_bytes_sent();
@@ -460,6 +556,8 @@ void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Fi
               {"size", s->file_size},
               {"bytes_sent", bytes},
               {"retransmissions", s->transfer->retransmissions()},
+              {"answers_polled", s->answers_polled},
+              {"answers_waited", s->answers_waited},
               {"seconds", elapsed},
               {"mib_per_s", elapsed > 0 ? static_cast<double>(bytes) / elapsed / (1024.0 * 1024.0) : 0.0}});
   sessions.erase(s->id);
@@ -472,6 +570,7 @@ void TftpService::Impl::shutdown() {
     s->closed = true;
     s->timer.cancel();
     s->socket.close(ec);
+    s->stray_socket.close(ec);
   }
   sessions.clear();
 }

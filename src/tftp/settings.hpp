@@ -21,9 +21,13 @@ struct Settings {
   int max_retransmits = 5;                             // then the transfer is abandoned and counted
   std::uint16_t max_blksize = 65464;                   // RFC 2348 upper bound
   std::uint16_t max_windowsize = 64;
+  // After sending, a transfer polls its socket this long for the client's
+  // answer before sleeping (see AckPoller); 0 always sleeps.
+  std::chrono::microseconds ack_poll_budget{50};
   // A transfer keeps its outstanding window in memory for retransmission:
   // windowsize is lowered so that windowsize * blksize stays under this bound
-  // (at least one block), which caps memory at max_transfers * max_window_bytes.
+  // (at least one block), which caps the window memory at max_transfers *
+  // (max_window_bytes + one block read ahead).
   std::size_t max_window_bytes = 1024 * 1024;
 };
 

@@ -30,7 +30,7 @@ Transfer::Transfer(const Request& request, std::uint64_t file_size, FileReader& 
       max_retransmits_(settings.max_retransmits),
       counters_(counters) {
   if (mode_ == Mode::netascii) netascii_.emplace(reader_);
-  slots_.resize(negotiated_.windowsize);
+  slots_.resize(negotiated_.windowsize + std::size_t{1});
 }
 
 Actions Transfer::start(TimePoint now) {
@@ -49,7 +49,7 @@ Actions Transfer::start(TimePoint now) {
 }
 
 bool Transfer::produce_block() {
-  Bytes& packet = slots_[next_ % slots_.size()];
+  Bytes& packet = slots_[produced_ % slots_.size()];
   packet.resize(kDataHeaderSize + negotiated_.blksize);
   std::span<std::uint8_t> payload(packet.data() + kDataHeaderSize, negotiated_.blksize);
   std::optional<std::size_t> got;
@@ -63,12 +63,19 @@ bool Transfer::produce_block() {
   packet.resize(kDataHeaderSize + *got);
   packet[0] = 0;
   packet[1] = static_cast<std::uint8_t>(Opcode::data);
-  packet[2] = static_cast<std::uint8_t>((next_ >> 8) & 0xff);
-  packet[3] = static_cast<std::uint8_t>(next_ & 0xff);
+  packet[2] = static_cast<std::uint8_t>((produced_ >> 8) & 0xff);
+  packet[3] = static_cast<std::uint8_t>(produced_ & 0xff);
   // A short block (possibly empty, when the size is a multiple of blksize) ends the transfer.
-  if (*got < negotiated_.blksize) last_block_ = next_;
-  ++next_;
+  if (*got < negotiated_.blksize) last_block_ = produced_;
+  ++produced_;
   return true;
+}
+
+void Transfer::produce_ahead() {
+  // The slot of block produced_ is free while fewer than slots_.size() blocks
+  // are outstanding or ready; after a read error, nothing more is read.
+  if (phase_ == Phase::finished || last_block_ || read_failed_ || produced_ - base_ >= slots_.size()) return;
+  if (!produce_block()) read_failed_ = true;
 }
 
 Actions Transfer::send_window(TimePoint now, bool resend_outstanding) {
@@ -80,14 +87,15 @@ Actions Transfer::send_window(TimePoint now, bool resend_outstanding) {
       payload_bytes_sent_ += packet.size() - kDataHeaderSize;
     }
   }
-  while (!last_block_ && next_ - base_ < slots_.size()) {
-    if (!produce_block()) {
+  while (next_ - base_ < negotiated_.windowsize && !(last_block_ && next_ > *last_block_)) {
+    if (next_ == produced_ && (read_failed_ || !produce_block())) {
       counters_.inc("tftp.transfer.read_error");
       return finish(Outcome::read_error, "error reading the file", error_packet(ErrorCode::not_defined, "read error"));
     }
-    const Bytes& packet = slots_[(next_ - 1) % slots_.size()];
+    const Bytes& packet = slots_[next_ % slots_.size()];
     actions.send.emplace_back(packet);
     payload_bytes_sent_ += packet.size() - kDataHeaderSize;
+    ++next_;
   }
   deadline_ = now + negotiated_.timeout;
   actions.timer = deadline_;
@@ -149,7 +157,7 @@ Actions Transfer::handle_ack(std::uint16_t wire_block, TimePoint now) {
   }
   if (offset == 0) {
     counters_.inc("tftp.ack.duplicate");
-    if (slots_.size() > 1 && !early_resend_used_ && next_ > base_) {
+    if (negotiated_.windowsize > 1 && !early_resend_used_ && next_ > base_) {
       // With windows, a repeated ACK of the block before the window means the
       // client lost the window's start: resend once rather than wait for the timer.
       early_resend_used_ = true;

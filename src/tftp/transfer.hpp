@@ -62,6 +62,12 @@ class Transfer {
   Actions on_packet(ByteView datagram, TimePoint now);
   // The timer armed by a previous Actions fired (stale expiries are ignored).
   Actions on_timer(TimePoint now);
+  // Reads the block that the next ACK will release, if it is not read yet.
+  // The socket layer calls this after sending the packets of the previous
+  // Actions and before waiting: the file read then overlaps the client's turn
+  // instead of delaying the reply to its ACK (in lock-step, every block's
+  // round trip). A read error here is kept and reported when that block is due.
+  void produce_ahead();
 
   [[nodiscard]] const Negotiated& negotiated() const { return negotiated_; }
   [[nodiscard]] bool finished() const { return phase_ == Phase::finished; }
@@ -74,7 +80,7 @@ class Transfer {
 
   Actions send_window(TimePoint now, bool resend_outstanding);
   Actions finish(Outcome outcome, std::string reason, std::optional<Bytes> last_packet = std::nullopt);
-  // Reads the next block into its slot; false on a read error.
+  // Reads block produced_ into its slot; false on a read error.
   bool produce_block();
   Actions handle_ack(std::uint16_t wire_block, TimePoint now);
 
@@ -86,9 +92,13 @@ class Transfer {
   Counters& counters_;
 
   Phase phase_ = Phase::sending;
-  std::vector<Bytes> slots_;  // encoded DATA packets, block b lives in slots_[b % windowsize]
-  std::uint64_t base_ = 1;    // first unacknowledged block
-  std::uint64_t next_ = 1;    // next block to produce
+  // Encoded DATA packets, block b lives in slots_[b % slots_.size()]: the
+  // outstanding window [base_, next_) plus one block produced ahead.
+  std::vector<Bytes> slots_;
+  std::uint64_t base_ = 1;      // first unacknowledged block
+  std::uint64_t next_ = 1;      // next block to send
+  std::uint64_t produced_ = 1;  // next block to produce (blocks [next_, produced_) are ready, not sent)
+  bool read_failed_ = false;    // produce_ahead could not read block produced_
   std::uint64_t file_offset_ = 0;
   std::optional<std::uint64_t> last_block_;  // set once the short (final) block is produced
   Bytes control_packet_;                     // the OACK or a final ERROR

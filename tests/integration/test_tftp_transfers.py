@@ -56,6 +56,7 @@ if op == "request":
 elif op == "fetch":
     # Lock-step download (windowsize 1); returns the raw payload as the wire carried it.
     s = sock()
+    started = time.monotonic()
     s.sendto(rrq(args["name"], args.get("mode", "octet"), args.get("options", [])), server)
     blksize, expected, payload = 512, 1, bytearray()
     while True:
@@ -78,18 +79,33 @@ elif op == "fetch":
         s.sendto(struct.pack("!HH", 4, block), addr)
         if len(data) - 4 < blksize:
             break
+    out["seconds"] = time.monotonic() - started
     out["hex"] = payload.hex() if len(payload) < 4096 else ""
     out["sha256"] = hashlib.sha256(payload).hexdigest()
     out["size"] = len(payload)
 elif op == "stranger":
-    # Start a transfer, then send an ACK to its port from another socket (a stranger).
-    s, t = sock(), sock()
+    # Start a transfer, then ACK block 1 to its port from other sockets (strangers:
+    # same address and another port, or another address).
+    s = sock()
     s.sendto(rrq(args["name"]), server)
     data, addr = s.recvfrom(70000)
     out["first"] = describe(data, addr)
-    t.sendto(struct.pack("!HH", 4, 1), addr)
-    data2, addr2 = t.recvfrom(70000)
-    out["stranger_reply"] = describe(data2, addr2)
+    out["stranger_replies"] = []
+    for ip in args["stranger_ips"]:
+        t = sock()
+        t.bind((ip, 0))
+        t.sendto(struct.pack("!HH", 4, 1), addr)
+        data2, addr2 = t.recvfrom(70000)
+        out["stranger_replies"].append(describe(data2, addr2))
+    # The strangers' ACKs must not have moved the transfer on: nothing for the
+    # client before its own ACK (the retransmission timeout is 1 s).
+    s.settimeout(0.4)
+    try:
+        data, early_addr = s.recvfrom(70000)
+        out["early"] = describe(data, early_addr)
+    except socket.timeout:
+        out["early"] = None
+    s.settimeout(3.0)
     s.sendto(struct.pack("!HH", 4, 1), addr)
     data3, addr3 = s.recvfrom(70000)
     out["after"] = describe(data3, addr3)
@@ -261,11 +277,61 @@ def test_malformed_request_gets_illegal_operation(lab, root, server):
 
 
 def test_packet_from_a_stranger_gets_error_5_and_transfer_continues(lab, root, server):
-    got = raw(lab, "stranger", name="big.bin")
+    lab.client("ip", "addr", "add", "10.77.0.3/24", "dev", lab.CLIENT_IF, check=True)
+    got = raw(lab, "stranger", name="big.bin", stranger_ips=[lab.CLIENT_IP, "10.77.0.3"])
     assert got["first"]["opcode"] == 3 and got["first"]["block"] == 1
     assert got["first"]["sport"] != 69  # each transfer has its own port
-    assert got["stranger_reply"]["opcode"] == 5 and got["stranger_reply"]["code"] == 5
+    for reply in got["stranger_replies"]:
+        # RFC 1350: ERROR 5 to the stranger, from the transfer's own address and port.
+        assert reply["opcode"] == 5 and reply["code"] == 5, reply
+        assert (reply["src"], reply["sport"]) == (SERVER, got["first"]["sport"]), reply
+    assert got["early"] is None, "a stranger's ACK moved the transfer on"
     assert got["after"]["opcode"] == 3 and got["after"]["block"] == 2
+
+
+def test_another_user_cannot_take_over_a_transfer_port(lab, root, server):
+    """Transfer sockets share their port with the stray socket (SO_REUSEPORT):
+    the kernel lets only the same user join, so no other local user can bind it."""
+    probe = lab.client_popen("python3", "-c", RAW_CLIENT, "stall",
+                             json.dumps({"server": SERVER, "name": "big.bin", "seconds": 3}),
+                             stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 5
+    port = None
+    while port is None and time.monotonic() < deadline:
+        ss = lab.server("ss", "-Huanp").stdout
+        ports = {int(m) for m in re.findall(rf"{re.escape(SERVER)}:(\d+)\s", ss)} - {69}
+        port = min(ports) if ports else None
+        time.sleep(0.1)
+    assert port, "no transfer socket seen"
+    bind = ("import socket, sys\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\n"
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            f"s.bind(('{SERVER}', {port}))\n")
+    r = lab.server("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", bind)
+    assert r.returncode != 0 and "Address already in use" in r.stderr, (r.returncode, r.stderr)
+    probe.communicate(timeout=30)
+
+
+def test_concurrent_transfers_leave_room_for_other_clients(lab, root, server):
+    """Transfers that poll for their ACKs must not hold up other clients: a small
+    lock-step fetch during four big ones still takes milliseconds."""
+    procs = []
+    for i in range(4):
+        out = lab.tmp / f"parallel-{i}.bin"
+        procs.append((out, lab.client_popen("curl", "-sS", "--max-time", "100", "--tftp-blksize", "512", "-o", out,
+                                            f"tftp://{SERVER}/big.bin", stderr=subprocess.PIPE, text=True)))
+    time.sleep(0.3)
+    got = raw(lab, "fetch", name="sub/inner.bin")
+    still_running = sum(p.poll() is None for _, p in procs)
+    assert got["sha256"] == sha256(root / "sub" / "inner.bin")
+    assert still_running > 0, "the big transfers ended before the small fetch: nothing was measured"
+    assert got["seconds"] < 0.5, got["seconds"]
+    expected = sha256(root / "big.bin")
+    for out, p in procs:
+        _, err = p.communicate(timeout=150)
+        assert p.returncode == 0, err
+        assert sha256(out) == expected
 
 
 def test_client_that_stops_acking_does_not_stop_others(lab, root, server):

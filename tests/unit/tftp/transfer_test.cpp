@@ -47,6 +47,8 @@ std::size_t payload_size(const Actions& actions, std::size_t i) {
 struct SimulatedClient {
   std::uint16_t windowsize = 1;
   std::uint16_t blksize = 512;
+  // Calls produce_ahead() after each event, as the socket layer does.
+  bool produce_ahead = true;
   std::function<bool(std::uint64_t nth_packet)> drop = [](std::uint64_t) { return false; };
 
   std::optional<Bytes> run(Transfer& transfer, TimePoint& now, int max_steps = 10'000'000) {
@@ -64,6 +66,7 @@ struct SimulatedClient {
       }
       if (a.timer) timer = a.timer;
       if (a.finished) done = true;
+      if (produce_ahead && !done) transfer.produce_ahead();
       return a.finished;
     };
     auto result = take(transfer.start(now));
@@ -310,6 +313,66 @@ TEST(TftpTransfer, ReadErrorEndsWithErrorPacket) {
   EXPECT_EQ(std::get<Error>(parsed(a.send.at(0))).code, ErrorCode::not_defined);
 }
 
+TEST(TftpTransfer, ProduceAheadReadsTheNextBlockBeforeItsAck) {
+  // Lock-step: the reply to an ACK must not wait for a file read.
+  Fixture f(pattern(512 * 3 + 5), read_request("f"));
+  auto a = f.transfer.start(f.now);
+  EXPECT_EQ(data_blocks(a), (std::vector<std::uint16_t>{1}));
+  f.transfer.produce_ahead();
+  const int reads = f.reader.reads();
+  f.transfer.produce_ahead();  // one block ahead at most
+  EXPECT_EQ(f.reader.reads(), reads);
+  a = f.transfer.on_packet(ack(1), f.now);
+  EXPECT_EQ(f.reader.reads(), reads) << "block 2 was read ahead";
+  EXPECT_EQ(data_blocks(a), (std::vector<std::uint16_t>{2}));
+  f.transfer.produce_ahead();
+  a = f.transfer.on_packet(ack(2), f.now);
+  EXPECT_EQ(data_blocks(a), (std::vector<std::uint16_t>{3}));
+  f.transfer.produce_ahead();
+  a = f.transfer.on_packet(ack(3), f.now);
+  ASSERT_EQ(data_blocks(a), (std::vector<std::uint16_t>{4}));
+  EXPECT_EQ(payload_size(a, 0), 5U);
+  f.transfer.produce_ahead();  // past the last block: nothing to read
+  EXPECT_EQ(f.transfer.on_packet(ack(4), f.now).finished->outcome, Outcome::completed);
+}
+
+TEST(TftpTransfer, ProduceAheadWithWindowKeepsOutstandingBlocksForResend) {
+  // The block read ahead must not overwrite a block the client may still ask for again.
+  Bytes file = pattern(512 * 10);
+  Fixture f(file, read_request("f", {{"windowsize", "4"}}));
+  f.transfer.start(f.now);
+  f.transfer.produce_ahead();
+  auto a = f.transfer.on_packet(ack(0), f.now);
+  EXPECT_EQ(data_blocks(a), (std::vector<std::uint16_t>{1, 2, 3, 4}));
+  f.transfer.produce_ahead();
+  f.transfer.produce_ahead();
+  a = f.transfer.on_timer(*a.timer);
+  ASSERT_EQ(data_blocks(a), (std::vector<std::uint16_t>{1, 2, 3, 4}));
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto payload = std::get<Data>(parsed(a.send[i])).payload;
+    EXPECT_TRUE(std::equal(payload.begin(), payload.end(), file.begin() + static_cast<std::ptrdiff_t>(512 * i)));
+  }
+  a = f.transfer.on_packet(ack(4), f.now);
+  EXPECT_EQ(data_blocks(a), (std::vector<std::uint16_t>{5, 6, 7, 8}));
+  auto payload = std::get<Data>(parsed(a.send[0])).payload;
+  EXPECT_TRUE(std::equal(payload.begin(), payload.end(), file.begin() + 512 * 4));
+}
+
+TEST(TftpTransfer, ReadErrorWhileProducingAheadIsReportedWhenTheBlockIsDue) {
+  Fixture f(pattern(5000), read_request("f"));
+  f.reader.fail_from(512);
+  f.transfer.start(f.now);
+  f.transfer.produce_ahead();  // block 2 fails to read; block 1 is still outstanding
+  EXPECT_FALSE(f.transfer.finished());
+  auto a = f.transfer.on_timer(f.now + 1h);  // the outstanding block is still resent
+  EXPECT_EQ(data_blocks(a), (std::vector<std::uint16_t>{1}));
+  a = f.transfer.on_packet(ack(1), f.now + 1h);
+  ASSERT_TRUE(a.finished);
+  EXPECT_EQ(a.finished->outcome, Outcome::read_error);
+  EXPECT_EQ(std::get<Error>(parsed(a.send.at(0))).code, ErrorCode::not_defined);
+  EXPECT_EQ(f.counters.get("tftp.transfer.read_error"), 1U);
+}
+
 TEST(TftpTransfer, NothingHappensAfterFinish) {
   Fixture f(pattern(10), read_request("f"));
   f.transfer.start(f.now);
@@ -348,24 +411,28 @@ TEST(TftpTransfer, RolloverWithWindowsAndLoss) {
 }
 
 TEST(TftpTransfer, LossyNetworkStillDeliversExactBytes) {
-  for (std::uint16_t window : {1, 2, 7, 16}) {
-    Bytes file = pattern(1468 * 300 + 100, window);
-    Settings s;
-    s.max_retransmits = 50;
-    Fixture f(file, read_request("f", {{"blksize", "1468"}, {"windowsize", std::to_string(window)}}), s);
-    SimulatedClient client;
-    client.blksize = 1468;
-    client.windowsize = window;
-    // About 8% loss, pseudo-random (a periodic pattern can align with a window and lose the same block forever).
-    client.drop = [state = std::uint32_t{2463534242U} + window](std::uint64_t) mutable {
-      state ^= state << 13;
-      state ^= state >> 17;
-      state ^= state << 5;
-      return state % 100 < 8;
-    };
-    auto received = client.run(f.transfer, f.now);
-    ASSERT_TRUE(received) << "window " << window;
-    EXPECT_EQ(*received, file) << "window " << window;
+  for (bool ahead : {true, false}) {
+    for (std::uint16_t window : {1, 2, 7, 16}) {
+      SCOPED_TRACE(ahead ? "with produce_ahead" : "without produce_ahead");
+      Bytes file = pattern(1468 * 300 + 100, window);
+      Settings s;
+      s.max_retransmits = 50;
+      Fixture f(file, read_request("f", {{"blksize", "1468"}, {"windowsize", std::to_string(window)}}), s);
+      SimulatedClient client;
+      client.blksize = 1468;
+      client.windowsize = window;
+      client.produce_ahead = ahead;
+      // About 8% loss, pseudo-random (a periodic pattern can align with a window and lose the same block forever).
+      client.drop = [state = std::uint32_t{2463534242U} + window](std::uint64_t) mutable {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        return state % 100 < 8;
+      };
+      auto received = client.run(f.transfer, f.now);
+      ASSERT_TRUE(received) << "window " << window;
+      EXPECT_EQ(*received, file) << "window " << window;
+    }
   }
 }
 
