@@ -93,8 +93,13 @@ Reply answer_boot(ServiceState& st, const Request& req, const CachedBoot& b) {
   st.counters.inc("http.boot_token.issued");
   if (issued.evicted_live) {
     st.counters.inc("http.boot_token.evicted");
-    log::warn("http.boot_token.evicted", {{"capacity", st.boot_tokens.capacity()},
-                                          {"effect", "the oldest unused token was dropped; its boot must retry"}});
+    // A flood evicts on every request: log the first and then every 1024th, not each one.
+    if (const auto n = st.counters.get("http.boot_token.evicted"); n == 1 || n % 1024 == 0) {
+      log::warn("http.boot_token.evicted",
+                {{"total", n},
+                 {"capacity", st.boot_tokens.capacity()},
+                 {"effect", "the oldest unused tokens were dropped; those boots must start again"}});
+    }
   }
   return text_reply(200, b.script_with(issued.token), kIpxeType);
 }
