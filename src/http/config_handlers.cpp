@@ -43,21 +43,9 @@ std::string peer_address(const std::string& peer) {
 
 // The target as logged: a boot token's value is left out, so a log reader
 // never holds a token that might still be unused.
-std::string loggable_target(const std::string& target) {
-  std::string out = target.substr(0, 200);
-  const std::string key = std::string(inv::kBootTokenKey) + "=";
-  for (auto at = out.find(key); at != std::string::npos; at = out.find(key, at + 1)) {
-    if (at > 0 && out[at - 1] != '/' && out[at - 1] != '?' && out[at - 1] != '&') continue;
-    const auto from = at + key.size();
-    const auto end = out.find_first_of("/&", from);
-    out.replace(from, end == std::string::npos ? std::string::npos : end - from, "-");
-  }
-  return out;
-}
-
 Reply refuse(ServiceState& st, const Request& req, int status, const char* counter, const std::string& msg) {
   st.counters.inc(counter);
-  log::warn(counter, {{"peer", req.peer}, {"target", loggable_target(req.target)}, {"error", msg}});
+  log::warn(counter, {{"peer", req.peer}, {"target", inv::redact_boot_token(req.target)}, {"error", msg}});
   return error_reply(status, msg);
 }
 

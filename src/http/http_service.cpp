@@ -25,6 +25,7 @@
 #include "core/log.hpp"
 #include "http/router.hpp"
 #include "inventory/loader.hpp"
+#include "inventory/node_config.hpp"
 
 namespace ramfleet::http {
 namespace asio = boost::asio;
@@ -346,12 +347,12 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         reply = route(st, req);
       } catch (const std::exception& e) {
         st.counters.inc("http.error.internal");
-        log::error("http.internal_error", {{"target", req.target.substr(0, 200)}, {"error", e.what()}});
+        log::error("http.internal_error", {{"target", inventory::redact_boot_token(req.target)}, {"error", e.what()}});
         reply = error_reply(500, "internal error");
       }
       if (reply.status >= 400) {
         log::debug("http.error_reply",
-                   {{"peer", c->peer}, {"target", req.target.substr(0, 200)}, {"status", reply.status}});
+                   {{"peer", c->peer}, {"target", inventory::redact_boot_token(req.target)}, {"status", reply.status}});
       }
       const bool keep = msg.keep_alive() && !reply.close;
       if (!co_await write_reply(*c, reply, req.method == "HEAD", keep, msg.version())) break;

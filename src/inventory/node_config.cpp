@@ -275,4 +275,16 @@ nlohmann::json profile_config_json(const Profile& profile) {
   return j;
 }
 
+std::string redact_boot_token(std::string_view target) {
+  std::string out(target.substr(0, 200));
+  const std::string key = std::string(kBootTokenKey) + "=";
+  for (auto at = out.find(key); at != std::string::npos; at = out.find(key, at + 1)) {
+    if (at > 0 && out[at - 1] != '/' && out[at - 1] != '?' && out[at - 1] != '&') continue;
+    const auto from = at + key.size();
+    const auto end = out.find_first_of("/&", from);
+    out.replace(from, end == std::string::npos ? std::string::npos : end - from, "-");
+  }
+  return out;
+}
+
 }  // namespace ramfleet::inventory

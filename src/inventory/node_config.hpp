@@ -45,6 +45,11 @@ std::string node_config_url(const std::string& base_url, std::string_view target
 // The path segment / query key that carries a boot token in a config URL.
 inline constexpr std::string_view kBootTokenKey = "token";
 
+// A request target fit for logs: the first 200 bytes, any boot token value
+// replaced by "-" (a token is spent on first use, but a log line must never be
+// the place a racing reader finds an unspent one).
+std::string redact_boot_token(std::string_view target);
+
 // What the request adds to the facts: the server URL the machine used and its address.
 struct ConfigRequestContext {
   std::string base_url;  // {{server}}

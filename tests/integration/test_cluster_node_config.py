@@ -80,7 +80,8 @@ def ramfleet(*args, timeout=180):
 
 def make_server(distribution, worker_profile="ign", cp_profile="ign"):
     tmp = Path(tempfile.mkdtemp(prefix=f"rf-cluster-{distribution}-"))
-    s = LoopbackServe(tmp)
+    # Debug logging: every line the server can write about a request is checked for tokens.
+    s = LoopbackServe(tmp, log_level="debug")
     version, alg = ("v1.29.4", "rsa-2048") if distribution == "kubeadm" else ("v1.29.4+k3s1", "ecdsa-p256")
     (s.config / "cluster.yaml").write_text(CLUSTER.format(version=version, distribution=distribution, alg=alg))
     (s.config / "inventory.yaml").write_text("default: exit\n")
@@ -292,7 +293,8 @@ def test_refused_without_a_valid_token_and_counted(kubeadm_server):
     log = s.log_path.read_text()
     for reason in ["missing", "unknown", "other_machine", "reused", "expired"]:
         assert f"event=http.config.token_refused reason={reason}" in log, reason
-    # No token ever reaches the log, not even refused or used ones.
+    # No token ever reaches the log, not even refused or used ones, not even at debug level.
+    assert "event=http.error_reply" in log
     for t in [token, token_of(other), token_of(late)]:
         assert t not in log
 

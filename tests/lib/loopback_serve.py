@@ -51,12 +51,13 @@ def fetch(url, *args):
 class LoopbackServe:
     """`ramfleet serve --dhcp off` on 127.0.0.1:<free port> with a config and state dir under tmp."""
 
-    def __init__(self, tmp, extra_args=()):
+    def __init__(self, tmp, extra_args=(), log_level="info"):
         self.tmp = Path(tmp)
         self.config = self.tmp / "config"
         self.state = self.tmp / "state"
         self.config.mkdir(parents=True, exist_ok=True)
         self.extra_args = list(extra_args)
+        self.log_level = log_level
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = self.tmp / "serve.log"
@@ -65,7 +66,7 @@ class LoopbackServe:
     def start(self):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [RAMFLEET_BIN, "serve", "--dhcp", "off", "--listen", "127.0.0.1", "--http-port", str(self.port),
+            [RAMFLEET_BIN, "--log-level", self.log_level, "serve", "--dhcp", "off", "--listen", "127.0.0.1", "--http-port", str(self.port),
              "--tftp-port", "-1", "--no-router-advertisements", "--config", str(self.config),
              "--state", str(self.state), *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)

@@ -227,3 +227,13 @@ TEST_F(NodeConfigTest, CacheCompilesOncePerGenerationAndKeepsFailures) {
   EXPECT_EQ(cache.size(), 2U);
   EXPECT_FALSE(cache.get_or_compile(*pr.plan).hit);
 }
+
+TEST(NodeConfig, RedactBootTokenHidesEveryTokenValueAndNothingElse) {
+  EXPECT_EQ(redact_boot_token("/ignition/mac=52:54:00:00:00:01/token=0123abcd"),
+            "/ignition/mac=52:54:00:00:00:01/token=-");
+  EXPECT_EQ(redact_boot_token("/ignition?mac=1&token=abc&x=1"), "/ignition?mac=1&token=-&x=1");
+  EXPECT_EQ(redact_boot_token("/ignition?token=abc/token=def"), "/ignition?token=-/token=-");
+  // Only a whole key named token: a label that ends in "token" is left alone.
+  EXPECT_EQ(redact_boot_token("/ignition/mytoken=visible"), "/ignition/mytoken=visible");
+  EXPECT_EQ(redact_boot_token(std::string(300, 'a')).size(), 200U);
+}
