@@ -20,13 +20,16 @@ void add_lab_command(CLI::App& app, CommandTable& commands) {
   up->add_option("--firmware", o->firmware, "bios (SeaBIOS + iPXE ROM) or uefi (OVMF PXE -> TFTP -> iPXE)")
       ->check(CLI::IsMember({"bios", "uefi"}))
       ->capture_default_str();
-  up->add_option("--image", o->image, "node image (images/<name>/ in the source tree)")
-      ->check(CLI::IsMember({"small"}))
+  up->add_option("--image", o->image,
+                 "node image (images/<name>/ in the source tree): small (busybox) or debian (systemd, Ignition)")
+      ->check(CLI::IsMember({"small", "debian"}))
       ->capture_default_str();
   up->add_option("--dir", *dir, "lab state, config and logs")->capture_default_str();
   up->add_option("--cache", o->cache_dir, "download cache (kernel package)")->capture_default_str();
   up->add_option("--source-dir", o->source_dir, "ramfleet source tree (default: the one it was built from)");
-  up->add_option("--memory", o->memory_mb, "MiB of RAM per VM")->check(CLI::Range(128, 65536))->capture_default_str();
+  up->add_option("--memory", o->memory_mb, "MiB of RAM per VM (default: 512 for small, 2048 for debian)")
+      ->check(CLI::Range(128, 65536));
+  up->add_option("--cpus", o->cpus, "vCPUs per VM (default: 1 for small, 2 for debian)")->check(CLI::Range(1, 64));
   up->add_option("--timeout", o->timeout_s, "seconds until every node must be ready")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();

@@ -14,14 +14,17 @@
 #include <thread>
 
 #include "image/image_builder.hpp"
-#include "lab/api_client.hpp"
 #include "lab/lab_config.hpp"
 #include "lab/lab_state.hpp"
 #include "lab/netns.hpp"
 #include "lab/process.hpp"
 #include "lab/progress.hpp"
+#include "net/api_client.hpp"
 
 namespace ramfleet::lab {
+using net::get_json;
+using net::http_get;
+
 namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
@@ -86,9 +89,11 @@ struct Prepared {
   std::string image_asset;
   std::string image_id;
   std::uint64_t image_bytes = 0;
+  std::vector<ConfigLayer> ignition_layers;  // images that run Ignition: what the lab serves them
 };
 
-// Kernel package -> assets/kernels/<version>/vmlinuz; small rootfs -> image.
+// Kernel package -> assets/kernels/<version>/vmlinuz; images/<image>/build-rootfs
+// -> image; images/<image>/lab-node.bu (if any) -> the node's Ignition layer.
 Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets) {
   auto src = source_dir(o);
   Prepared p;
@@ -113,8 +118,16 @@ Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets)
   auto builder = src / "images" / o.image / "build-rootfs";
   if (!std::filesystem::exists(builder))
     throw std::runtime_error("no image '" + o.image + "' (" + builder.string() + ")");
-  auto b = run_command({builder.string(), rootfs.string(), kernel_dir.string()}, std::chrono::seconds{900});
+  std::cerr << "lab: kernel " << version << " ready in " << std::fixed << std::setprecision(1) << seconds_since(t0)
+            << " s; building image " << o.image
+            << (o.image == "debian" ? " (the first build bootstraps Debian, 1-2 min; cached after)" : "") << "\n";
+  auto t1 = Clock::now();
+  // Builders take OUT KERNEL_DIR CACHE_DIR (the cache keeps what is slow to
+  // make, e.g. the Debian base root).
+  auto b = run_command({builder.string(), rootfs.string(), kernel_dir.string(), o.cache_dir.string()},
+                       std::chrono::seconds{1200});
   if (b.status != 0) throw std::runtime_error(builder.string() + " failed:\n" + b.output);
+  double rootfs_s = seconds_since(t1);
   image::BuildOptions bo;
   bo.source = rootfs;
   bo.assets_dir = assets;
@@ -124,9 +137,12 @@ Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets)
   p.image_asset = built.asset_path;
   p.image_id = built.id;
   p.image_bytes = built.size;
-  std::cerr << "lab: kernel " << version << ", image " << o.image << " " << built.id.substr(0, 12) << " ("
-            << built.size / 1024 << " KiB, " << built.entries << " entries) ready in " << std::fixed
-            << std::setprecision(1) << seconds_since(t0) << " s\n";
+  if (auto layer = src / "images" / o.image / "lab-node.bu"; std::filesystem::exists(layer))
+    p.ignition_layers.push_back({o.image + "-node.bu", read_file(layer)});
+  std::cerr << "lab: image " << o.image << " " << built.id.substr(0, 12) << " (" << built.size / 1024 << " KiB, "
+            << built.entries << " entries, " << built.cpio_size / (1024 * 1024) << " MiB unpacked) in " << std::fixed
+            << std::setprecision(1) << seconds_since(t1) << " s (root " << rootfs_s << " s, packing "
+            << seconds_since(t1) - rootfs_s << " s)\n";
   return p;
 }
 
@@ -139,9 +155,9 @@ std::vector<std::string> qemu_argv(const NodeSpec& n, const UpOptions& o, const 
                              "-accel",
                              "tcg",
                              "-m",
-                             std::to_string(o.memory_mb),
+                             std::to_string(o.memory_mb > 0 ? o.memory_mb : default_memory_mb(o.image)),
                              "-smp",
-                             "1",
+                             std::to_string(o.cpus > 0 ? o.cpus : default_cpus(o.image)),
                              "-display",
                              "none",
                              "-monitor",
@@ -207,6 +223,9 @@ struct Poller {
 };
 
 }  // namespace
+
+int default_memory_mb(const std::string& image) { return image == "debian" ? 2048 : 512; }
+int default_cpus(const std::string& image) { return image == "debian" ? 2 : 1; }
 
 int lab_reboot(const std::filesystem::path& dir, const std::string& node, int timeout_s) {
   auto s = load_state(dir);
@@ -319,7 +338,7 @@ int lab_up(const UpOptions& o) {
   if (g_stop_signal) return 130;
 
   st.nodes = plan_nodes(o.nodes, o.firmware);
-  write_lab_config(config, st.nodes, {assets.kernel_asset, assets.image_asset, o.image});
+  write_lab_config(config, st.nodes, {assets.kernel_asset, assets.image_asset, o.image, assets.ignition_layers});
 
   st.ns = "rflab" + std::to_string(::getpid());
   save_state(st);  // before the namespace exists: a crash from here on is recoverable

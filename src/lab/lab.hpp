@@ -14,9 +14,20 @@ struct UpOptions {
   std::filesystem::path dir = "/run/ramfleet-lab";          // state, config, logs
   std::filesystem::path cache_dir = "/var/cache/ramfleet";  // downloaded kernel packages
   std::filesystem::path source_dir;                         // default: the tree ramfleet was built from
-  int memory_mb = 512;
+  int memory_mb = 0;                                        // 0: the image's default (default_memory_mb)
+  int cpus = 0;                                             // 0: the image's default (default_cpus)
   int timeout_s = 300;
 };
+
+// MiB of RAM a node of `image` gets unless --memory says otherwise: the
+// kernel caps an initramfs at half of RAM, and the root is copied into a
+// tmpfs beside it (debian: ~260 MB twice, plus systemd and containers).
+int default_memory_mb(const std::string& image);
+// vCPUs per node unless --cpus says otherwise: systemd starts units in
+// parallel, and QEMU's multi-threaded TCG runs 2 vCPUs on 2 host threads
+// (debian: ready ~15-20% sooner than with 1); the small image's one shell
+// script gains nothing.
+int default_cpus(const std::string& image);
 
 // Returns 0 when every node reported ready (the lab keeps running), 1 on a
 // failure (everything removed, logs kept), 130 on SIGINT/SIGTERM.

@@ -33,15 +33,18 @@ std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
   return nodes;
 }
 
-std::vector<std::string> node_kernel_args() {
+std::vector<std::string> node_kernel_args(bool ignition) {
   // quiet: every kernel line costs time on an emulated serial port.
   // panic=-1 with QEMU's -no-reboot: a panicking node stops its VM, which the lab sees.
-  return {"console=ttyS0",
-          "quiet",
-          "panic=-1",
-          "ramfleet.server={{server}}",
-          "ramfleet.id={{machine_id}}",
-          "ramfleet.hostname={{metadata.hostname}}"};
+  std::vector<std::string> args{"console=ttyS0",
+                                "quiet",
+                                "panic=-1",
+                                "ramfleet.server={{server}}",
+                                "ramfleet.id={{machine_id}}",
+                                "ramfleet.hostname={{metadata.hostname}}"};
+  // The real Ignition (-platform metal) reads its config URL from here.
+  if (ignition) args.emplace_back("ignition.config.url={{ignition_url}}");
+  return args;
 }
 
 void write_lab_config(const std::filesystem::path& config, const std::vector<NodeSpec>& nodes,
@@ -66,9 +69,18 @@ void write_lab_config(const std::filesystem::path& config, const std::vector<Nod
 
   std::filesystem::remove_all(config / "profiles");
   std::filesystem::remove_all(config / "groups");
+  std::filesystem::remove_all(config / "configs");
+  const bool ignition = !assets.ignition_layers.empty();
   std::string p =
       "# Written by `ramfleet lab up`.\nkernel: " + assets.kernel + "\ninitrds: [" + assets.initrd + "]\nargs:\n";
-  for (const auto& a : node_kernel_args()) p += "  - \"" + a + "\"\n";
+  for (const auto& a : node_kernel_args(ignition)) p += "  - \"" + a + "\"\n";
+  if (ignition) {
+    p += "config:\n  target: ignition\n  layers:\n";
+    for (const auto& l : assets.ignition_layers) {
+      p += "    - \"" + l.path + "\"\n";
+      write_text(config / "configs" / l.path, l.text);
+    }
+  }
   write_text(config / "profiles" / (assets.name + ".yaml"), p);
   for (const auto& n : nodes)
     write_text(config / "groups" / (n.name + ".yaml"), "profile: " + assets.name + "\nselector:\n  mac: \"" + n.mac +

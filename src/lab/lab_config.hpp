@@ -1,8 +1,9 @@
 #pragma once
 // The lab's config directory for `ramfleet serve --config`: ramfleet.yaml
 // (full DHCP on the lab bridge, one reservation per node MAC so addresses are
-// stable), one profile (kernel + image + kernel arguments), one group per
-// node (exact MAC -> hostname in metadata), default `exit`.
+// stable), one profile (kernel + image + kernel arguments, and for images
+// that run Ignition its config layers), one group per node (exact MAC ->
+// hostname in metadata), default `exit`.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,14 +17,23 @@ inline constexpr const char* kLabNetwork = "10.99.0";  // /24 inside the lab's o
 // node1..nodeN: MAC 52:54:00:99:00:<i>, address <network>.<10+i>, tap<i>.
 std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware);
 
+// A Butane layer written to <config>/configs/<path> and listed in the profile.
+struct ConfigLayer {
+  std::string path;
+  std::string text;
+};
+
 struct ProfileAssets {
   std::string kernel;  // asset path, e.g. kernels/6.1.0-56-amd64/vmlinuz
   std::string initrd;  // images/<sha256>/rootfs.cpio.zst
-  std::string name;    // profile id ("small")
+  std::string name;    // profile id ("small", "debian")
+  // Non-empty for an image that runs Ignition: the profile gets `config:
+  // {target: ignition, layers: ...}` and `ignition.config.url={{ignition_url}}`.
+  std::vector<ConfigLayer> ignition_layers;
 };
 
 // The profile's kernel arguments: what the image's /init reads.
-std::vector<std::string> node_kernel_args();
+std::vector<std::string> node_kernel_args(bool ignition);
 
 // Writes every file (profiles/ and groups/ are replaced whole).
 void write_lab_config(const std::filesystem::path& config, const std::vector<NodeSpec>& nodes,

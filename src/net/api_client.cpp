@@ -1,11 +1,11 @@
-#include "lab/api_client.hpp"
+#include "net/api_client.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace ramfleet::lab {
+namespace ramfleet::net {
 
 std::optional<HttpResult> http_get(const std::string& host, int port, const std::string& path, int timeout_ms) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -52,4 +52,4 @@ std::optional<nlohmann::json> get_json(const std::string& host, int port, const 
   return doc;
 }
 
-}  // namespace ramfleet::lab
+}  // namespace ramfleet::net

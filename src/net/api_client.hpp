@@ -1,12 +1,12 @@
 #pragma once
-// The lab's view of ramfleet: blocking HTTP/1.0 GETs of its JSON API with a
-// short timeout (the lab polls a few times a second; a slow answer is just a
-// missed poll). Used from inside the lab's namespace.
+// A client of ramfleet's own JSON API: blocking HTTP/1.0 GETs with a short
+// timeout. The lab polls it a few times a second from inside its namespace
+// (src/lab); a slow answer is just a missed poll. Sockets live in src/net.
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-namespace ramfleet::lab {
+namespace ramfleet::net {
 
 struct HttpResult {
   int status = 0;
@@ -18,4 +18,4 @@ std::optional<HttpResult> http_get(const std::string& host, int port, const std:
 // GET + JSON parse; nullopt on any failure (unreachable, non-200, bad JSON).
 std::optional<nlohmann::json> get_json(const std::string& host, int port, const std::string& path);
 
-}  // namespace ramfleet::lab
+}  // namespace ramfleet::net
