@@ -134,7 +134,7 @@ transfer() {  # transfer ADDRESS CLIENT BLKSIZE WINDOWSIZE
   esac
 }
 
-declare -A SPEEDS CPU_NS BAD RESULT CPU
+declare -A SPEEDS CPU_NS BAD RESULT CPU SPREAD
 one_transfer() {  # one_transfer SERVER LABEL CLIENT BLKSIZE WINDOWSIZE
   local key="$1,$2" t0 t1 secs bytes
   t0=$(cpu_ns "$1")
@@ -151,13 +151,14 @@ summarize() {  # summarize SERVER LABEL
   local key="$1,$2" good
   good=$(wc -w <<<"${SPEEDS[$key]:-}")
   if [ "$good" = 0 ]; then
-    RESULT[$key]=0 CPU[$key]=n/a
+    RESULT[$key]=0 CPU[$key]=n/a SPREAD[$key]=-
   else
     RESULT[$key]=$(tr ' ' '\n' <<<"${SPEEDS[$key]}" | grep . | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')
+    SPREAD[$key]=$(tr ' ' '\n' <<<"${SPEEDS[$key]}" | grep . | sort -g | awk '{a[NR]=$1} END {printf "%.1f-%.1f", a[1], a[NR]}')
     CPU[$key]=$(python3 -c "print(f'{${CPU_NS[$key]}/1e6/($good*$FILE_BYTES/2**20):.2f}')")
   fi
-  printf '  %-9s %-29s %6s MiB/s (median of %d)  %6s ms CPU/MiB%s\n' "$1" "$2" "${RESULT[$key]}" "$good" \
-    "${CPU[$key]}" "$([ "${BAD[$key]:-0}" -gt 0 ] && echo "  ${BAD[$key]} transfer(s) FAILED or incomplete")"
+  printf '  %-9s %-29s %6s MiB/s (median of %d, %s)  %6s ms CPU/MiB%s\n' "$1" "$2" "${RESULT[$key]}" "$good" \
+    "${SPREAD[$key]}" "${CPU[$key]}" "$([ "${BAD[$key]:-0}" -gt 0 ] && echo "  ${BAD[$key]} transfer(s) FAILED or incomplete")"
 }
 
 ALL_CASES=("1468|curl blksize 1468|curl|1468|1" "8192|curl blksize 8192|curl|8192|1"

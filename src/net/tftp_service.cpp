@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,6 +133,23 @@ void set_buffer(int fd, int force_option, int option, int bytes) {
   }
 }
 
+// Each transfer holds three descriptors (file, socket, stray socket): raise
+// the soft limit (often 1024) towards what max_transfers needs, within the hard limit.
+void ensure_descriptors_for(std::size_t max_transfers) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(3 * max_transfers + 256);
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    log::warn("tftp.descriptor_limit", {{"limit", static_cast<std::uint64_t>(limit.rlim_cur)},
+                                        {"wanted", static_cast<std::uint64_t>(wanted)},
+                                        {"max_transfers", max_transfers}});
+  }
+}
+
 struct OpenedFile {
   FileDescriptor fd;
   std::uint64_t size = 0;
@@ -207,6 +225,7 @@ struct TftpService::Impl : std::enable_shared_from_this<TftpService::Impl> {
 };
 
 void TftpService::Impl::start() {
+  ensure_descriptors_for(settings.max_transfers);
   for (const auto& missing : resolver.missing_roots()) {
     log::warn("tftp.root.missing", {{"root", missing.string()}});
   }
@@ -433,7 +452,6 @@ bool TftpService::Impl::open_transfer_sockets(Session& s, Ipv4 local, boost::sys
 }
 
 void TftpService::Impl::execute(const std::shared_ptr<Session>& s, const tftp::Actions& actions) {
-  if (!actions.send.empty()) s->last_send = tftp::Clock::now();
   for (ByteView packet : actions.send) {
     boost::system::error_code ec;
     s->socket.send(asio::buffer(packet.data(), packet.size()), 0, ec);
@@ -443,6 +461,9 @@ void TftpService::Impl::execute(const std::shared_ptr<Session>& s, const tftp::A
       log::debug("tftp.send_error", {{"id", s->id}, {"error", ec.message()}});
     }
   }
+  // Taken after the sends: sending a large block includes the client's
+  // receive processing (veth), which is not the client's time to answer.
+  if (!actions.send.empty()) s->last_send = tftp::Clock::now();
   if (actions.finished) {
     finish(s, *actions.finished);
     return;
