@@ -7,74 +7,13 @@ to ramfleet's events API itself; the test reads them back from ramfleet's API
 (/api/v1/machines) inside the lab's namespace. `lab down` (and a crashed `up`
 followed by a second `up`) must leave no namespace, tap or process.
 """
-import json
-import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
+from labctl import CACHE, api, assert_gone, lab, lab_dir, processes, start_time, state, up  # noqa: F401 (lab_dir: fixture)
 from netlab import RAMFLEET_BIN
-
-CACHE = os.environ.get("RAMFLEET_LAB_CACHE", "/var/cache/ramfleet")
-
-
-def lab(*args, timeout=600):
-    return subprocess.run([RAMFLEET_BIN, "lab", *args], capture_output=True, text=True, timeout=timeout)
-
-
-def up(dir_, *args, timeout=600):
-    r = lab("up", "--dir", str(dir_), "--cache", CACHE, "--timeout", "420", *args, timeout=timeout)
-    print(r.stdout, r.stderr)
-    return r
-
-
-def state(dir_):
-    return json.loads((Path(dir_) / "lab.json").read_text())
-
-
-def api(st, path):
-    r = subprocess.run(["ip", "netns", "exec", st["namespace"], "curl", "-sf", "--max-time", "5",
-                        f"http://{st['server_ip']}:{st['http_port']}{path}"], capture_output=True, text=True, timeout=20)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
-
-
-def start_time(pid):
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    fields = stat[stat.rfind(")") + 2:].split()
-    return None if fields[0] in ("Z", "X") else int(fields[19])
-
-
-def processes(st):
-    procs = list(st.get("vms", []))
-    if "serve" in st:
-        procs.append(st["serve"])
-    return procs
-
-
-def assert_gone(st, dir_):
-    for p in processes(st):
-        assert start_time(p["pid"]) != p["start_time"], f"{p['what']} (pid {p['pid']}) still running"
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    assert st["namespace"] not in netns.split()
-    assert not (Path(dir_) / "lab.json").exists()
-
-
-@pytest.fixture
-def lab_dir(tmp_path):
-    d = tmp_path / "lab"
-    yield d
-    if (d / "lab.json").exists():  # a failed test still cleans up
-        lab("down", "--dir", str(d))
-    keep = os.environ.get("RAMFLEET_KEEP_LOGS")
-    if keep and (d / "logs").exists():
-        subprocess.run(["cp", "-r", str(d / "logs"), keep], check=False)
 
 
 def assert_ready_nodes(st, count, dir_):
