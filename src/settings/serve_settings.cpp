@@ -89,7 +89,7 @@ void read_dhcp(YamlFields& y, const YAML::Node& node, dhcp::Settings& d) {
 }
 
 void read_tftp(YamlFields& y, const YAML::Node& node, tftp::Settings& t, const std::filesystem::path& config_dir) {
-  if (!y.expect_map(node, "tftp", {"enabled", "port", "roots", "max_transfers"})) return;
+  if (!y.expect_map(node, "tftp", {"enabled", "port", "roots", "max_transfers", "ack_poll_us"})) return;
   if (auto e = node["enabled"]) t.enabled = y.boolean(e, "tftp.enabled").value_or(t.enabled);
   if (auto p = node["port"])
     if (auto v = y.integer(p, "tftp.port", 1, 65535)) t.port = static_cast<std::uint16_t>(*v);
@@ -104,6 +104,8 @@ void read_tftp(YamlFields& y, const YAML::Node& node, tftp::Settings& t, const s
   }
   if (auto m = node["max_transfers"])
     if (auto v = y.integer(m, "tftp.max_transfers", 1, 100000)) t.max_transfers = static_cast<std::size_t>(*v);
+  if (auto a = node["ack_poll_us"])
+    if (auto v = y.integer(a, "tftp.ack_poll_us", 0, 1000)) t.ack_poll_budget = std::chrono::microseconds(*v);
 }
 
 }  // namespace

@@ -366,6 +366,38 @@ def test_busy_server_answers_with_an_error(lab, root):
     assert "event=tftp.busy" in srv.log()
 
 
+def transfer_end(log, file):
+    """The last tftp.transfer.end line for `file`, as a dict of its fields."""
+    lines = [l for l in log.splitlines() if "event=tftp.transfer.end" in l and f"file={file} " in l]
+    assert lines, log[-2000:]
+    return dict(re.findall(r"(\w+)=(\S+)", lines[-1]))
+
+
+@pytest.mark.parametrize("poll_us", [None, 0])
+def test_ack_polling_is_on_by_default_and_can_be_turned_off(lab, root, poll_us):
+    args = ["--interface", "rf0", "--dhcp", "off", "--tftp-root", root]
+    if poll_us is not None:
+        config = lab.tmp / "config"
+        config.mkdir()
+        (config / "ramfleet.yaml").write_text(f"tftp:\n  ack_poll_us: {poll_us}\n")
+        args += ["--config", config]
+    srv = lab.start_ramfleet(*args)
+    out = lab.tmp / "polled.bin"
+    r = curl(lab, "big.bin", out, 1468)
+    assert r.returncode == 0, r.stderr
+    assert sha256(out) == sha256(root / "big.bin")
+    end = transfer_end(srv.log(), "big.bin")
+    assert end["outcome"] == "completed"
+    polled, waited = int(end["answers_polled"]), int(end["answers_waited"])
+    blocks = BIG_SIZE // 1468 + 1
+    assert polled + waited >= blocks + 1  # every block's ACK, and the OACK's
+    if poll_us == 0:
+        assert polled == 0
+    else:
+        # The client here answers in ~20 us (tcpdump): most ACKs are caught by polling.
+        assert polled > 0, end
+
+
 def test_replies_come_from_the_address_asked_when_listening_on_any(lab, root):
     lab.server("ip", "addr", "add", "10.77.0.3/24", "dev", "rf0", check=True)
     lab.start_ramfleet("--dhcp", "off", "--tftp-root", root)  # no interface: listens on 0.0.0.0
