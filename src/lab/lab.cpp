@@ -140,7 +140,7 @@ Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets)
   if (auto layer = src / "images" / o.image / "lab-node.bu"; std::filesystem::exists(layer))
     p.ignition_layers.push_back({o.image + "-node.bu", read_file(layer)});
   std::cerr << "lab: image " << o.image << " " << built.id.substr(0, 12) << " (" << built.size / 1024 << " KiB, "
-            << built.entries << " entries, " << built.cpio_size / (1024 * 1024) << " MiB unpacked) in " << std::fixed
+            << built.entries << " entries, " << (built.cpio_size >> 20) << " MiB unpacked) in " << std::fixed
             << std::setprecision(1) << seconds_since(t1) << " s (root " << rootfs_s << " s, packing "
             << seconds_since(t1) - rootfs_s << " s)\n";
   return p;

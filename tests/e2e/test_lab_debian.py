@@ -115,6 +115,7 @@ def test_debian_node_runs_systemd_from_ram_configured_by_ignition(lab_dir):
     # A power cycle: fresh RAM, a new network boot, Ignition again; nothing
     # the node wrote survives, hostname and address are the same.
     r = lab("reboot", node["name"], "--dir", str(lab_dir), "--timeout", "400")
+    print(r.stdout, r.stderr)
     assert r.returncode == 0, r.stdout + r.stderr
     events, again, g = ready_event(st, node["mac"])
     assert [e["phase"] for e in events] == ["booted", "configured", "ready"] * 2, events
