@@ -84,6 +84,20 @@ bool teardown(LabState& s, bool quiet) {
   return ok;
 }
 
+constexpr const char* kWorkPrefix = "lab-work-";  // + the PID of the `lab up` that owns it
+
+// Scratch roots of `lab up`s that died before removing theirs (SIGKILL).
+void remove_stale_work_dirs(const std::filesystem::path& cache) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(cache, ec)) {
+    auto name = e.path().filename().string();
+    if (name.rfind(kWorkPrefix, 0) != 0) continue;
+    auto pid = name.substr(std::string(kWorkPrefix).size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (!std::filesystem::exists("/proc/" + pid)) std::filesystem::remove_all(e.path(), ec);
+  }
+}
+
 struct Prepared {
   std::string kernel_asset;
   std::string image_asset;
@@ -114,7 +128,18 @@ Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets)
   }
   p.kernel_asset = "kernels/" + version + "/vmlinuz";
 
-  auto rootfs = o.dir / "work" / ("rootfs-" + o.image);
+  // The unpacked root is scratch: under the cache (on disk), not --dir, which
+  // defaults to /run (a small tmpfs on most hosts; the Debian root is 260 MB).
+  remove_stale_work_dirs(o.cache_dir);
+  auto work = o.cache_dir / (std::string(kWorkPrefix) + std::to_string(::getpid()));
+  struct RemoveOnExit {  // also when the build fails or is interrupted
+    std::filesystem::path path;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } cleanup{work};
+  auto rootfs = work / ("rootfs-" + o.image);
   auto builder = src / "images" / o.image / "build-rootfs";
   if (!std::filesystem::exists(builder))
     throw std::runtime_error("no image '" + o.image + "' (" + builder.string() + ")");
@@ -133,7 +158,6 @@ Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets)
   bo.assets_dir = assets;
   bo.fixed_mtime = 0;  // same tree, same image id on every `lab up`
   auto built = image::build_image(bo);
-  std::filesystem::remove_all(o.dir / "work");
   p.image_asset = built.asset_path;
   p.image_id = built.id;
   p.image_bytes = built.size;
