@@ -19,6 +19,7 @@
 #   RF_BENCH_TRANSFERS=5   rounds (transfers per server and case)
 #   RF_BENCH_SERVERS="ramfleet tftpd-hpa dnsmasq atftpd"
 #   RF_BENCH_CASES="1468 8192 window16"   a subset of the cases
+#   RF_BENCH_VERBOSE=1   prints every transfer as it ends
 #   RF_BENCH_BASELINE=path/to/other/ramfleet   also runs that binary as server
 #     "baseline", interleaved like the others, and prints ramfleet / baseline
 #     (before/after comparisons of a change on a shared machine); it is not a peer.
@@ -145,6 +146,7 @@ one_transfer() {  # one_transfer SERVER LABEL CLIENT BLKSIZE WINDOWSIZE
     return
   fi
   SPEEDS[$key]+="$(python3 -c "print($bytes / $secs / 2**20)") "
+  [ -n "${RF_BENCH_VERBOSE:-}" ] && echo "# $key $(python3 -c "print(f'{$bytes / $secs / 2**20:.1f}')") MiB/s, load $(machine_load)"
   CPU_NS[$key]=$((${CPU_NS[$key]:-0} + t1 - t0))
 }
 summarize() {  # summarize SERVER LABEL
