@@ -16,8 +16,14 @@ tap per node), with the same DHCP reservations:
 Time-to-ready of a node = arrival time of its `ready` POST at the server side
 (ramfleet's stored event time; the receiver's clock) minus the time its QEMU
 was started. Rounds interleave the two setups so machine load drifts hit both.
+While nodes boot, both sides are watched by reading a file the server writes
+(ramfleet's log; the receiver's events file): no process is spawned on one side
+only, since the QEMUs are CPU-bound and anything else running slows them.
 
-  sudo bench/lab_boot_bench.py [--ramfleet build/ramfleet] [--rounds 3] [--nodes 1,3]
+  sudo bench/lab_boot_bench.py [--ramfleet build/ramfleet] [--rounds 3] [--nodes 1,3] [--capture] [--prep DIR]
+
+--capture keeps, per round, br0.pcap, serial consoles stamped with seconds since
+QEMU start, starts.json and cpu.json; bench/lab_boot_timeline.py reads them.
 """
 import argparse
 import json
@@ -176,13 +182,12 @@ def boot_ramfleet(ramfleet, config, nodes, work, timeout):
                     seen |= {n["mac"] for n in nodes if n["mac"] in line}
             time.sleep(0.3)
         ready = {}
-        for n in nodes:
-            if n["mac"] not in seen:
-                continue
-            r = run(["ip", "netns", "exec", net.ns, "curl", "-sf", "--max-time", "5",
-                     f"http://{SERVER}/api/v1/machines/{n['mac']}/events"])
-            at = [e["at_ms"] for e in json.loads(r.stdout) if e["phase"] == "ready"]
-            ready[n["mac"]] = min(at) / 1000 - started[n["mac"]]
+        for n in nodes:  # all of them: the API is the authority even if the log's wording changed
+            r = subprocess.run(["ip", "netns", "exec", net.ns, "curl", "-sf", "--max-time", "5",
+                                f"http://{SERVER}/api/v1/machines/{n['mac']}/events"], capture_output=True, text=True)
+            at = [e["at_ms"] for e in json.loads(r.stdout) if e["phase"] == "ready"] if r.returncode == 0 else []
+            if at:
+                ready[n["mac"]] = min(at) / 1000 - started[n["mac"]]
         return ready
     finally:
         net.close()
