@@ -82,9 +82,17 @@ void write_lab_config(const std::filesystem::path& config, const std::vector<Nod
     }
   }
   write_text(config / "profiles" / (assets.name + ".yaml"), p);
-  for (const auto& n : nodes)
+  for (const auto& n : nodes) {
+    // A stable machine-id per node ("ramfleet" in hex, then the MAC), as a
+    // cluster node gets one: the Debian image's config delivers it, so the lab
+    // shows that a delivered id survives reboots and leaves presets working.
+    std::string machine_id = "72616d666c6565740000";
+    for (char c : n.mac)
+      if (c != ':') machine_id += c;
     write_text(config / "groups" / (n.name + ".yaml"), "profile: " + assets.name + "\nselector:\n  mac: \"" + n.mac +
-                                                           "\"\nmetadata:\n  hostname: " + n.name + "\n");
+                                                           "\"\nmetadata:\n  hostname: " + n.name +
+                                                           "\n  machine_id: \"" + machine_id + "\"\n");
+  }
   write_text(config / "inventory.yaml", "default: exit\n");
 }
 

@@ -96,6 +96,11 @@ def test_debian_node_runs_systemd_from_ram_configured_by_ignition(lab_dir):
     assert f["ignition"] == "applied", ready
     assert sorted(f["ignition_file"]) == sorted(f"{p}@sha256:{h}" for p, h in files.items()), (f, files)
     assert f["hostname"] == served_hostname, ready
+    # The machine-id the config delivered (as a cluster node's stable identity)
+    # is the one systemd runs with, and did not stop the preset step below.
+    id_file = next(f for f in served["storage"]["files"] if f["path"] == "/etc/machine-id")
+    served_id = data_url_bytes(id_file["contents"]["source"]).decode().strip()
+    assert len(served_id) == 32 and f["machine_id"] == served_id, ready
     # The unit from the config was enabled (through Ignition's preset) and ran.
     assert f["ignition_unit"] == [f"{u}@enabled:active:success" for u in units], ready
     # systemd, from RAM: multi-user reached, nothing failed; / is a real tmpfs
@@ -121,6 +126,7 @@ def test_debian_node_runs_systemd_from_ram_configured_by_ignition(lab_dir):
     assert [e["phase"] for e in events] == ["booted", "configured", "ready"] * 2, events
     assert g["previous_boot_file"] == "absent", again
     assert g["hostname"] == served_hostname and g["address"] == f"{node['ip']}/24", again
+    assert g["machine_id"] == served_id, again
     assert g["system"] == "running" and g["root"] == "tmpfs" and g["runc"] == "ok", again
     assert sorted(g["ignition_file"]) == sorted(f["ignition_file"]), again
     assert again["uptime"] < ready["uptime"] + 120, again  # a new boot, not the old one still counting
