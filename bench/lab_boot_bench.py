@@ -157,18 +157,24 @@ def wait_http(net, url, timeout=20):
     raise RuntimeError(f"{url} did not answer")
 
 
+def start_nodes(net, nodes, work):
+    """Starts the capture (with --capture) and one QEMU per node; returns each node's start time by MAC."""
+    start_capture(net, work)
+    started = {}
+    for n in nodes:
+        qemu(net, n, work)
+        started[n["mac"]] = time.time()
+    if CAPTURE:
+        (work / "starts.json").write_text(json.dumps(started))
+    return started
+
+
 def boot_ramfleet(ramfleet, config, nodes, work, timeout):
     net = Net("r", nodes, work)
     try:
         net.start([ramfleet, "serve", "--config", str(config), "--state", str(work / "state")], work / "ramfleet.log")
         wait_http(net, f"http://{SERVER}/healthz")
-        start_capture(net, work)
-        started = {}
-        for n in nodes:
-            qemu(net, n, work)
-            started[n["mac"]] = time.time()
-        if CAPTURE:
-            (work / "starts.json").write_text(json.dumps(started))
+        started = start_nodes(net, nodes, work)
         # Watch ramfleet's log, as the reference side watches its receiver's file: polling the API
         # with `ip netns exec curl` costs ~7 ms of CPU per call (~0.07 of a core for 3 nodes), taken
         # from the CPU-bound QEMUs on this side only. The exact arrival times come from the API
@@ -230,13 +236,7 @@ http {{ access_log off; sendfile on; tcp_nopush on;
                    "--enable-tftp", "--tftp-root=/usr/lib/ipxe", *hosts], work / "dnsmasq.log")
         wait_http(net, f"http://{SERVER}/boot.ipxe")
         time.sleep(0.5)  # dnsmasq has no readiness signal; it starts in well under this
-        start_capture(net, work)
-        started = {}
-        for n in nodes:
-            qemu(net, n, work)
-            started[n["mac"]] = time.time()
-        if CAPTURE:
-            (work / "starts.json").write_text(json.dumps(started))
+        started = start_nodes(net, nodes, work)
         ready = {}
         deadline = time.monotonic() + timeout
         while len(ready) < len(nodes) and time.monotonic() < deadline:
