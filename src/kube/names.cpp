@@ -32,3 +32,42 @@ bool is_san_dns_name(std::string_view s) {
 }
 
 }  // namespace ramfleet::kube
+
+namespace ramfleet::kube {
+
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Whether a certificate issued for SAN `san` would also be valid for `name`
+// (RFC 6125: a wildcard stands for exactly one whole left-most label).
+bool san_covers(std::string_view san, std::string_view name) {
+  const std::string s = lower(san);
+  if (s == name) return true;
+  if (!s.starts_with("*.")) return false;
+  const auto dot = name.find('.');
+  return dot != std::string_view::npos && name.substr(dot + 1) == std::string_view(s).substr(2);
+}
+}  // namespace
+
+std::optional<std::string> node_name_refusal(const ClusterSpec& spec, std::string_view name, Role role) {
+  const std::string quoted = "node name \"" + std::string(name) + "\"";
+  if (!is_dns_subdomain(name))
+    return quoted + " is not a lowercase DNS name ([a-z0-9-] labels separated by '.', at most 253 characters)";
+  if (Ipv4::parse(name)) return quoted + " is an IPv4 address";
+  if (name.starts_with("kubernetes"))
+    return quoted + " starts with \"kubernetes\", the name of the API server's in-cluster Service";
+  if (lower(spec.control_plane_endpoint.host) == name) return quoted + " is the controlPlaneEndpoint host";
+  for (const auto& san : spec.cert_sans)
+    if (san_covers(san, name)) return quoted + " is covered by apiServer.certSANs entry \"" + san + "\"";
+  if (role == Role::worker)
+    for (const auto& m : spec.etcd_members)
+      if (m.name == name) return quoted + " is etcd member " + m.name + "'s name and this node is a worker";
+  return std::nullopt;
+}
+
+}  // namespace ramfleet::kube
