@@ -321,3 +321,42 @@ def test_state_of_another_cluster_is_refused(tmp_path):
     r = ramfleet("cluster", "init", "--config", cfg, "--state", state)
     assert r.returncode == 1
     assert 'holds the PKI of cluster "lab"' in r.stderr
+
+
+def test_cluster_approve_list_revoke(tmp_path):
+    cfg, state = init(tmp_path, alg="ecdsa-p256")
+    assert ramfleet("cluster", "approvals", "--state", state).stdout == ""
+    r = ramfleet("cluster", "approve", "cp2", "--state", state, "--config", cfg, "--by", "alice")
+    assert r.returncode == 0, r.stderr
+    r = ramfleet("cluster", "approve", "cp1", "--state", state)  # without --config: no membership check
+    assert r.returncode == 0, r.stderr
+    assert ramfleet("cluster", "approvals", "--state", state).stdout == "cp1\ncp2\n"
+    record = state / "approved" / "cp2"
+    assert "approved-by: alice\n" in record.read_text()
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
+    assert stat.S_IMODE((state / "approved").stat().st_mode) == 0o700
+
+    r = ramfleet("cluster", "revoke-approval", "cp2", "--state", state)
+    assert r.returncode == 0, r.stderr
+    assert not record.exists()
+    assert ramfleet("cluster", "approvals", "--state", state).stdout == "cp1\n"
+    r = ramfleet("cluster", "revoke-approval", "cp2", "--state", state)
+    assert r.returncode == 1 and "was not approved" in r.stderr
+
+
+def test_cluster_approve_refuses_non_members_and_bad_names(tmp_path):
+    cfg, state = init(tmp_path, alg="ecdsa-p256")
+    r = ramfleet("cluster", "approve", "w1", "--state", state, "--config", cfg)
+    assert r.returncode == 1
+    assert f'"w1" is not an etcd member in {cfg}/cluster.yaml (members: cp1, cp2, cp3)' in r.stderr
+    for bad in ("../evil", "CP1", "a/b", ".."):
+        r = ramfleet("cluster", "approve", bad, "--state", state)
+        assert r.returncode == 2, (bad, r.stderr)
+        assert "is not a lowercase DNS name" in r.stderr
+        assert ramfleet("cluster", "revoke-approval", bad, "--state", state).returncode == 2
+    # A state directory without a cluster (a mistyped --state) is refused, not created.
+    r = ramfleet("cluster", "approve", "cp1", "--state", tmp_path / "nowhere")
+    assert r.returncode == 1
+    assert not (tmp_path / "nowhere").exists()
+    assert not (state / "approved").exists()
+    assert not (tmp_path / "evil").exists()
