@@ -19,6 +19,7 @@ struct ImageBuildFlags {
   int level = 0;
   std::int64_t mtime = -1;
   bool json = false;
+  image::ImageLimits limits;
 };
 
 int run_image_build(const ImageBuildFlags& f) {
@@ -28,6 +29,7 @@ int run_image_build(const ImageBuildFlags& f) {
   o.compression = f.compression == "gzip" ? image::Compression::gzip : image::Compression::zstd;
   o.level = f.level;
   if (f.mtime >= 0) o.fixed_mtime = f.mtime;
+  o.limits = f.limits;
   try {
     auto built = image::build_image(o);
     log::info("image.built", {{"id", built.id},
@@ -71,6 +73,23 @@ void add_image_command(CLI::App& app, CommandTable& commands) {
                    "$SOURCE_DATE_EPOCH; default: each file's own")
       ->check(CLI::NonNegativeNumber);
   build->add_flag("--json", f->json, "print the manifest as JSON instead of id and path");
+  // Caps on what an OCI/docker archive may cost (image/image_limits.hpp):
+  // hitting one is a build error naming the archive, the entry and the flag.
+  auto size_flag = [&](const char* name, std::uint64_t& into, const char* what) {
+    build->add_option(name, into, std::string(what) + " (bytes; K/M/G suffixes: 1024-based)")
+        ->transform(CLI::AsSizeValue(false))
+        ->capture_default_str();
+  };
+  auto count_flag = [&](const char* name, std::uint64_t& into, const char* what) {
+    build->add_option(name, into, what)->check(CLI::PositiveNumber)->capture_default_str();
+  };
+  size_flag("--max-layer-size", f->limits.max_layer_bytes, "most decompressed bytes of one layer");
+  size_flag("--max-image-size", f->limits.max_total_bytes, "most decompressed bytes of all layers together");
+  count_flag("--max-entries", f->limits.max_entries, "most entries in one tar (archive or layer) and in the image");
+  count_flag("--max-name-length", f->limits.max_name_bytes, "most bytes of a path or link target");
+  size_flag("--max-pax-size", f->limits.max_pax_bytes, "most bytes of one pax header or GNU long name");
+  size_flag("--max-json-size", f->limits.max_json_bytes, "most bytes of an index/manifest JSON document");
+  count_flag("--max-layers", f->limits.max_layers, "most layers in an image");
   commands.emplace_back(build, [f] { return run_image_build(*f); });
 }
 

@@ -58,8 +58,9 @@ BuiltImage build_image(const BuildOptions& o) {
   ScratchDir staging(images / (".tmp-" + unique_suffix()));
 
   SourceInfo info;
-  FsTree tree = std::filesystem::is_directory(o.source) ? load_directory(o.source, info)
-                                                        : load_oci_archive(o.source, work.path / "layers", info);
+  FsTree tree = std::filesystem::is_directory(o.source)
+                    ? load_directory(o.source, info)
+                    : load_oci_archive(o.source, work.path / "layers", info, o.limits);
 
   const auto file_name = image_file_name(o.compression);
   int level = o.level != 0 ? o.level : (o.compression == Compression::zstd ? 3 : 6);

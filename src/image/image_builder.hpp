@@ -11,6 +11,7 @@
 #include <string>
 
 #include "image/byte_sink.hpp"
+#include "image/image_limits.hpp"
 
 namespace ramfleet::image {
 
@@ -21,6 +22,7 @@ struct BuildOptions {
   int level = 0;                            // 0: zstd 3, gzip 6
   std::optional<std::int64_t> fixed_mtime;  // else each entry's own mtime
   std::filesystem::path work_dir;           // scratch for OCI layers; default: under assets/images
+  ImageLimits limits;                       // caps on what an OCI/docker archive may cost
 };
 
 struct BuiltImage {

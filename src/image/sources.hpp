@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "image/byte_source.hpp"
 #include "image/fs_tree.hpp"
+#include "image/image_limits.hpp"
 
 namespace ramfleet::image {
 
@@ -20,11 +22,20 @@ struct SourceInfo {
 
 FsTree load_directory(const std::filesystem::path& root, SourceInfo& info);
 
-FsTree load_oci_archive(const std::filesystem::path& archive, const std::filesystem::path& work_dir, SourceInfo& info);
+// Every size, count and name in the archive and its layers is checked against
+// `limits`; exceeding one is an ImageError naming the archive, the layer and
+// the entry, and the flag that raises the cap.
+FsTree load_oci_archive(const std::filesystem::path& archive, const std::filesystem::path& work_dir, SourceInfo& info,
+                        const ImageLimits& limits = {});
 
 // Applies one layer (an uncompressed tar file) on top of `tree`: whiteouts
 // first (they hide only lower layers), then the layer's entries. Returns the
 // number of whiteouts applied.
-std::size_t apply_layer(FsTree& tree, const std::filesystem::path& layer_tar, const std::string& what);
+std::size_t apply_layer(FsTree& tree, const std::filesystem::path& layer_tar, const std::string& what,
+                        const ImageLimits& limits = {});
+// The same on a layer read from `source`; regular files point into
+// `layer_tar`, which must hold the same bytes when the image is written.
+std::size_t apply_layer(FsTree& tree, ByteSource& source, const std::filesystem::path& layer_tar,
+                        const std::string& what, const ImageLimits& limits = {});
 
 }  // namespace ramfleet::image

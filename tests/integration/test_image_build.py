@@ -151,3 +151,98 @@ def test_bad_input_is_a_clear_error(tmp_path):
     assert r.returncode == 1
     assert "junk.tar" in r.stderr and "malformed tar" in r.stderr, r.stderr
     assert not any((tmp_path / "assets" / "images").iterdir())  # nothing published
+
+
+# --- hostile archives (issue 10): a clear error, fast, never a hang ----------------------------------
+
+def build_fails(src, assets, *extra, timeout=10):
+    """Runs a build that must fail; a hang (the bug) is a TimeoutExpired, which fails the test and kills
+    the process before it can eat the machine's memory."""
+    r = subprocess.run([RAMFLEET_BIN, "image", "build", "--from", str(src), "--assets", str(assets), *extra],
+                       capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert not any((Path(assets) / "images").iterdir())  # nothing published, no scratch left
+    return r.stderr
+
+
+def tar_header(name, size_field, typeflag=b"0"):
+    """A ustar header with the 12-byte size field given raw (octal or base-256) and a valid checksum."""
+    h = bytearray(512)
+    h[0:len(name)] = name.encode()
+    h[100:108] = b"0000644\0"
+    h[108:116] = b"0000000\0"
+    h[116:124] = b"0000000\0"
+    h[124:136] = size_field
+    h[136:148] = b"00000000000\0"
+    h[156:157] = typeflag
+    h[257:265] = b"ustar\x0000"
+    h[148:156] = b" " * 8
+    h[148:156] = b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
+def crafted_tar():
+    """The issue's 1.5 KiB tar: a base-256 size of 2**64 - 512, which rounded up to a block wrapped to
+    'go back 512 bytes', so the reader re-read its own header for ever."""
+    size = b"\x80" + (2**64 - 512).to_bytes(11, "big")
+    return tar_header("evil", size) + b"\0" * 1024
+
+
+def oci_with_layers(path, layer_blobs, index=None):
+    blobs, layers = {}, []
+    for data in layer_blobs:
+        digest = hashlib.sha256(data).hexdigest()
+        blobs[digest] = data
+        layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": f"sha256:{digest}",
+                       "size": len(data)})
+    manifest = json.dumps({"schemaVersion": 2, "layers": layers}).encode()
+    mdigest = hashlib.sha256(manifest).hexdigest()
+    blobs[mdigest] = manifest
+    if index is None:
+        index = json.dumps({"schemaVersion": 2, "manifests": [{"digest": f"sha256:{mdigest}"}]}).encode()
+    with tarfile.open(path, "w") as t:
+        add(t, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+        add(t, "index.json", index)
+        for digest, data in blobs.items():
+            add(t, f"blobs/sha256/{digest}", data)
+
+
+def test_crafted_tar_fails_fast_with_an_error(tmp_path):
+    (tmp_path / "crafted.tar").write_bytes(crafted_tar())
+    assert (tmp_path / "crafted.tar").stat().st_size == 1536
+    err = build_fails(tmp_path / "crafted.tar", tmp_path / "assets")
+    assert "crafted.tar: malformed tar at byte 0 (entry 'evil'): size 18446744073709551104 runs past the end" in err, err
+
+
+def test_crafted_tar_inside_a_layer_fails_fast_naming_the_layer(tmp_path):
+    layer = gzip.compress(crafted_tar(), mtime=0)
+    oci_with_layers(tmp_path / "img.tar", [layer])
+    err = build_fails(tmp_path / "img.tar", tmp_path / "assets")
+    assert f"img.tar: layer sha256:{hashlib.sha256(layer).hexdigest()}: malformed tar" in err, err
+    assert "(entry 'evil')" in err, err
+
+
+def test_gzip_bomb_layer_stops_at_max_layer_size(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        add(t, "zeros", b"\0" * (32 << 20))
+    bomb = gzip.compress(buf.getvalue(), mtime=0)
+    assert len(bomb) < 100_000
+    oci_with_layers(tmp_path / "img.tar", [bomb])
+    err = build_fails(tmp_path / "img.tar", tmp_path / "assets", "--max-layer-size", "1M")
+    assert "decompressed size exceeds the per-layer limit (--max-layer-size) of 1048576 bytes" in err, err
+    # The default cap lets it through: the flag is what stopped it.
+    build(tmp_path / "img.tar", tmp_path / "assets2")
+
+
+def test_path_traversal_and_oversized_manifest_are_refused(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        add(t, "../../etc/cron.d/evil", b"* * * * * root sh\n")
+    oci_with_layers(tmp_path / "img.tar", [buf.getvalue()])
+    err = build_fails(tmp_path / "img.tar", tmp_path / "assets")
+    assert "entry escapes the root: ../../etc/cron.d/evil" in err, err
+
+    oci_with_layers(tmp_path / "big.tar", [], index=b'{"manifests": [], "pad": "' + b"x" * 5000 + b'"}')
+    err = build_fails(tmp_path / "big.tar", tmp_path / "assets", "--max-json-size", "4K")
+    assert "index.json is 5028 bytes, more than the limit of 4096 bytes" in err and "--max-json-size" in err, err

@@ -36,8 +36,8 @@ TEST(ImageBuild, SameDirectoryTwiceGivesIdenticalBytesAndId) {
   TempDir d;
   make_rootfs(d.path / "root");
   for (auto c : {Compression::zstd, Compression::gzip}) {
-    auto a = build_image({d.path / "root", d.path / "assets-a", c, 0, std::nullopt, {}});
-    auto b = build_image({d.path / "root", d.path / "assets-b", c, 0, std::nullopt, {}});
+    auto a = build_image({d.path / "root", d.path / "assets-a", c, 0, std::nullopt, {}, {}});
+    auto b = build_image({d.path / "root", d.path / "assets-b", c, 0, std::nullopt, {}, {}});
     EXPECT_EQ(a.id, b.id);
     EXPECT_EQ(read_file(a.directory / image_file_name(c)), read_file(b.directory / image_file_name(c)));
     EXPECT_EQ(read_file(a.directory / "manifest.json"), read_file(b.directory / "manifest.json"));
@@ -50,8 +50,8 @@ TEST(ImageBuild, SameDirectoryTwiceGivesIdenticalBytesAndId) {
 TEST(ImageBuild, SecondBuildIntoTheSameAssetsReusesTheImageAndLeavesNoTemporaries) {
   TempDir d;
   make_rootfs(d.path / "root");
-  auto a = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, std::nullopt, {}});
-  auto b = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, std::nullopt, {}});
+  auto a = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, std::nullopt, {}, {}});
+  auto b = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, std::nullopt, {}, {}});
   EXPECT_FALSE(a.reused);
   EXPECT_TRUE(b.reused);
   std::vector<std::string> left;
@@ -63,9 +63,9 @@ TEST(ImageBuild, SecondBuildIntoTheSameAssetsReusesTheImageAndLeavesNoTemporarie
 TEST(ImageBuild, ChangedContentGetsANewId) {
   TempDir d;
   make_rootfs(d.path / "root");
-  auto a = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, 0, {}});
+  auto a = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, 0, {}, {}});
   write_file(d.path / "root/etc/hostname", "other\n");
-  auto b = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, 0, {}});
+  auto b = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, 0, {}, {}});
   EXPECT_NE(a.id, b.id);
   EXPECT_TRUE(std::filesystem::exists(a.directory));  // the old URL keeps serving the old bytes
 }
@@ -73,7 +73,7 @@ TEST(ImageBuild, ChangedContentGetsANewId) {
 TEST(ImageBuild, CpioHoldsSortedEntriesWithModesOwnersAndData) {
   TempDir d;
   make_rootfs(d.path / "root");
-  auto built = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, 42, {}});
+  auto built = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, 42, {}, {}});
   auto entries = parse_newc(unzstd(read_file(built.directory / "rootfs.cpio.zst")));
   std::vector<std::string> names;
   for (const auto& e : entries) names.push_back(e.name);
@@ -98,8 +98,8 @@ TEST(ImageBuild, CpioHoldsSortedEntriesWithModesOwnersAndData) {
 TEST(ImageBuild, GzipImageUnpacksToTheSameCpioAsZstd) {
   TempDir d;
   make_rootfs(d.path / "root");
-  auto z = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, 7, {}});
-  auto g = build_image({d.path / "root", d.path / "assets", Compression::gzip, 0, 7, {}});
+  auto z = build_image({d.path / "root", d.path / "assets", Compression::zstd, 0, 7, {}, {}});
+  auto g = build_image({d.path / "root", d.path / "assets", Compression::gzip, 0, 7, {}, {}});
   EXPECT_NE(z.id, g.id);
   EXPECT_EQ(unzstd(read_file(z.directory / "rootfs.cpio.zst")), gunzip(read_file(g.directory / "rootfs.cpio.gz")));
   EXPECT_EQ(z.manifest["cpio_sha256"], g.manifest["cpio_sha256"]);
@@ -108,7 +108,7 @@ TEST(ImageBuild, GzipImageUnpacksToTheSameCpioAsZstd) {
 TEST(ImageBuild, MissingSourceIsAClearError) {
   TempDir d;
   try {
-    build_image({d.path / "nope", d.path / "assets", Compression::zstd, 0, std::nullopt, {}});
+    build_image({d.path / "nope", d.path / "assets", Compression::zstd, 0, std::nullopt, {}, {}});
     FAIL();
   } catch (const ImageError& e) {
     EXPECT_NE(std::string(e.what()).find("nope"), std::string::npos);
@@ -194,7 +194,7 @@ TEST(OciArchive, LayersAppliedInOrderWithWhiteouts) {
   EXPECT_EQ(info.whiteouts, 2u);
   expect_whiteouts_applied(tree);
 
-  auto built = build_image({d.path / "img.tar", d.path / "assets", Compression::zstd, 0, std::nullopt, {}});
+  auto built = build_image({d.path / "img.tar", d.path / "assets", Compression::zstd, 0, std::nullopt, {}, {}});
   auto m = by_name(parse_newc(unzstd(read_file(built.directory / "rootfs.cpio.zst"))));
   EXPECT_EQ(m.count("etc/a"), 0u);
   EXPECT_EQ(m["etc/b"].data, "B2");
@@ -203,7 +203,7 @@ TEST(OciArchive, LayersAppliedInOrderWithWhiteouts) {
   EXPECT_EQ(m["bin/tool-link"].data, "tool");
   EXPECT_EQ(m["bin/tool"].uid, 1000u);
   EXPECT_EQ(m["bin/tool"].gid, 100u);
-  auto again = build_image({d.path / "img.tar", d.path / "assets2", Compression::zstd, 0, std::nullopt, {}});
+  auto again = build_image({d.path / "img.tar", d.path / "assets2", Compression::zstd, 0, std::nullopt, {}, {}});
   EXPECT_EQ(again.id, built.id);
 }
 
