@@ -10,8 +10,8 @@
 #include <map>
 #include <optional>
 
+#include "dhcp/lease_store.hpp"
 #include "dhcp/settings.hpp"
-#include "store/lease_store.hpp"
 
 namespace ramfleet::dhcp {
 

@@ -9,9 +9,9 @@
 #include "core/counters.hpp"
 #include "dhcp/boot_decision.hpp"
 #include "dhcp/lease_book.hpp"
+#include "dhcp/lease_store.hpp"
 #include "dhcp/packet.hpp"
 #include "dhcp/settings.hpp"
-#include "store/lease_store.hpp"
 
 namespace ramfleet::dhcp {
 

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "core/counters.hpp"
+#include "dhcp/lease_store.hpp"
 #include "dhcp/server.hpp"
 #include "dhcp/settings.hpp"
 #include "net/interface.hpp"
-#include "store/lease_store.hpp"
 
 namespace ramfleet::net {
 

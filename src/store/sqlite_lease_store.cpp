@@ -1,7 +1,5 @@
 #include "store/sqlite_lease_store.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <array>
 #include <string>
@@ -9,39 +7,28 @@
 
 namespace ramfleet::store {
 
-namespace {
-// Resets a statement however the step ended, so it can be reused.
-struct StatementReset {
-  sqlite3_stmt* s;
-  ~StatementReset() {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-  }
-};
-}  // namespace
+using dhcp::Lease;
+using dhcp::LeaseState;
+using dhcp::StoreError;
 
-std::unique_ptr<SqliteLeaseStore> SqliteLeaseStore::open(const std::filesystem::path& state_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
-  if (ec) throw StoreError("cannot create state directory " + state_dir.string() + ": " + ec.message());
-  return std::make_unique<SqliteLeaseStore>(state_dir / "leases.db");
+namespace {
+// The DHCP core knows StoreError, not SQLite: the message (SQLite's own, with
+// its code) is kept.
+template <typename F>
+auto translated(const char* what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const sqlite::Error& e) {
+    throw StoreError(std::string("lease database ") + what + ": " + e.what());
+  } catch (const std::runtime_error& e) {
+    throw StoreError(std::string("lease database ") + what + ": " + e.what());
+  }
 }
 
-SqliteLeaseStore::SqliteLeaseStore(const std::filesystem::path& file) {
-  int rc =
-      sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw StoreError("cannot open lease database " + file.string() + ": " + msg);
-  }
-  // A constructor that throws runs no destructor: release the handle here.
-  try {
-    sqlite3_busy_timeout(db_, 2000);
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=FULL");
-    exec(
+sqlite::Db open_db(const std::filesystem::path& file) {
+  return translated("open", [&] {
+    auto db = sqlite::Db::open(file, sqlite::OpenOptions{});  // WAL, synchronous=FULL
+    db.exec(
         "CREATE TABLE IF NOT EXISTS leases ("
         " address INTEGER PRIMARY KEY,"  // IPv4 in host order
         " mac BLOB NOT NULL,"
@@ -49,67 +36,54 @@ SqliteLeaseStore::SqliteLeaseStore(const std::filesystem::path& file) {
         " hostname TEXT NOT NULL,"
         " state INTEGER NOT NULL,"
         " expires_at INTEGER NOT NULL)");
-    auto prepare = [&](const char* sql, sqlite3_stmt** s) {
-      if (sqlite3_prepare_v2(db_, sql, -1, s, nullptr) != SQLITE_OK) fail("prepare");
-    };
-    prepare("INSERT OR REPLACE INTO leases VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &put_);
-    prepare("DELETE FROM leases WHERE address = ?1", &erase_);
-    prepare("SELECT address, mac, client_id, hostname, state, expires_at FROM leases ORDER BY address", &all_);
-  } catch (...) {
-    sqlite3_finalize(put_);
-    sqlite3_finalize(erase_);
-    sqlite3_finalize(all_);
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw;
-  }
+    return db;
+  });
+}
+}  // namespace
+
+std::unique_ptr<SqliteLeaseStore> SqliteLeaseStore::open(const std::filesystem::path& state_dir) {
+  translated("open", [&] { sqlite::ensure_private_dir(state_dir); });
+  return std::make_unique<SqliteLeaseStore>(state_dir / "leases.db");
+}
+
+SqliteLeaseStore::SqliteLeaseStore(const std::filesystem::path& file) : db_(open_db(file)) {
+  translated("prepare", [&] {
+    put_.emplace(db_, "INSERT OR REPLACE INTO leases VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    erase_.emplace(db_, "DELETE FROM leases WHERE address = ?1");
+    all_.emplace(db_, "SELECT address, mac, client_id, hostname, state, expires_at FROM leases ORDER BY address");
+  });
 }
 
 SqliteLeaseStore::~SqliteLeaseStore() {
-  sqlite3_finalize(put_);
-  sqlite3_finalize(erase_);
-  sqlite3_finalize(all_);
-  sqlite3_close(db_);
-}
-
-void SqliteLeaseStore::exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw StoreError(std::string("lease database: ") + sql + ": " + msg);
-  }
-}
-
-void SqliteLeaseStore::fail(const char* what) {
-  throw StoreError(std::string("lease database ") + what + ": " + sqlite3_errmsg(db_));
+  batch_.reset();  // an uncommitted batch is rolled back: no ACK was sent for it
+  put_.reset();
+  erase_.reset();
+  all_.reset();
 }
 
 std::vector<Lease> SqliteLeaseStore::load_all() {
-  StatementReset reset{all_};
-  std::vector<Lease> out;
-  int rc;
-  while ((rc = sqlite3_step(all_)) == SQLITE_ROW) {
-    Lease l;
-    l.address = Ipv4{static_cast<std::uint32_t>(sqlite3_column_int64(all_, 0))};
-    const auto* mac = static_cast<const std::uint8_t*>(sqlite3_column_blob(all_, 1));
-    if (mac != nullptr && sqlite3_column_bytes(all_, 1) == 6) {
-      std::array<std::uint8_t, 6> o{};
-      std::copy_n(mac, 6, o.begin());
-      l.mac = MacAddress{o};
+  return translated("read", [&] {
+    std::vector<Lease> out;
+    auto r = all_->run();
+    while (r.step()) {
+      Lease l;
+      l.address = Ipv4{static_cast<std::uint32_t>(r.i64(0))};
+      const auto mac = r.blob(1);
+      if (mac.size() == 6) {
+        std::array<std::uint8_t, 6> o{};
+        std::copy_n(mac.begin(), 6, o.begin());
+        l.mac = MacAddress{o};
+      }
+      l.client_id = r.blob(2);
+      l.hostname = r.text(3);
+      const auto state = r.i64(4);
+      if (state < 1 || state > 3) continue;  // a row from a newer version we do not understand
+      l.state = static_cast<LeaseState>(state);
+      l.expires_at = r.i64(5);
+      out.push_back(std::move(l));
     }
-    const auto* cid = static_cast<const std::uint8_t*>(sqlite3_column_blob(all_, 2));
-    if (cid != nullptr) l.client_id.assign(cid, cid + sqlite3_column_bytes(all_, 2));
-    const auto* host = sqlite3_column_text(all_, 3);
-    if (host != nullptr) l.hostname = reinterpret_cast<const char*>(host);
-    int state = sqlite3_column_int(all_, 4);
-    if (state < 1 || state > 3) continue;  // a row from a newer version we do not understand
-    l.state = static_cast<LeaseState>(state);
-    l.expires_at = sqlite3_column_int64(all_, 5);
-    out.push_back(std::move(l));
-  }
-  if (rc != SQLITE_DONE) fail("read");
-  return out;
+    return out;
+  });
 }
 
 void SqliteLeaseStore::begin_batch() { batching_ = true; }
@@ -117,51 +91,50 @@ void SqliteLeaseStore::begin_batch() { batching_ = true; }
 // The transaction starts with the batch's first write, so a turn that wrote
 // nothing costs no fsync.
 void SqliteLeaseStore::join_batch() {
-  if (!batching_ || sqlite3_get_autocommit(db_) == 0) return;
+  if (!batching_ || db_.in_transaction()) return;
   // Back in autocommit mid-batch: an error made SQLite roll the batch's earlier writes back.
-  if (in_transaction_) batch_lost_ = true;
-  exec("BEGIN IMMEDIATE");
-  in_transaction_ = true;
+  if (batch_) {
+    batch_lost_ = true;
+    batch_.reset();
+  }
+  translated("begin", [&] { batch_.emplace(db_, sqlite::Begin::immediate); });
 }
 
 void SqliteLeaseStore::commit_batch() {
   batching_ = false;
-  if (!in_transaction_) return;  // nothing written
-  in_transaction_ = false;
-  const bool lost = std::exchange(batch_lost_, false) || sqlite3_get_autocommit(db_) != 0;
-  std::string msg;
-  if (!lost) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, &err) == SQLITE_OK) return;
-    msg = err ? err : "unknown error";
-    sqlite3_free(err);
-  } else {
-    msg = "an earlier write failed and SQLite rolled the batch back";
+  if (!batch_) return;  // nothing written
+  if (std::exchange(batch_lost_, false)) {
+    batch_.reset();  // rolls back what the batch still holds
+    throw StoreError("lease database: commit: an earlier write failed and SQLite rolled the batch back");
   }
-  if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  throw StoreError("lease database: commit: " + msg);
+  translated("commit", [&] {
+    // Whatever happens the batch is over; a failed commit is rolled back by the
+    // Transaction's destructor.
+    struct End {
+      std::optional<sqlite::Transaction>& batch;
+      ~End() { batch.reset(); }
+    } end{batch_};
+    batch_->commit();
+  });
 }
 
 void SqliteLeaseStore::put(const Lease& l) {
   join_batch();
-  StatementReset reset{put_};
-  sqlite3_bind_int64(put_, 1, l.address.value());
-  sqlite3_bind_blob(put_, 2, l.mac.octets().data(), 6, SQLITE_STATIC);
-  // An empty vector's data() may be null, which SQLite would store as NULL.
-  static const std::uint8_t kEmpty = 0;
-  sqlite3_bind_blob(put_, 3, l.client_id.empty() ? &kEmpty : l.client_id.data(), static_cast<int>(l.client_id.size()),
-                    SQLITE_STATIC);
-  sqlite3_bind_text(put_, 4, l.hostname.c_str(), static_cast<int>(l.hostname.size()), SQLITE_STATIC);
-  sqlite3_bind_int(put_, 5, static_cast<int>(l.state));
-  sqlite3_bind_int64(put_, 6, l.expires_at);
-  if (sqlite3_step(put_) != SQLITE_DONE) fail("write");
+  translated("write", [&] {
+    auto r = put_->run();
+    r.bind(1, static_cast<std::int64_t>(l.address.value()));
+    r.bind_blob(2, l.mac.octets());
+    r.bind_blob(3, l.client_id);
+    r.bind(4, l.hostname);
+    r.bind(5, static_cast<std::int64_t>(l.state));
+    r.bind(6, l.expires_at);
+    r.done();
+  });
 }
 
 void SqliteLeaseStore::erase(Ipv4 address) {
   join_batch();
-  StatementReset reset{erase_};
-  sqlite3_bind_int64(erase_, 1, address.value());
-  if (sqlite3_step(erase_) != SQLITE_DONE) fail("delete");
+  translated("delete", [&] { erase_->run().bind(1, static_cast<std::int64_t>(address.value())).done(); });
 }
 
 }  // namespace ramfleet::store

@@ -1,10 +1,14 @@
 #include "store/sqlite_lease_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include "test_dir.hpp"
 
 namespace ramfleet::store {
 namespace {
@@ -65,6 +69,37 @@ TEST_F(StoreTest, UnusableDirectoryIsAClearError) {
   std::filesystem::create_directories(dir / "bad");
   { std::ofstream(dir / "bad" / "leases.db") << std::string(4096, 'z'); }
   EXPECT_THROW(SqliteLeaseStore::open(dir / "bad"), StoreError);
+}
+
+TEST_F(StoreTest, FilesArePrivate) {
+  std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::all);
+  ::umask(022);
+  auto s = SqliteLeaseStore::open(dir);
+  s->put(lease("10.0.0.2", "52:54:00:00:00:02", 200));
+  EXPECT_EQ(testing::mode_of(dir), 0700u);
+  EXPECT_EQ(testing::mode_of(dir / "leases.db"), 0600u);
+  EXPECT_EQ(testing::mode_of(dir / "leases.db-wal"), 0600u);
+  EXPECT_EQ(testing::mode_of(dir / "leases.db-shm"), 0600u);
+}
+
+TEST_F(StoreTest, LockedDatabaseIsAStoreErrorWithSqlitesMessageAndTheStoreRecovers) {
+  auto s = SqliteLeaseStore::open(dir);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "leases.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  try {
+    s->put(lease("10.0.0.2", "52:54:00:00:00:02", 200));
+    FAIL() << "expected a StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("database is locked"), std::string::npos) << e.what();
+  }
+  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  s->put(lease("10.0.0.3", "52:54:00:00:00:03", 300));
+  auto all = s->load_all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].address.str(), "10.0.0.3");
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #pragma once
-// Durable DHCP leases. The DHCP core keeps its working set in memory and
-// writes through to a LeaseStore before it answers: when put() returns, the
-// lease survives a crash (RFC 2131 4.3.1: commit before sending the ACK).
+// Durable DHCP leases: the interface the DHCP core writes through (it belongs
+// to its user; store/sqlite_lease_store.hpp implements it). The DHCP core keeps
+// its working set in memory and writes through to a LeaseStore before it
+// answers: when put() returns, the lease survives a crash (RFC 2131 4.3.1:
+// commit before sending the ACK).
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -11,7 +13,7 @@
 #include "core/ipv4.hpp"
 #include "core/mac_address.hpp"
 
-namespace ramfleet::store {
+namespace ramfleet::dhcp {
 
 enum class LeaseState : std::uint8_t {
   bound = 1,     // ACKed; the client owns the address until expires_at
@@ -54,4 +56,13 @@ class LeaseStore {
   virtual void commit_batch() {}
 };
 
+}  // namespace ramfleet::dhcp
+
+// The lease types lived in store/ before the interface moved to its user;
+// dhcp code still spells them store::Lease. To be dropped once it says dhcp::.
+namespace ramfleet::store {
+using dhcp::Lease;
+using dhcp::LeaseState;
+using dhcp::LeaseStore;
+using dhcp::StoreError;
 }  // namespace ramfleet::store
