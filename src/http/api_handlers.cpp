@@ -1,9 +1,15 @@
 // /healthz and the JSON API under /api/v1/ (read-only, plus node events).
+#include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <boost/url/url_view.hpp>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
 #include "http/router.hpp"
 #include "inventory/node_config.hpp"
+#include "store/sqlite_machine_store.hpp"
 
 namespace ramfleet::http {
 namespace inv = ramfleet::inventory;
@@ -65,6 +71,63 @@ json inventory_status(const ServiceState& st) {
           {"refused_reload_errors", errors}};
 }
 
+// GET /api/v1/machines?limit=N&after=CURSOR: one page, in id order. The body
+// stays a JSON array (what every client already reads); the next page is in
+// a Link header (RFC 8288, rel="next"), absent on the last page.
+constexpr std::size_t kDefaultPageLimit = 500;
+constexpr std::size_t kMaxPageLimit = 1000;
+
+Reply list_machines(ServiceState& st, const Request& req) {
+  auto parsed = boost::urls::parse_origin_form(req.target);
+  std::size_t limit = kDefaultPageLimit;
+  std::string after;
+  if (parsed) {
+    for (auto p : parsed->params()) {
+      if (p.key == "limit") {
+        const std::string v(p.value);
+        std::size_t n = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc{} || end != v.data() + v.size() || n == 0 || n > kMaxPageLimit) {
+          st.counters.inc("http.api.bad_query");
+          return error_reply(400, "limit must be an integer from 1 to " + std::to_string(kMaxPageLimit));
+        }
+        limit = n;
+      } else if (p.key == "after") {
+        if (p.value.size() > 256) {
+          st.counters.inc("http.api.bad_query");
+          return error_reply(400, "after: a cursor is at most 256 bytes");
+        }
+        after = std::string(p.value);
+      } else {
+        st.counters.inc("http.api.bad_query");
+        return error_reply(400, "unknown query parameter '" + std::string(p.key) + "' (expected limit, after)");
+      }
+    }
+  }
+  if (!st.store) return json_reply(200, json::array());
+  // Queued boots are written first, on the loop (the writer's own job); the
+  // read then runs on a worker thread, on the store's read-only connection, so
+  // a large page never holds up DHCP, TFTP or other HTTP clients.
+  st.store->flush();
+  Reply r;
+  r.offload = [store = st.store.get(), limit, after]() -> Reply {
+    try {
+      auto page = store->machines_page(limit, after);
+      Reply out = json_reply(200, page.machines);
+      if (page.next) {
+        out.header("Link", "</api/v1/machines?limit=" + std::to_string(limit) + "&after=" +
+                               boost::urls::encode(*page.next, boost::urls::unreserved_chars) + ">; rel=\"next\"");
+      }
+      return out;
+    } catch (const std::exception& e) {
+      // Counters belong to the loop: the error is in the reply and the log.
+      log::error("http.api.store_error", {{"error", e.what()}});
+      return error_reply(500, std::string("store error: ") + e.what());
+    }
+  };
+  return r;
+}
+
 Reply post_event(ServiceState& st, const Request& req, const std::string& id) {
   auto bad = [&](const std::string& why) {
     st.counters.inc("http.api.bad_event");
@@ -111,7 +174,14 @@ Reply post_event(ServiceState& st, const Request& req, const std::string& id) {
 }  // namespace
 
 Reply handle_healthz(ServiceState& st) {
-  return json_reply(200, {{"status", "ok"}, {"inventory", inventory_status(st)}});
+  json j{{"status", "ok"}, {"inventory", inventory_status(st)}};
+  // A store that cannot write (disk full, locked) is degraded, not down: boots
+  // still get their scripts, the queue is bounded. The reason is shown here.
+  if (st.store) {
+    j["store"] = st.store->health();
+    if (!j["store"].value("ok", true)) j["status"] = "degraded";
+  }
+  return json_reply(200, j);
 }
 
 Reply handle_api(ServiceState& st, const Request& req, const std::vector<std::string>& s) {
@@ -125,15 +195,25 @@ Reply handle_api(ServiceState& st, const Request& req, const std::vector<std::st
   try {
     if (s.size() == 1 && s[0] == "machines") {
       if (!get) return only_get();
-      return json_reply(200, st.store ? st.store->machines() : json::array());
+      return list_machines(st, req);
     }
     if (s.size() == 1 && s[0] == "groups") return get ? json_reply(200, groups_json(*st.inventory)) : only_get();
     if (s.size() == 1 && s[0] == "profiles") return get ? json_reply(200, profiles_json(*st.inventory)) : only_get();
     if (s.size() == 1 && s[0] == "inventory") return get ? json_reply(200, inventory_status(st)) : only_get();
-    if (s.size() == 1 && s[0] == "counters") return get ? json_reply(200, json(st.counters.all())) : only_get();
+    if (s.size() == 1 && s[0] == "counters") {
+      if (!get) return only_get();
+      json c = st.counters.all();
+      if (st.store) {
+        const json health = st.store->health();
+        if (auto it = health.find("counters"); it != health.end() && it->is_object()) {
+          for (const auto& [k, v] : it->items()) c[k] = v;
+        }
+      }
+      return json_reply(200, c);
+    }
     if (s.size() == 1 && s[0] == "leases") {
       if (!get) return only_get();
-      return json_reply(200, inv::read_leases(st.settings.state_dir / "leases.db"));
+      return json_reply(200, store::read_leases(st.settings.state_dir / "leases.db"));
     }
     if (s.size() == 2 && s[0] == "machines") {
       if (!get) return only_get();

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -26,6 +27,7 @@
 #include "http/router.hpp"
 #include "inventory/loader.hpp"
 #include "inventory/node_config.hpp"
+#include "store/sqlite_machine_store.hpp"
 
 namespace ramfleet::http {
 namespace asio = boost::asio;
@@ -156,6 +158,10 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
   std::size_t active = 0;
   std::size_t rejecting = 0;
   bool stopped = false;
+  // Runs Reply::offload work (slow reads) off the loop. Declared last, so it is
+  // joined before the state its work reads (the store) is destroyed. One thread:
+  // at most one such read at a time; the queue is bounded by max_connections.
+  asio::thread_pool workers{1};
 
   const HttpLimits& limits() const { return st.settings.limits; }
 
@@ -350,6 +356,18 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         log::error("http.internal_error", {{"target", inventory::redact_boot_token(req.target)}, {"error", e.what()}});
         reply = error_reply(500, "internal error");
       }
+      if (reply.offload) {
+        auto work = std::move(reply.offload);
+        try {
+          reply = co_await asio::co_spawn(
+              workers, [work]() -> awaitable<Reply> { co_return work(); }, use_awaitable);
+        } catch (const std::exception& e) {
+          st.counters.inc("http.error.internal");
+          log::error("http.internal_error",
+                     {{"target", inventory::redact_boot_token(req.target)}, {"error", e.what()}});
+          reply = error_reply(500, "internal error");
+        }
+      }
       if (reply.status >= 400) {
         log::debug("http.error_reply",
                    {{"peer", c->peer}, {"target", inventory::redact_boot_token(req.target)}, {"status", reply.status}});
@@ -506,7 +524,7 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
     if (!s.state_dir.empty()) {
       fs::create_directories(s.state_dir, fec);
       try {
-        st.store = std::make_unique<inventory::MachineStore>(s.state_dir / "ramfleet.db");
+        st.store = store::SqliteMachineStore::open(s.state_dir);
       } catch (const std::exception& e) {
         fail(e.what());
       }

@@ -2,6 +2,7 @@
 // The server's own view of a request and a reply, independent of Beast, so the
 // handlers are plain functions that unit tests call without a socket.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,10 @@ struct Reply {
   std::vector<BodyPiece> pieces;
   std::uint64_t content_length = 0;  // for file bodies (HEAD keeps it, pieces empty)
   bool close = false;                // close the connection after this reply
+  // When set, the transport runs it on a worker thread, off the event loop,
+  // and sends the reply it returns instead of this one: for reads that may
+  // take a while (GET /api/v1/machines). It must not touch ServiceState.
+  std::function<Reply()> offload;
 
   void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };

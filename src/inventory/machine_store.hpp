@@ -1,21 +1,18 @@
 #pragma once
-// Persistent record of every machine seen, its boots and the phases it reports
-// (SQLite, <state>/ramfleet.db, WAL). Single-threaded, owned by the event loop.
+// The record of every machine seen, its boots and the phases it reports: the
+// interface the boot pipeline uses. SQLite implements it
+// (store/sqlite_machine_store.hpp); an etcd store would be one more file.
 //
 // Boots are queued in memory and written in one transaction by flush() (the
 // HTTP service calls it every 500 ms and before any read), so answering /ipxe
 // never waits for a disk sync. Events are written at once: a node's report is
 // acknowledged only after it is stored.
+#include <chrono>
 #include <cstdint>
-#include <filesystem>
-#include <memory>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <vector>
-
-struct sqlite3;
+#include <string_view>
 
 namespace ramfleet::inventory {
 
@@ -30,8 +27,29 @@ struct BootRecord {
 };
 
 enum class Phase { booted, configured, ready, error };
-std::optional<Phase> phase_from_string(std::string_view s);
-std::string_view to_string(Phase p);
+
+// Inline: the store implementations use them without linking the inventory.
+inline std::optional<Phase> phase_from_string(std::string_view s) {
+  if (s == "booted") return Phase::booted;
+  if (s == "configured") return Phase::configured;
+  if (s == "ready") return Phase::ready;
+  if (s == "error") return Phase::error;
+  return std::nullopt;
+}
+
+inline std::string_view to_string(Phase p) {
+  switch (p) {
+    case Phase::booted:
+      return "booted";
+    case Phase::configured:
+      return "configured";
+    case Phase::ready:
+      return "ready";
+    case Phase::error:
+      return "error";
+  }
+  return "?";
+}
 
 struct NodeEvent {
   std::string machine_id;
@@ -42,44 +60,60 @@ struct NodeEvent {
   std::int64_t at_ms = 0;
 };
 
-class MachineStore {
- public:
-  // Creates the database and tables if needed; throws std::runtime_error naming the path.
-  explicit MachineStore(const std::filesystem::path& db_path);
-  ~MachineStore();
-  MachineStore(const MachineStore&) = delete;
-  MachineStore& operator=(const MachineStore&) = delete;
-
-  void record_boot(BootRecord r) { pending_.push_back(std::move(r)); }
-  void flush();
-  [[nodiscard]] std::size_t pending() const { return pending_.size(); }
-
-  // Stores the event; false when the machine was never seen (nothing stored).
-  bool add_event(const NodeEvent& e);
-
-  // JSON for the API. Each includes pending boots (flushes first).
-  nlohmann::json machines();
-  std::optional<nlohmann::json> machine(const std::string& id, std::size_t history = 50);
-  std::optional<nlohmann::json> events(const std::string& id, std::size_t limit = 200);
-
- private:
-  void exec(const char* sql);
-  bool known(const std::string& id);
-  sqlite3* db_ = nullptr;
-  std::string path_;
-  std::vector<BootRecord> pending_;
-  // Boots recorded per machine since its history was last trimmed by this
-  // process (flush() trims every kTrimEvery boots, and at a machine's first
-  // boot after start).
-  std::unordered_map<std::string, std::int64_t> since_trim_;
-  // flush()'s statements, prepared once (parsing a 64-row INSERT costs more than running it).
-  struct Prepared;
-  std::unique_ptr<Prepared> prepared_;
+// What the store keeps, so that nothing a client can send grows it without
+// bound (docs/http.md, "Storage"). An "unknown" machine is one no inventory
+// group matched (decision default_profile or exit): anyone on the boot network
+// can invent those by the thousand.
+struct MachineStoreLimits {
+  std::size_t max_pending_boots = 10000;  // queued between flushes; beyond: the oldest are dropped, counted
+  std::size_t boot_history = 100;         // boots kept per machine (newest)
+  std::size_t events_per_machine = 500;   // events kept per machine (newest)
+  std::chrono::milliseconds event_max_age{std::chrono::hours(24 * 30)};  // older events are pruned
+  std::size_t max_unknown_machines = 10000;  // beyond: the least recently seen unknown machines are pruned
+  std::chrono::milliseconds unknown_max_age{std::chrono::hours(24 * 30)};  // unknown machines not seen since: pruned
+  std::int64_t max_db_bytes = std::int64_t{1} << 30;      // ramfleet.db never grows past this (writes fail as "full")
+  std::chrono::milliseconds maintenance_interval{60000};  // age-based pruning runs this often (from flush)
+  std::chrono::milliseconds log_interval{10000};          // a repeated failure or drop is logged at most this often
+  std::chrono::milliseconds busy_timeout{2000};  // wait this long for another writer's lock, then fail the flush
 };
 
-// Reads any table named `leases` from another SQLite file, read-only, as a JSON
-// list of rows keyed by column name (so it follows the lease store's layout
-// without depending on it). Missing file or table: empty list.
-nlohmann::json read_leases(const std::filesystem::path& leases_db);
+// One page of GET /api/v1/machines, in id order.
+struct MachinePage {
+  nlohmann::json machines = nlohmann::json::array();
+  std::optional<std::string> next;  // the cursor for the next page; none on the last page
+};
+
+class MachineStore {
+ public:
+  virtual ~MachineStore() = default;
+
+  // Queues a boot for the next flush(). The queue is bounded
+  // (MachineStoreLimits::max_pending_boots): beyond it the oldest queued boot
+  // is dropped and counted (store.boots_dropped).
+  virtual void record_boot(BootRecord r) = 0;
+  // Writes the queued boots in one transaction. On failure (disk full,
+  // database locked) nothing is written, the boots stay queued for the next
+  // flush, the error is logged (at most once per log_interval), counted
+  // (store.flush_failed) and shown by health(); returns false. Also runs the
+  // retention pruning every maintenance_interval.
+  virtual bool flush() = 0;
+  [[nodiscard]] virtual std::size_t pending() const = 0;
+
+  // Stores the event; false when the machine was never seen (nothing stored).
+  // Throws std::runtime_error (with the database's message) when it cannot be stored.
+  virtual bool add_event(const NodeEvent& e) = 0;
+
+  // A page of at most `limit` machines whose id sorts after `after` (empty:
+  // from the start). Safe to call from another thread than the one that
+  // writes (it reads on its own read-only connection) and sees what flush()
+  // committed. Throws std::runtime_error.
+  virtual MachinePage machines_page(std::size_t limit, const std::string& after) = 0;
+  // JSON for the API; include pending boots (flush first). Throw std::runtime_error.
+  virtual std::optional<nlohmann::json> machine(const std::string& id, std::size_t history = 50) = 0;
+  virtual std::optional<nlohmann::json> events(const std::string& id, std::size_t limit = 200) = 0;
+
+  // {"ok": bool, "pending_boots", "dropped_boots", "failed_flushes", "last_error", "last_error_at_ms", ...}
+  [[nodiscard]] virtual nlohmann::json health() const = 0;
+};
 
 }  // namespace ramfleet::inventory
