@@ -107,6 +107,10 @@ const std::string& http_date_now() {
   return cached;
 }
 
+// Reply::offload work, run on the worker pool. A coroutine function, not a
+// capturing lambda: its argument lives in its own frame.
+awaitable<Reply> run_offloaded(std::function<Reply()> work) { co_return work(); }
+
 bool has_body(int status) { return status >= 200 && status != 204 && status != 304; }
 
 // `body_room`: bytes the caller appends after the head (a text body), so the
@@ -357,10 +361,8 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         reply = error_reply(500, "internal error");
       }
       if (reply.offload) {
-        auto work = std::move(reply.offload);
         try {
-          reply = co_await asio::co_spawn(
-              workers, [work]() -> awaitable<Reply> { co_return work(); }, use_awaitable);
+          reply = co_await asio::co_spawn(workers, run_offloaded(std::move(reply.offload)), use_awaitable);
         } catch (const std::exception& e) {
           st.counters.inc("http.error.internal");
           log::error("http.internal_error",
