@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "boot/node_config.hpp"
 #include "inventory/loader.hpp"
 #include "inventory/matcher.hpp"
-#include "inventory/node_config.hpp"
 
 namespace fs = std::filesystem;
 namespace inv = ramfleet::inventory;
@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
   std::printf("%-13s %10s %12s %12s %10s\n", "target", "configs", "configs/s", "us/config", "bytes");
 
   int failures = 0;
-  inv::NodeConfigCache cache(1U << 20U, 1U << 30U);
+  ramfleet::boot::NodeConfigCache cache(1U << 20U, 1U << 30U);
   std::vector<inv::NodeConfigPlan> plans;
   for (int os = 0; os < 3; ++os) {
     double best = 1e9;
@@ -144,13 +144,13 @@ int main(int argc, char** argv) {
         const auto facts = facts_for(i, os);
         const auto d = inv::decide(inventory, facts);
         auto target = ramfleet::config::parse_target(kTarget[os]);
-        auto pr = inv::plan_node_config(inventory, d.group, *d.profile, facts, *target,
-                                        {"http://10.0.0.1", "10.0.0." + std::to_string(i % 250 + 2)});
+        auto pr = ramfleet::boot::plan_node_config(inventory, d.group, *d.profile, facts, *target,
+                                                   {"http://10.0.0.1", "10.0.0." + std::to_string(i % 250 + 2)});
         if (!pr.plan) {
           ++failures;
           continue;
         }
-        auto r = inv::compile_node_config(*pr.plan);
+        auto r = ramfleet::boot::compile_node_config(*pr.plan);
         if (!r.ok()) {
           if (failures++ == 0) std::fprintf(stderr, "%s", ramfleet::config::format_diagnostics(r.diagnostics).c_str());
           continue;

@@ -9,11 +9,11 @@
 // leaves open get documentation values (docs/config.md, "ramfleet check").
 #include <set>
 
+#include "boot/node_config.hpp"
 #include "cli/config_checks.hpp"
 #include "config/compile.hpp"
 #include "inventory/glob.hpp"
 #include "inventory/loader.hpp"
-#include "inventory/node_config.hpp"
 
 namespace ramfleet::cli {
 namespace {
@@ -91,8 +91,8 @@ Diagnostics check_node_configs(const std::filesystem::path& dir) {
     const auto id = facts.machine_id().value_or("?");
     const std::string context = "machine " + id + (group ? ", group '" + group->id + "'" : ", no group") +
                                 ", profile '" + profile.id + "', target " + profile.config->target;
-    inv::ConfigRequestContext ctx{kPlaceholderServer, kPlaceholderIp};
-    auto plan = inv::plan_node_config(inventory, group, profile, facts, *target, ctx);
+    boot::ConfigRequestContext ctx{kPlaceholderServer, kPlaceholderIp};
+    auto plan = boot::plan_node_config(inventory, group, profile, facts, *target, ctx);
     std::vector<config::Diagnostic> diags;
     if (!plan.plan) {
       diags = plan.diagnostics;
@@ -103,7 +103,7 @@ Diagnostics check_node_configs(const std::filesystem::path& dir) {
         diags.push_back(std::move(d));
       }
     } else {
-      diags = inv::compile_node_config(*plan.plan).diagnostics;
+      diags = boot::compile_node_config(*plan.plan).diagnostics;
     }
     for (const auto& d : diags) {
       if (seen.insert(d.str()).second) out.push_back(convert(d, context));

@@ -8,7 +8,7 @@
 
 #include "core/log.hpp"
 #include "http/router.hpp"
-#include "inventory/node_config.hpp"
+#include "inventory/config_layers.hpp"
 #include "store/sqlite_machine_store.hpp"
 
 namespace ramfleet::http {

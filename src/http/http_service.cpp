@@ -23,10 +23,10 @@
 #include <ctime>
 #include <system_error>
 
+#include "boot/node_config.hpp"
 #include "core/log.hpp"
 #include "http/router.hpp"
 #include "inventory/loader.hpp"
-#include "inventory/node_config.hpp"
 #include "store/sqlite_machine_store.hpp"
 
 namespace ramfleet::http {
@@ -357,7 +357,7 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         reply = route(st, req);
       } catch (const std::exception& e) {
         st.counters.inc("http.error.internal");
-        log::error("http.internal_error", {{"target", inventory::redact_boot_token(req.target)}, {"error", e.what()}});
+        log::error("http.internal_error", {{"target", boot::redact_boot_token(req.target)}, {"error", e.what()}});
         reply = error_reply(500, "internal error");
       }
       if (reply.offload) {
@@ -366,13 +366,13 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         } catch (const std::exception& e) {
           st.counters.inc("http.error.internal");
           log::error("http.internal_error",
-                     {{"target", inventory::redact_boot_token(req.target)}, {"error", e.what()}});
+                     {{"target", boot::redact_boot_token(req.target)}, {"error", e.what()}});
           reply = error_reply(500, "internal error");
         }
       }
       if (reply.status >= 400) {
         log::debug("http.error_reply",
-                   {{"peer", c->peer}, {"target", inventory::redact_boot_token(req.target)}, {"status", reply.status}});
+                   {{"peer", c->peer}, {"target", boot::redact_boot_token(req.target)}, {"status", reply.status}});
       }
       const bool keep = msg.keep_alive() && !reply.close;
       if (!co_await write_reply(*c, reply, req.method == "HEAD", keep, msg.version())) break;

@@ -4,8 +4,8 @@
 #include <boost/url/url_view.hpp>
 #include <chrono>
 
+#include "boot/node_config.hpp"
 #include "core/log.hpp"
-#include "inventory/node_config.hpp"
 
 namespace ramfleet::http {
 
@@ -34,7 +34,7 @@ Reply route(ServiceState& st, const Request& req) {
   auto parsed = boost::urls::parse_origin_form(req.target);
   if (!parsed) {
     st.counters.inc("http.error.bad_target");
-    log::warn("http.bad_target", {{"peer", req.peer}, {"target", inventory::redact_boot_token(req.target)}});
+    log::warn("http.bad_target", {{"peer", req.peer}, {"target", boot::redact_boot_token(req.target)}});
     return error_reply(400, "malformed request target: " + parsed.error().message());
   }
   const boost::urls::url_view& u = *parsed;

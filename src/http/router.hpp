@@ -9,6 +9,7 @@
 //   GET  /api/v1/machines/{id}[/events]
 //   POST /api/v1/machines/{id}/events    node reports a boot phase
 #include <optional>
+#include <string>
 
 #include "http/message.hpp"
 #include "http/service_state.hpp"
@@ -16,6 +17,13 @@
 namespace ramfleet::http {
 
 Reply route(ServiceState& state, const Request& req);
+
+// What the boot layer needs from a request (boot_handlers.cpp): the base URL
+// the machine reached us at (settings' base_url, else its Host header), who
+// asked, and the clocks.
+std::string base_url(const ServiceState& state, const Request& req);
+boot::Peer peer_of(const Request& req);
+boot::Now request_now();
 
 // Handlers, one file each (boot_handlers.cpp, asset_handler.cpp, api_handlers.cpp).
 Reply handle_boot_script(ServiceState& state, const Request& req);

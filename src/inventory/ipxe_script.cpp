@@ -1,12 +1,9 @@
 #include "inventory/ipxe_script.hpp"
 
-#include <algorithm>
 #include <kainjow/mustache.hpp>
 #include <memory>
 #include <set>
 #include <unordered_map>
-
-#include "inventory/node_config.hpp"
 
 namespace ramfleet::inventory {
 namespace mstch = kainjow::mustache;
@@ -24,40 +21,6 @@ std::string ipxe_escape(const std::string& value) {
     if (!ok) c = '_';
   }
   return out;
-}
-
-TemplateContext machine_context(const MachineFacts& facts, const Group* group, const Profile& profile,
-                                const std::string& base_url, std::string_view boot_token) {
-  TemplateContext ctx;
-  for (const auto& [k, v] : facts.values) ctx.vars[std::string(to_string(k))] = v;
-  if (facts.mac) {
-    auto hy = facts.mac->str();
-    for (auto& c : hy)
-      if (c == ':') c = '-';
-    ctx.vars["mac_hyphen"] = hy;
-  }
-  if (auto id = facts.machine_id()) ctx.vars["machine_id"] = *id;
-  ctx.vars["profile"] = profile.id;
-  // {{ignition_url}} ... name this machine's own config URL (node_config.hpp);
-  // {{config_url}} is the one for the profile's target.
-  // Built only when a template mentions one, to keep /ipxe cheap.
-  if (profile.config) ctx.vars["config"] = profile.config->target;
-  auto uses_url = [](const std::string& t) { return t.find("_url") != std::string::npos; };
-  if (uses_url(profile.kernel) || std::any_of(profile.args.begin(), profile.args.end(), uses_url) ||
-      std::any_of(profile.initrds.begin(), profile.initrds.end(), uses_url)) {
-    ctx.vars["ignition_url"] = node_config_url(base_url, "ignition", facts, boot_token);
-    ctx.vars["cloud_config_url"] = node_config_url(base_url, "cloud-config", facts, boot_token);
-    ctx.vars["apkovl_url"] = node_config_url(base_url, "apkovl", facts, boot_token);
-    if (profile.config) ctx.vars["config_url"] = node_config_url(base_url, profile.config->target, facts, boot_token);
-  }
-  ctx.vars["server"] = base_url;
-  ctx.vars["assets"] = base_url + "/assets";
-  if (group) {
-    ctx.vars["group"] = group->id;
-    ctx.metadata = group->metadata;
-  }
-  ctx.labels = facts.labels;
-  return ctx;
 }
 
 namespace {
@@ -129,7 +92,9 @@ std::string render_boot_script(const std::string& base_url) {
   return "#!ipxe\n"
          "# ramfleet: identify this machine, then fetch its own boot script\n"
          ":retry\n"
-         "chain --autofree " + base_url + "/ipxe?mac=${netX/mac}&uuid=${uuid}&arch=${buildarch}&buildarch=${buildarch}"
+         "chain --autofree " +
+         base_url +
+         "/ipxe?mac=${netX/mac}&uuid=${uuid}&arch=${buildarch}&buildarch=${buildarch}"
          "&platform=${platform}&hostname=${hostname:uristring}&serial=${serial:uristring}"
          "&manufacturer=${manufacturer:uristring}&product=${product:uristring} || goto failed\n"
          "exit\n"

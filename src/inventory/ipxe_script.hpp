@@ -20,12 +20,6 @@ struct TemplateContext {
   std::map<std::string, std::string> labels;    // {{labels.rack}}
 };
 
-// Variables for a machine: its facts, machine_id, mac_hyphen, group, profile,
-// config, server (base URL) and assets (base URL of /assets). A non-empty
-// `boot_token` ends every config URL ({{ignition_url}}, {{config_url}} ...).
-TemplateContext machine_context(const MachineFacts& facts, const Group* group, const Profile& profile,
-                                const std::string& base_url, std::string_view boot_token = {});
-
 // The script iPXE gets from DHCP: it chains to <base_url>/ipxe with every fact
 // iPXE knows. The URL is absolute because older iPXE builds (the 2019 ROMs
 // QEMU ships) fail relative chain URLs with "Operation not supported".

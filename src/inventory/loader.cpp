@@ -6,8 +6,8 @@
 #include <set>
 
 #include "config/compile.hpp"
+#include "inventory/config_layers.hpp"
 #include "inventory/ipxe_script.hpp"
-#include "inventory/node_config.hpp"
 
 namespace ramfleet::inventory {
 namespace fs = std::filesystem;

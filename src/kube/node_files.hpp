@@ -3,7 +3,7 @@
 // renderers produce (render.hpp), the node's own identity (node_identity.hpp)
 // and, for control-plane members, the shared PKI that kubeadm's stacked
 // layout (or k3s's custom-CA layout) expects to find. The node configuration
-// compiler places the files (inventory/cluster_node.hpp); which machine may
+// compiler places the files (boot/cluster_node.hpp); which machine may
 // fetch them is the HTTP service's business (boot tokens).
 //
 // See docs/cluster.md section 5 for the table of paths.

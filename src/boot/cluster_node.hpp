@@ -12,7 +12,9 @@
 #include "kube/cluster_spec.hpp"
 #include "kube/node_files.hpp"
 
-namespace ramfleet::inventory {
+namespace ramfleet::boot {
+using inventory::Group;
+using inventory::MachineFacts;
 
 // The Kubernetes node name of a machine: its hostname fact, else its group's
 // metadata.hostname, else node-<mac with hyphens> (node-<uuid> without a MAC),
@@ -43,4 +45,4 @@ RamRootResult ram_root_for(const MachineFacts& facts, const Group* group);
 // if a file's text holds "{{", which the compiler would read as a template.
 std::string node_files_layer(const std::vector<kube::NodeFile>& files);
 
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot

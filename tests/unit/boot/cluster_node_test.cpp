@@ -1,20 +1,21 @@
 // The inventory's side of the cluster: node names, what role selectors see,
 // the RAM root size, cluster.yaml reloads, and the node files as a layer that
 // the real compiler places in all three outputs.
-#include "inventory/cluster_node.hpp"
+#include "boot/cluster_node.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 
+#include "boot/cluster_config.hpp"
+#include "boot/machine_script.hpp"
+#include "boot/node_config.hpp"
 #include "config/compile.hpp"
-#include "inventory/cluster_config.hpp"
-#include "inventory/ipxe_script.hpp"
-#include "inventory/node_config.hpp"
 
 using namespace ramfleet;
 using namespace ramfleet::inventory;
+using namespace ramfleet::boot;
 namespace fs = std::filesystem;
 
 namespace {

@@ -1,12 +1,12 @@
 // Boot tokens: single use, expiry, machine binding and a bounded book, with
 // an injected clock (plain time points) and, where it helps, random source.
-#include "inventory/boot_tokens.hpp"
+#include "boot/boot_tokens.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace ramfleet::inventory {
+namespace ramfleet::boot {
 namespace {
 
 using namespace std::chrono_literals;
@@ -116,4 +116,4 @@ TEST(BootTokens, InjectedRandomThatRepeatsIsRetriedThenRefused) {
 }
 
 }  // namespace
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot

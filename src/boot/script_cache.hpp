@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace ramfleet::http {
+namespace ramfleet::boot {
 
 struct CachedBoot {
   std::string machine_id;
@@ -67,4 +67,4 @@ class ScriptCache {
   std::string key_;  // scratch: lookups do not allocate once it has grown
 };
 
-}  // namespace ramfleet::http
+}  // namespace ramfleet::boot

@@ -12,7 +12,6 @@
 #include <deque>
 #include <filesystem>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,15 +22,11 @@
 #include "inventory/facts.hpp"
 #include "inventory/model.hpp"
 
-namespace ramfleet::inventory {
-
-// Empty when `path` may name a layer under <config>/configs/, else why not:
-// absolute, `..` or empty segments, backslash, control characters.
-std::string config_layer_path_error(std::string_view path);
-
-// Every regular file under `dir` (recursive, sorted, at most 20000), for the
-// inventory fingerprint: an edited layer or local: file is a new inventory.
-std::vector<std::filesystem::path> config_tree_files(const std::filesystem::path& dir);
+namespace ramfleet::boot {
+using inventory::Group;
+using inventory::Inventory;
+using inventory::MachineFacts;
+using inventory::Profile;
 
 // The URL a machine fetches its config from, with its own facts as path
 // segments (<base>/ignition/mac=52:54:00:00:00:01/hostname=n1/rack=r1).
@@ -117,7 +112,4 @@ class NodeConfigCache {
   std::deque<std::string> order_;  // insertion order, for eviction
 };
 
-// For GET /api/v1/profiles: {"target", "layers", "machine_layers", ...} or null.
-nlohmann::json profile_config_json(const Profile& profile);
-
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot

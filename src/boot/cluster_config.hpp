@@ -13,7 +13,7 @@ namespace ramfleet::kube {
 struct ClusterSpec;
 }
 
-namespace ramfleet::inventory {
+namespace ramfleet::boot {
 
 class ClusterConfig {
  public:
@@ -34,4 +34,4 @@ class ClusterConfig {
   std::string error_;
 };
 
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot

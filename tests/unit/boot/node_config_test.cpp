@@ -1,18 +1,20 @@
 // Node configs from the inventory: profile/group config fields at load, layer
 // order cluster -> role -> group -> machine, variables, bad layer paths,
 // config URLs, the fingerprint of config files, and the compile cache.
-#include "inventory/node_config.hpp"
+#include "boot/node_config.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 
+#include "inventory/config_layers.hpp"
 #include "inventory/loader.hpp"
 #include "inventory/matcher.hpp"
 
 using namespace ramfleet;
 using namespace ramfleet::inventory;
+using namespace ramfleet::boot;
 namespace fs = std::filesystem;
 
 namespace {

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace ramfleet::inventory {
+namespace ramfleet::boot {
 
 // 32 lowercase hex digits from the system's random generator (128 bits).
 std::string random_boot_token();
@@ -72,4 +72,4 @@ class BootTokenBook {
   std::deque<std::string> order_;  // issue order: pruning and eviction take the oldest first
 };
 
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot

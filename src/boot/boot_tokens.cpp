@@ -1,10 +1,10 @@
-#include "inventory/boot_tokens.hpp"
+#include "boot/boot_tokens.hpp"
 
 #include <openssl/rand.h>
 
 #include <stdexcept>
 
-namespace ramfleet::inventory {
+namespace ramfleet::boot {
 
 std::string_view to_string(TokenRefusal r) {
   switch (r) {
@@ -89,4 +89,4 @@ std::optional<TokenRefusal> BootTokenBook::redeem(std::string_view token, std::s
   return std::nullopt;
 }
 
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot

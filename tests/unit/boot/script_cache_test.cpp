@@ -1,10 +1,10 @@
 // The /ipxe script cache: a script with boot-token slots is cached without
 // any token, and every answer gets the token it is given.
-#include "http/script_cache.hpp"
+#include "boot/script_cache.hpp"
 
 #include <gtest/gtest.h>
 
-namespace ramfleet::http {
+namespace ramfleet::boot {
 namespace {
 
 CachedBoot boot_with_slots() {
@@ -49,4 +49,4 @@ TEST(ScriptCache, CachedEntryHoldsNoTokenAcrossHits) {
 }
 
 }  // namespace
-}  // namespace ramfleet::http
+}  // namespace ramfleet::boot

@@ -1,9 +1,9 @@
-#include "inventory/cluster_config.hpp"
+#include "boot/cluster_config.hpp"
 
 #include "core/log.hpp"
 #include "kube/cluster_spec.hpp"
 
-namespace ramfleet::inventory {
+namespace ramfleet::boot {
 
 namespace fs = std::filesystem;
 
@@ -36,4 +36,4 @@ bool ClusterConfig::refresh(const fs::path& config_dir, std::uint64_t generation
   return true;
 }
 
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot

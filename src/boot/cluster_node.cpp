@@ -1,4 +1,4 @@
-#include "inventory/cluster_node.hpp"
+#include "boot/cluster_node.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -6,7 +6,8 @@
 #include <limits>
 #include <stdexcept>
 
-namespace ramfleet::inventory {
+namespace ramfleet::boot {
+using namespace ramfleet::inventory;
 
 namespace {
 std::string lower(std::string s) {
@@ -104,4 +105,4 @@ std::string node_files_layer(const std::vector<kube::NodeFile>& files) {
   return std::string(out.c_str()) + "\n";
 }
 
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot

@@ -1,8 +1,9 @@
-#include "inventory/ipxe_script.hpp"
+#include "boot/machine_script.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace ramfleet::inventory;
+using namespace ramfleet::boot;
 
 namespace {
 Profile profile() {

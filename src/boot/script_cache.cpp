@@ -1,6 +1,6 @@
-#include "http/script_cache.hpp"
+#include "boot/script_cache.hpp"
 
-namespace ramfleet::http {
+namespace ramfleet::boot {
 
 void ScriptCache::key_for(std::string_view target, std::string_view host) {
   key_.assign(target);
@@ -81,4 +81,4 @@ void ScriptCache::put(std::uint64_t generation, std::string_view target, std::st
   entries_.emplace(key_, std::move(boot));
 }
 
-}  // namespace ramfleet::http
+}  // namespace ramfleet::boot

@@ -1,0 +1,258 @@
+#include "boot/config_delivery.hpp"
+
+#include "boot/cluster_node.hpp"
+#include "boot/node_config.hpp"
+#include "config/compile.hpp"
+#include "core/log.hpp"
+#include "inventory/matcher.hpp"
+#include "kube/node_files.hpp"
+
+namespace ramfleet::boot {
+namespace inv = ramfleet::inventory;
+
+const std::string& ConfigDelivery::bytes() const { return *compiled->output; }
+
+namespace {
+constexpr std::size_t kMaxParams = 32;
+
+// One config request on its way through the steps below; each step either
+// fills in its part or says why the machine gets nothing.
+struct Walk {
+  Walk(BootState& s, const BootSettings& b, const ConfigRequest& r, const Now& n)
+      : st(s), settings(b), req(r), now(n) {}
+
+  BootState& st;
+  const BootSettings& settings;
+  const ConfigRequest& req;
+  const Now& now;
+
+  config::Target target = config::Target::ignition;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string token;
+  inv::MachineFacts facts;
+  std::string id;               // the machine id (MAC, else uuid-..)
+  inv::InventoryPtr inventory;  // held for the whole request: a reload swaps the pointer, not this copy
+  inv::BootDecision decision;
+  ConfigRequestContext ctx;
+  std::optional<NodeConfigPlan> plan;
+  std::optional<kube::NodePlacement> placement;  // set when the machine takes a cluster role
+  bool init_served = false;                      // the first member's init config is in this one
+  std::shared_ptr<const config::CompileResult> compiled;
+  bool cache_hit = false;
+};
+
+using Step = std::optional<Refusal> (*)(Walk&);
+
+Refusal refused(RefusalKind kind, std::string message) { return {kind, std::move(message)}; }
+
+std::string ttl_text(std::chrono::milliseconds ttl) {
+  const auto ms = ttl.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+Refusal token_refusal(TokenRefusal why, const std::string& machine, const BootSettings& settings) {
+  const std::string again = "; boot the machine through ramfleet again (its /ipxe script carries a fresh token)";
+  switch (why) {
+    case TokenRefusal::missing:
+      return refused(RefusalKind::token_missing,
+                     "the config of machine " + machine +
+                         " carries its cluster credentials and is served only with the boot token of its iPXE "
+                         "script: use {{config_url}} (or {{ignition_url}} ...) in the profile's kernel args, which "
+                         "end in /token=..." +
+                         again);
+    case TokenRefusal::unknown:
+      return refused(RefusalKind::token_unknown,
+                     "boot token refused for machine " + machine + ": not issued by this server, or forgotten" + again);
+    case TokenRefusal::reused:
+      return refused(RefusalKind::token_reused, "boot token refused for machine " + machine +
+                                                    ": already used (a config is served once per boot)" + again);
+    case TokenRefusal::expired:
+      return refused(RefusalKind::token_expired, "boot token refused for machine " + machine +
+                                                     ": expired (a token is good for " +
+                                                     ttl_text(settings.boot_token_ttl) +
+                                                     " after its iPXE script; boot_token_ttl_ms in http.yaml)" + again);
+    case TokenRefusal::other_machine:
+      return refused(RefusalKind::token_other_machine,
+                     "boot token refused for machine " + machine + ": it was issued to another machine");
+  }
+  return refused(RefusalKind::token_unknown, "boot token refused");
+}
+
+// Takes the boot token out of the facts: the token=.. path segment that
+// node_config_url puts last (or ?token=..). The last one counts, so a label
+// named "token" sent to /ipxe cannot stand in for the one ramfleet appended.
+std::string take_boot_token(std::vector<std::pair<std::string, std::string>>& params) {
+  std::string token;
+  std::erase_if(params, [&](auto& p) {
+    if (p.first != kBootTokenKey) return false;
+    token = std::move(p.second);
+    return true;
+  });
+  return token;
+}
+
+std::optional<Refusal> read_facts(Walk& w) {
+  const auto target = config::parse_target(w.req.target);
+  if (!target) return refused(RefusalKind::not_found, "no such config target");
+  w.target = *target;
+  w.params = w.req.params;
+  w.token = take_boot_token(w.params);
+  if (w.params.size() > kMaxParams) return refused(RefusalKind::bad_request, "too many machine facts (at most 32)");
+  auto fr = inv::facts_from_params(w.params);
+  if (!fr.errors.empty()) {
+    std::string msg;
+    for (const auto& e : fr.errors) msg += (msg.empty() ? "" : "; ") + e.key + ": " + e.reason;
+    return refused(RefusalKind::bad_request, "bad machine facts: " + msg);
+  }
+  w.facts = std::move(fr.facts);
+  const auto id = w.facts.machine_id();
+  if (!id) {
+    return refused(RefusalKind::no_identity,
+                   "a machine config needs mac= (or uuid=); use {{config_url}} in the profile's kernel args");
+  }
+  w.id = *id;
+  return std::nullopt;
+}
+
+std::optional<Refusal> match_machine(Walk& w) {
+  w.inventory = w.st.inventory;
+  w.decision = inv::decide(*w.inventory, w.facts);
+  if (w.decision.kind == inv::BootDecision::Kind::exit) {
+    return refused(RefusalKind::unmatched, "machine " + w.id + " is not in the inventory: " + w.decision.reason);
+  }
+  return std::nullopt;
+}
+
+std::optional<Refusal> plan_layers(Walk& w) {
+  w.ctx.base_url = w.req.base_url;
+  const auto* ip = w.facts.label("ip");
+  w.ctx.ip = ip != nullptr ? *ip : w.req.peer.address;
+  auto pr = plan_node_config(*w.inventory, w.decision.group, *w.decision.profile, w.facts, w.target, w.ctx);
+  if (!pr.plan) {
+    std::string msg = "machine " + w.id + ": " + pr.error;
+    if (!pr.diagnostics.empty()) msg += ":\n" + config::format_diagnostics(pr.diagnostics);
+    return refused(pr.status == 404 ? RefusalKind::no_config : RefusalKind::compile_failed, std::move(msg));
+  }
+  w.plan = std::move(pr.plan);
+  w.plan->options.counters = &w.st.counters;
+  return std::nullopt;
+}
+
+// Does this machine take a role in the cluster? Then its config carries secrets.
+std::optional<Refusal> place_in_cluster(Walk& w) {
+  w.st.cluster.refresh(w.settings.config_dir, w.st.inventory_generation);
+  if (!w.st.cluster.configured()) return std::nullopt;
+  if (!w.st.cluster.spec()) {
+    return refused(
+        RefusalKind::cluster_error,
+        "cluster.yaml has errors, so no machine gets its cluster files until they are fixed:\n" + w.st.cluster.error());
+  }
+  auto placed = place_machine(*w.st.cluster.spec(), w.facts, w.decision.group, w.ctx.ip);
+  if (!placed.error.empty()) return refused(RefusalKind::cluster_error, placed.error);
+  w.placement = std::move(placed.placement);
+  return std::nullopt;
+}
+
+std::optional<Refusal> check_token(Walk& w) {
+  if (!w.placement) return std::nullopt;
+  if (auto why = w.st.boot_tokens.redeem(w.token, w.id, w.now.steady)) {
+    log::warn("http.config.token_refused", {{"reason", to_string(*why)},
+                                            {"machine", w.id},
+                                            {"node", w.placement->node.name},
+                                            {"target", config::target_name(w.target)},
+                                            {"peer", w.req.peer.text}});
+    return token_refusal(*why, w.id, w.settings);
+  }
+  w.st.counters.inc("http.config.token_accepted");
+  return std::nullopt;
+}
+
+// Its identity (issued on its first boot), join configuration and certificates, as one more layer.
+std::optional<Refusal> add_cluster_files(Walk& w) {
+  if (!w.placement) return std::nullopt;
+  const auto ram = ram_root_for(w.facts, w.decision.group);
+  if (!ram.error.empty()) return refused(RefusalKind::cluster_error, "machine " + w.id + ": " + ram.error);
+  if (w.settings.state_dir.empty()) {
+    return refused(RefusalKind::cluster_error, "cluster.yaml is set but ramfleet serve has no --state");
+  }
+  try {
+    const auto bundle = kube::node_bundle(*w.st.cluster.spec(), w.settings.state_dir, *w.placement, ram.ram);
+    add_generated_layer(*w.plan, "cluster node " + w.placement->node.name + " (cluster.yaml)",
+                        node_files_layer(bundle.files));
+    w.init_served = bundle.init;
+  } catch (const std::exception& e) {
+    return refused(RefusalKind::cluster_error,
+                   "cluster files for machine " + w.id + " (node " + w.placement->node.name + "): " + e.what());
+  }
+  return std::nullopt;
+}
+
+std::optional<Refusal> compile(Walk& w) {
+  if (!w.st.config_cache) w.st.config_cache = std::make_shared<NodeConfigCache>();
+  w.st.config_cache->set_generation(w.st.inventory_generation);
+  const auto lookup = w.st.config_cache->get_or_compile(*w.plan);
+  w.compiled = lookup.result;
+  w.cache_hit = lookup.hit;
+  const auto& result = *w.compiled;
+  w.st.counters.inc(lookup.hit ? "http.config.cache_hit" : "http.config.cache_miss");
+  if (!lookup.hit) {
+    for (const auto& diag : result.diagnostics) {
+      if (diag.severity == config::Severity::warning)
+        log::warn("config.warning", {{"machine", w.id}, {"diagnostic", diag.str()}});
+    }
+  }
+  if (result.ok()) return std::nullopt;
+  for (const auto& diag : result.diagnostics) {
+    if (diag.severity == config::Severity::error)
+      log::error("http.config.compile_failed", {{"machine", w.id}, {"diagnostic", diag.str()}});
+  }
+  return refused(RefusalKind::compile_failed, "the " + std::string(config::target_name(w.target)) +
+                                                  " config of machine " + w.id + " (profile '" +
+                                                  w.decision.profile->id + "') does not compile:\n" +
+                                                  config::format_diagnostics(result.diagnostics));
+}
+
+// What the served config changes: after the first member's init config, the
+// others (and its own reboots) join (node_files.hpp).
+void record_served(Walk& w) {
+  if (!w.init_served) return;
+  try {
+    kube::mark_bootstrapped(w.settings.state_dir, w.placement->node.name);
+  } catch (const std::exception& e) {
+    log::error("kube.cluster.mark_failed", {{"error", e.what()}});
+  }
+}
+}  // namespace
+
+ConfigOutcome deliver_config(BootState& state, const BootSettings& settings, const ConfigRequest& request,
+                             const Now& now) {
+  Walk w(state, settings, request, now);
+  ConfigOutcome out;
+  for (Step step :
+       {read_facts, match_machine, plan_layers, place_in_cluster, check_token, add_cluster_files, compile}) {
+    if (auto why = step(w)) {
+      out.refusal = std::move(*why);
+      return out;
+    }
+  }
+  record_served(w);
+  ConfigDelivery d;
+  d.compiled = w.compiled;
+  d.etag = "\"" + w.compiled->etag + "\"";
+  d.content_type = w.compiled->content_type;
+  d.not_modified = request.client_has && request.client_has(d.etag);
+  if (!d.not_modified) {
+    log::info("http.config", {{"machine", w.id},
+                              {"target", config::target_name(w.target)},
+                              {"profile", w.decision.profile->id},
+                              {"group", w.decision.group ? w.decision.group->id : "-"},
+                              {"bytes", d.bytes().size()},
+                              {"cached", w.cache_hit},
+                              {"cluster_role", w.placement ? kube::to_string(w.placement->role) : "-"},
+                              {"peer", request.peer.text}});
+  }
+  out.delivered = std::move(d);
+  return out;
+}
+
+}  // namespace ramfleet::boot

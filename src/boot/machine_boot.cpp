@@ -1,0 +1,148 @@
+#include "boot/machine_boot.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "boot/cluster_node.hpp"
+#include "boot/machine_script.hpp"
+#include "core/log.hpp"
+#include "inventory/ipxe_script.hpp"
+#include "inventory/matcher.hpp"
+
+namespace ramfleet::boot {
+namespace inv = ramfleet::inventory;
+
+namespace {
+std::string facts_json(const inv::MachineFacts& f) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : f.values) j[std::string(inv::to_string(k))] = v;
+  if (!f.labels.empty()) j["labels"] = f.labels;
+  return j.dump();
+}
+
+std::string_view decision_name(inv::BootDecision::Kind k) {
+  switch (k) {
+    case inv::BootDecision::Kind::group:
+      return "group";
+    case inv::BootDecision::Kind::default_profile:
+      return "default_profile";
+    case inv::BootDecision::Kind::exit:
+      return "exit";
+  }
+  return "?";
+}
+
+// Rendered into config URLs where the boot token goes, then cut out of the
+// cached script (CachedBoot::token_at). Random per process and made of
+// characters that iPXE escaping and URL encoding keep, so it survives
+// rendering unchanged and no configuration can contain it by accident.
+const std::string& token_slot() {
+  static const std::string slot = "rfslot" + random_boot_token();
+  return slot;
+}
+
+// A machine's config URLs carry a boot token when its config carries secrets:
+// it takes a role in cluster.yaml. With a broken cluster.yaml the role is
+// unknown, so the token is put in anyway (the config is refused until the
+// file is fixed).
+bool needs_boot_token(BootState& st, const BootSettings& settings, const inv::MachineFacts& facts,
+                      const inv::Group* group) {
+  st.cluster.refresh(settings.config_dir, st.inventory_generation);
+  if (!st.cluster.configured()) return false;
+  if (!st.cluster.spec()) return true;
+  return !st.cluster.spec()->roles_for(cluster_machine_facts(facts, group)).empty();
+}
+
+// This boot's own token, never one from the cache.
+std::string mint_token(BootState& st, const BootSettings& settings, const CachedBoot& b, const Now& now) {
+  auto issued = st.boot_tokens.issue(b.machine_id, now.steady, settings.boot_token_ttl);
+  st.counters.inc("http.boot_token.issued");
+  if (issued.evicted_live) {
+    st.counters.inc("http.boot_token.evicted");
+    // A flood evicts on every request: log the first and then every 1024th, not each one.
+    if (const auto n = st.counters.get("http.boot_token.evicted"); n == 1 || n % 1024 == 0) {
+      log::warn("http.boot_token.evicted",
+                {{"total", n},
+                 {"capacity", st.boot_tokens.capacity()},
+                 {"effect", "the oldest unused tokens were dropped; those boots must start again"}});
+    }
+  }
+  return std::move(issued.token);
+}
+
+// What has to happen for every /ipxe request, cached or not: count it, log the
+// decision and why, record the boot (written to SQLite in the next batch).
+ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const CachedBoot& b, const Peer& peer,
+                          const Now& now) {
+  st.counters.inc(b.matched ? "http.ipxe.matched" : "http.ipxe.unmatched");
+  log::info("http.boot", {{"machine", b.machine_id},
+                          {"decision", b.decision},
+                          {"group", b.group.empty() ? std::string_view("-") : std::string_view(b.group)},
+                          {"profile", b.profile.empty() ? std::string_view("-") : std::string_view(b.profile)},
+                          {"reason", b.reason},
+                          {"peer", peer.text}});
+  if (st.store) {
+    st.store->record_boot(
+        {b.machine_id, b.facts_json, b.group, b.profile, std::string(b.decision), b.reason, now.wall_ms});
+  }
+  if (!b.needs_token()) return {b.script, std::nullopt};
+  return {b.script_with(mint_token(st, settings, b, now)), std::nullopt};
+}
+}  // namespace
+
+std::string entry_script(BootState& state, const std::string& base_url) {
+  state.counters.inc("http.boot_script");
+  return inv::render_boot_script(base_url);
+}
+
+std::optional<ScriptOutcome> cached_machine_script(BootState& st, const BootSettings& settings, std::string_view target,
+                                                   std::string_view host, const Peer& peer, const Now& now) {
+  const CachedBoot* b = st.script_cache.find(st.inventory_generation, target, host);
+  if (b == nullptr) return std::nullopt;
+  st.counters.inc("http.ipxe.cache_hit");
+  return answer_boot(st, settings, *b, peer, now);
+}
+
+ScriptOutcome machine_script(BootState& st, const BootSettings& settings, const ScriptRequest& req, const Now& now) {
+  auto fr = inv::facts_from_params(req.params);
+  if (!fr.errors.empty()) {
+    std::string msg;
+    for (const auto& e : fr.errors) msg += (msg.empty() ? "" : "; ") + e.key + ": " + e.reason;
+    return {{}, Refusal{RefusalKind::bad_request, "bad machine facts: " + msg}};
+  }
+  const auto& facts = fr.facts;
+  auto id = facts.machine_id();
+  if (!id) {
+    return {{},
+            Refusal{RefusalKind::no_identity, "a machine script needs mac= (or uuid=); iPXE gets it from /boot.ipxe"}};
+  }
+
+  // Hold the inventory for the whole request: a reload swaps the pointer, not this copy.
+  const inv::InventoryPtr inventory = st.inventory;
+  const std::uint64_t generation = st.inventory_generation;
+  const auto d = inv::decide(*inventory, facts);
+  CachedBoot b;
+  b.machine_id = *id;
+  b.facts_json = facts_json(facts);
+  b.group = d.group ? d.group->id : "";
+  b.profile = d.profile ? d.profile->id : "";
+  b.decision = decision_name(d.kind);
+  b.reason = d.reason;
+  b.matched = d.matched();
+  const std::string comment = "machine " + *id + ": " + d.reason;
+  if (d.kind == inv::BootDecision::Kind::exit) {
+    b.script = inv::render_exit_script(comment);
+  } else {
+    const auto* platform = facts.get(inv::FactKey::platform);
+    const bool uefi = platform != nullptr && *platform == "efi";
+    const bool token = needs_boot_token(st, settings, facts, d.group);
+    auto ctx = machine_context(facts, d.group, *d.profile, req.base_url, token ? token_slot() : "");
+    b.script = inv::render_machine_script(*d.profile, ctx, uefi, comment);
+    if (token) b.cut_token_slots(token_slot());
+  }
+  auto out = answer_boot(st, settings, b, req.peer, now);
+  st.counters.inc("http.ipxe.cache_miss");
+  st.script_cache.put(generation, req.target, req.host, std::move(b));
+  return out;
+}
+
+}  // namespace ramfleet::boot

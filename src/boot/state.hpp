@@ -1,0 +1,47 @@
+#pragma once
+// What the boot layer keeps between requests: the current inventory (swapped
+// on reload), cluster.yaml, the boot tokens, the machine store, the compiled
+// configs and rendered scripts, and the counters. Owned by the service that
+// runs the boot layer and touched only from its event loop.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "boot/boot_tokens.hpp"
+#include "boot/cluster_config.hpp"
+#include "boot/script_cache.hpp"
+#include "core/counters.hpp"
+#include "core/diagnostic.hpp"
+#include "inventory/machine_store.hpp"
+#include "inventory/model.hpp"
+
+namespace ramfleet::boot {
+
+class NodeConfigCache;
+
+struct BootState {
+  inventory::InventoryPtr inventory;  // never null (empty inventory when there is no config)
+  std::int64_t inventory_loaded_ms = 0;
+  std::uint64_t inventory_generation = 0;
+  Diagnostics last_reload_errors;  // from the last refused reload; cleared by a good one
+  std::unique_ptr<inventory::MachineStore> store;
+  std::shared_ptr<NodeConfigCache> config_cache;  // compiled configs of this inventory generation
+  Counters counters;
+  ScriptCache script_cache;   // rendered /ipxe replies of the current inventory generation
+  ClusterConfig cluster;      // <config>/cluster.yaml, reloaded with the inventory
+  BootTokenBook boot_tokens;  // minted by /ipxe, redeemed by secret-bearing configs
+};
+
+// The clocks of one request, passed in so the layer stays testable without sleeping.
+struct Now {
+  std::chrono::steady_clock::time_point steady;  // token lifetimes, rate limits
+  std::int64_t wall_ms = 0;                      // boot records (ms since the epoch)
+};
+
+// Who is asking: the address a reply goes to, as the transport saw it.
+struct Peer {
+  std::string address;  // "10.0.0.7" (no port)
+  std::string text;     // "10.0.0.7:4711", for logs
+};
+
+}  // namespace ramfleet::boot
