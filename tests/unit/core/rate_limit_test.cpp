@@ -1,0 +1,76 @@
+#include "core/rate_limit.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+using namespace ramfleet;
+using namespace std::chrono_literals;
+using TP = std::chrono::steady_clock::time_point;
+
+namespace {
+const TP t0 = TP{} + 1000s;
+}
+
+TEST(TokenBucket, StartsFullThenLimitsToTheRate) {
+  TokenBucket<> b(RateLimit{2, 4}, t0);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(b.take(t0)) << i;
+  EXPECT_FALSE(b.take(t0));
+  EXPECT_FALSE(b.take(t0 + 400ms));  // 0.8 tokens
+  EXPECT_TRUE(b.take(t0 + 500ms));   // 1 token
+  EXPECT_FALSE(b.take(t0 + 500ms));
+  // Long idle refills to the burst, not beyond.
+  int taken = 0;
+  for (int i = 0; i < 10; ++i) taken += b.take(t0 + 1h) ? 1 : 0;
+  EXPECT_EQ(taken, 4);
+}
+
+TEST(TokenBucket, ClockSteppingBackMintsNothing) {
+  TokenBucket<> b(RateLimit{1, 1}, t0);
+  EXPECT_TRUE(b.take(t0));
+  EXPECT_FALSE(b.take(t0 - 10s));
+  EXPECT_FALSE(b.take(t0 + 500ms));
+  EXPECT_TRUE(b.take(t0 + 1s));
+}
+
+TEST(TokenBucket, UnlimitedAlwaysAllows) {
+  TokenBucket<> b(RateLimit{0, 0}, t0);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(b.take(t0));
+}
+
+TEST(KeyedRateLimiter, LimitsEachKeyOnItsOwn) {
+  KeyedRateLimiter<std::string> l(RateLimit{1, 2}, 100);
+  EXPECT_TRUE(l.allow("a", t0));
+  EXPECT_TRUE(l.allow("a", t0));
+  EXPECT_FALSE(l.allow("a", t0));
+  EXPECT_TRUE(l.allow("b", t0));
+  EXPECT_TRUE(l.allow("a", t0 + 1s));
+}
+
+TEST(KeyedRateLimiter, TableIsBoundedAndForgetsRefilledKeys) {
+  KeyedRateLimiter<int> l(RateLimit{1, 1}, 3);
+  EXPECT_EQ(l.take(1, t0), KeyedRateLimiter<int>::Verdict::allowed);
+  EXPECT_EQ(l.take(2, t0), KeyedRateLimiter<int>::Verdict::allowed);
+  EXPECT_EQ(l.take(3, t0), KeyedRateLimiter<int>::Verdict::allowed);
+  // All three are still refilling: a fourth key is refused, memory stays bounded.
+  EXPECT_EQ(l.take(4, t0), KeyedRateLimiter<int>::Verdict::table_full);
+  EXPECT_EQ(l.size(), 3U);
+  // A second later they are full again, hold no state, and make room.
+  EXPECT_EQ(l.take(4, t0 + 1s), KeyedRateLimiter<int>::Verdict::allowed);
+  EXPECT_EQ(l.size(), 1U);
+}
+
+TEST(LogThrottle, LogsOncePerIntervalWithTheHeldBackCount) {
+  LogThrottle<> t(10s);
+  auto first = t.admit(t0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, 0U);
+  for (int i = 0; i < 99; ++i) EXPECT_FALSE(t.admit(t0 + 1s));
+  EXPECT_FALSE(t.admit(t0 + 9999ms));
+  EXPECT_EQ(t.suppressed(), 100U);
+  auto next = t.admit(t0 + 10s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, 100U);
+  EXPECT_FALSE(t.admit(t0 + 11s));
+}
