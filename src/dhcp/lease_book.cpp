@@ -19,6 +19,12 @@ const store::Lease* LeaseBook::lease_at(Ipv4 address) const {
   return it == leases_.end() ? nullptr : &it->second;
 }
 
+std::optional<MacAddress> LeaseBook::holder_of(Ipv4 address, std::int64_t now) const {
+  const store::Lease* l = lease_at(address);
+  if (l == nullptr || l->state != store::LeaseState::bound || l->expires_at <= now) return std::nullopt;
+  return l->mac;
+}
+
 const store::Lease* LeaseBook::lease_of(const MacAddress& mac) const {
   auto it = by_mac_.find(mac);
   return it == by_mac_.end() ? nullptr : lease_at(it->second);

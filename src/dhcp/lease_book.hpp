@@ -34,6 +34,9 @@ class LeaseBook {
   void commit(const store::Lease& lease);
 
   [[nodiscard]] const store::Lease* lease_at(Ipv4 address) const;
+  // The MAC that holds address now: a bound lease that has not expired (offers, declined,
+  // released and expired leases hold nothing).
+  [[nodiscard]] std::optional<MacAddress> holder_of(Ipv4 address, std::int64_t now) const;
   [[nodiscard]] const store::Lease* lease_of(const MacAddress& mac) const;
   [[nodiscard]] const Reservation* reservation_of(const MacAddress& mac) const;
 

@@ -57,6 +57,11 @@ class Server {
   [[nodiscard]] const Counters& counters() const { return counters_; }
   Counters& counters() { return counters_; }  // the socket layer adds its own (send errors...)
   [[nodiscard]] const Settings& settings() const { return settings_; }
+  // Which MAC holds address now (bound, unexpired lease; full mode only, else nullopt).
+  // now: Unix seconds. The boot layer uses it to tie a request's source IP to a machine.
+  [[nodiscard]] std::optional<MacAddress> lease_holder(Ipv4 address, std::int64_t now) const {
+    return book_.holder_of(address, now);
+  }
 
  private:
   struct Context;  // one request being answered

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/counters.hpp"
@@ -24,6 +25,12 @@ class DhcpService {
   // SO_BROADCAST, IP_PKTINFO). Throws std::system_error with a clear message.
   void start();
   [[nodiscard]] const Counters& counters() const;
+  // Which MAC holds IPv4 address now: a bound lease that has not expired (full
+  // mode; always nullopt in proxy mode, where another server owns the leases).
+  // now: Unix seconds (system clock, the clock lease expiries are written in).
+  [[nodiscard]] std::optional<MacAddress> lease_holder(Ipv4 address, std::int64_t now) const {
+    return server_.lease_holder(address, now);
+  }
 
  private:
   struct Listener {

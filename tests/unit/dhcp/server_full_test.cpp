@@ -285,5 +285,23 @@ TEST_F(Full, ExpiredLeasesAreReused) {
   EXPECT_NE(dora("52:54:00:00:00:04"), Ipv4{});
 }
 
+TEST_F(Full, LeaseHolderIsTheBoundUnexpiredLease) {
+  const std::int64_t t = 1'700'000'000;
+  EXPECT_FALSE(server->lease_holder(ip("10.0.0.100"), t));
+  // An offer holds nothing yet.
+  auto offer = send(ClientPacket(MessageType::discover, "52:54:00:00:00:01"));
+  ASSERT_TRUE(offer);
+  EXPECT_FALSE(server->lease_holder(decode(*offer).yiaddr, t));
+  Ipv4 a = dora("52:54:00:00:00:01");
+  ASSERT_EQ(a, ip("10.0.0.100"));
+  EXPECT_EQ(server->lease_holder(a, t), mac("52:54:00:00:00:01"));
+  EXPECT_FALSE(server->lease_holder(ip("10.0.0.101"), t));
+  // Expired: nobody holds it.
+  EXPECT_FALSE(server->lease_holder(a, t + 600));
+  // Released: nobody holds it.
+  EXPECT_FALSE(send(ClientPacket(MessageType::release, "52:54:00:00:00:01").ciaddr(a)));
+  EXPECT_FALSE(server->lease_holder(a, t));
+}
+
 }  // namespace
 }  // namespace ramfleet::dhcp
