@@ -25,7 +25,12 @@ constexpr std::size_t kFileFieldMax = 127;
 Server::Server(Settings settings, store::LeaseStore* leases, FileExists boot_file_exists)
     : settings_(std::move(settings)),
       boot_file_exists_(std::move(boot_file_exists)),
-      book_(settings_, settings_.mode == Mode::full ? leases : nullptr) {
+      book_(settings_, settings_.mode == Mode::full ? leases : nullptr),
+      per_mac_(settings_.per_mac_limit, settings_.tracked_macs),
+      // Starts full at the epoch: the first packets, whenever they come, may burst.
+      global_(settings_.global_limit, {}),
+      pool_exhausted_log_(settings_.warn_interval),
+      rate_limited_log_(settings_.warn_interval) {
   if (!boot_file_exists_) boot_file_exists_ = [](std::string_view) { return true; };
 }
 
@@ -35,6 +40,32 @@ std::nullopt_t Server::drop(const Context& cx, std::string_view reason) {
       "dhcp.drop",
       {{"reason", reason}, {"type", name(cx.client.type)}, {"mac", cx.client.mac.str()}, {"from", cx.in.source.str()}});
   return std::nullopt;
+}
+
+// Per-MAC first, so that one noisy client spends its own tokens and not the
+// shared ones; what passes spends a global token (spoofed MACs meet that one).
+bool Server::admit(const Context& cx) {
+  using Verdict = KeyedRateLimiter<MacAddress, std::chrono::system_clock>::Verdict;
+  std::string_view which;
+  switch (per_mac_.take(cx.client.mac, cx.in.now)) {
+    case Verdict::allowed:
+      if (global_.take(cx.in.now)) return true;
+      which = "global";
+      break;
+    case Verdict::limited:
+      which = "mac";
+      break;
+    case Verdict::table_full:
+      which = "mac_table_full";
+      break;
+  }
+  counters_.inc("dhcp.drop.rate_limited");
+  counters_.inc(std::string("dhcp.drop.rate_limited.") + std::string(which));
+  if (auto held_back = rate_limited_log_.admit(cx.in.now))
+    log::warn(
+        "dhcp.rate_limited",
+        {{"limit", which}, {"mac", cx.client.mac.str()}, {"from", cx.in.source.str()}, {"suppressed", *held_back}});
+  return false;
 }
 
 std::optional<Reply> Server::handle(const Received& in) {
@@ -53,6 +84,7 @@ std::optional<Reply> Server::handle(const Received& in) {
   cx.client = std::move(*client);
   counters_.inc(std::string("dhcp.rx.") + std::string(name(cx.client.type)));
   if (settings_.mode == Mode::off) return drop(cx, "dhcp_off");
+  if (!admit(cx)) return std::nullopt;
   if (in.local_port == kPxePort) return handle_boot_server(cx);
   if (settings_.mode == Mode::proxy) return handle_proxy(cx);
   return handle_full(cx);
@@ -213,7 +245,9 @@ std::optional<Reply> Server::handle_full(Context& cx) {
 std::optional<Reply> Server::discover(Context& cx, const SubnetSettings& subnet) {
   auto address = book_.choose(subnet, cx.client.mac, cx.client.requested_address, cx.now);
   if (!address) {
-    log::warn("dhcp.pool_exhausted", {{"subnet", subnet.subnet.str()}, {"mac", cx.client.mac.str()}});
+    if (auto held_back = pool_exhausted_log_.admit(cx.in.now))
+      log::warn("dhcp.pool_exhausted",
+                {{"subnet", subnet.subnet.str()}, {"mac", cx.client.mac.str()}, {"suppressed", *held_back}});
     return drop(cx, "pool_exhausted");
   }
   // No ping probe before offering (lab-notes: ~3 s per new lease). DECLINE covers conflicts.
@@ -286,6 +320,12 @@ std::optional<Reply> Server::request(Context& cx, const SubnetSettings& subnet) 
     // our subnets: a wrong network or someone else's address gets a NAK.
     if (!subnet.subnet.contains(*c.requested_address)) return nak(cx, "wrong network");
     if (!book_.acceptable(subnet, *c.requested_address, c.mac, cx.now)) return nak(cx, "address not available");
+    // RFC 2131 4.3.2: with no record of the client, stay silent. An ACK here
+    // would let anyone take the pool with one spoofed REQUEST per address and
+    // no DISCOVER; a real client whose lease we lost times out and starts over
+    // with DISCOVER. (A NAK above gives nothing away, so it stays.)
+    if (book_.lease_of(c.mac) == nullptr && book_.reservation_of(c.mac) == nullptr)
+      return drop(cx, "init_reboot_unknown_client");
     return ack_lease(cx, subnet, *c.requested_address);
   }
   if (!cx.packet.ciaddr.is_zero()) {

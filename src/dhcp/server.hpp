@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/counters.hpp"
+#include "core/rate_limit.hpp"
 #include "dhcp/boot_decision.hpp"
 #include "dhcp/lease_book.hpp"
 #include "dhcp/lease_store.hpp"
@@ -84,10 +85,16 @@ class Server {
   std::optional<Reply> finish(Context& cx, Packet reply, Destination to);
   std::nullopt_t drop(const Context& cx, std::string_view reason);
 
+  bool admit(const Context& cx);
+
   Settings settings_;
   FileExists boot_file_exists_;
   LeaseBook book_;
   Counters counters_;
+  KeyedRateLimiter<MacAddress, std::chrono::system_clock> per_mac_;
+  TokenBucket<std::chrono::system_clock> global_;
+  LogThrottle<std::chrono::system_clock> pool_exhausted_log_;
+  LogThrottle<std::chrono::system_clock> rate_limited_log_;
 };
 
 }  // namespace ramfleet::dhcp

@@ -10,6 +10,7 @@
 
 #include "core/ipv4.hpp"
 #include "core/mac_address.hpp"
+#include "core/rate_limit.hpp"
 
 namespace ramfleet::dhcp {
 
@@ -66,6 +67,16 @@ struct Settings {
   std::chrono::seconds offer_hold{60};
   // A DECLINEd address (someone else answers ARP for it) is not handed out for this long.
   std::chrono::seconds decline_hold{600};
+
+  // Flood limits (docs/dhcp.md "Limits"): packets over them are dropped and
+  // counted (dhcp.drop.rate_limited.*). A booting machine sends ~6 packets in
+  // a few seconds (firmware, iPXE, the OS: DISCOVER and REQUEST each).
+  RateLimit per_mac_limit{2, 20};      // per client MAC (chaddr): 2/s, bursts of 20
+  RateLimit global_limit{1000, 2000};  // all clients together
+  std::size_t tracked_macs = 16384;    // per-MAC buckets held at most (bounded memory)
+  // Warnings a flood would repeat per packet (pool exhausted, rate limited)
+  // are logged at most once per interval, with the count of those held back.
+  std::chrono::seconds warn_interval{10};
 };
 
 }  // namespace ramfleet::dhcp

@@ -303,5 +303,78 @@ TEST_F(Full, LeaseHolderIsTheBoundUnexpiredLease) {
   EXPECT_FALSE(server->lease_holder(a, t));
 }
 
+TEST_F(Full, InitRebootFromUnknownMacsIsSilentAndTakesNothing) {
+  // RFC 2131 4.3.2: no record of the client, no answer. The pool has 3 addresses.
+  for (int i = 0; i < 3; ++i) {
+    char hw[18];
+    std::snprintf(hw, sizeof hw, "52:54:00:00:66:%02x", i);
+    char want[16];
+    std::snprintf(want, sizeof want, "10.0.0.%d", 100 + i);
+    EXPECT_FALSE(send(ClientPacket(MessageType::request, hw).requested(ip(want)).broadcast())) << hw;
+  }
+  EXPECT_EQ(server->counters().get("dhcp.drop.init_reboot_unknown_client"), 3U);
+  EXPECT_TRUE(leases->load_all().empty());
+  EXPECT_EQ(dora("52:54:00:00:00:01"), ip("10.0.0.100"));
+  EXPECT_EQ(dora("52:54:00:00:00:02"), ip("10.0.0.101"));
+  EXPECT_EQ(dora("52:54:00:00:00:03"), ip("10.0.0.102"));
+}
+
+TEST_F(Full, InitRebootOfKnownOrReservedClientsIsAcked) {
+  Ipv4 a = dora("52:54:00:aa:bb:01");
+  restart();  // the lease is on disk: the rebooted client is known
+  auto again = send(ClientPacket(MessageType::request).requested(a));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(decode(*again).message_type(), MessageType::ack);
+  auto reserved = send(ClientPacket(MessageType::request, "52:54:00:00:99:99").requested(ip("10.0.0.42")));
+  ASSERT_TRUE(reserved);
+  EXPECT_EQ(decode(*reserved).message_type(), MessageType::ack);
+  // A stranger asking for a taken address still gets a NAK (nothing given away).
+  auto stranger = send(ClientPacket(MessageType::request, "52:54:00:00:66:01").requested(a));
+  ASSERT_TRUE(stranger);
+  EXPECT_EQ(decode(*stranger).message_type(), MessageType::nak);
+}
+
+TEST_F(Full, OneMacIsRateLimited) {
+  settings.per_mac_limit = RateLimit{1, 3};
+  restart();
+  int answered = 0;
+  for (int i = 0; i < 10; ++i) answered += send(ClientPacket(MessageType::discover)) ? 1 : 0;
+  EXPECT_EQ(answered, 3);
+  EXPECT_EQ(server->counters().get("dhcp.drop.rate_limited.mac"), 7U);
+  EXPECT_EQ(server->counters().get("dhcp.drop.rate_limited"), 7U);
+  // Another MAC is not affected; the noisy one gets a token back a second later.
+  EXPECT_TRUE(send(ClientPacket(MessageType::discover, "52:54:00:00:00:02")));
+  EXPECT_FALSE(send(ClientPacket(MessageType::discover)));
+  now += seconds{1};
+  EXPECT_TRUE(send(ClientPacket(MessageType::discover)));
+}
+
+TEST_F(Full, ManyMacsMeetTheGlobalLimit) {
+  settings.per_mac_limit = RateLimit{0, 0};
+  settings.global_limit = RateLimit{2, 4};
+  restart();
+  int answered = 0;
+  for (int i = 0; i < 20; ++i) {
+    char hw[18];
+    std::snprintf(hw, sizeof hw, "52:54:00:00:77:%02x", i);
+    answered += send(ClientPacket(MessageType::discover, hw)) ? 1 : 0;
+  }
+  EXPECT_EQ(answered, 3);  // 4 tokens, 3 addresses: the 4th is pool_exhausted
+  EXPECT_EQ(server->counters().get("dhcp.drop.rate_limited.global"), 16U);
+  EXPECT_EQ(server->counters().get("dhcp.drop.pool_exhausted"), 1U);
+}
+
+TEST_F(Full, MacTableIsBounded) {
+  settings.per_mac_limit = RateLimit{1, 1};
+  settings.tracked_macs = 2;
+  restart();
+  EXPECT_TRUE(send(ClientPacket(MessageType::discover, "52:54:00:00:88:01")));
+  EXPECT_TRUE(send(ClientPacket(MessageType::discover, "52:54:00:00:88:02")));
+  EXPECT_FALSE(send(ClientPacket(MessageType::discover, "52:54:00:00:88:03")));
+  EXPECT_EQ(server->counters().get("dhcp.drop.rate_limited.mac_table_full"), 1U);
+  now += seconds{1};  // both buckets refilled: forgotten, room again
+  EXPECT_TRUE(send(ClientPacket(MessageType::discover, "52:54:00:00:88:03")));
+}
+
 }  // namespace
 }  // namespace ramfleet::dhcp
