@@ -21,10 +21,12 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "core/rate_limit.hpp"
 #include "tftp/ack_poller.hpp"
 #include "tftp/path_resolver.hpp"
 #include "tftp/request.hpp"
 #include "tftp/transfer.hpp"
+#include "tftp/transfer_slots.hpp"
 
 namespace ramfleet::net {
 
@@ -193,7 +195,8 @@ struct TftpService::Impl : std::enable_shared_from_this<TftpService::Impl> {
         settings(std::move(s)),
         resolver(settings.roots.empty() ? std::vector<std::filesystem::path>{tftp::kIpxePackageDir} : settings.roots),
         listener(io_context),
-        listen_buffer(kListenerBuffer) {}
+        listen_buffer(kListenerBuffer),
+        slots(settings.max_transfers, settings.max_transfers_per_client) {}
 
   asio::io_context& io;
   Ipv4 bind_address;
@@ -203,6 +206,9 @@ struct TftpService::Impl : std::enable_shared_from_this<TftpService::Impl> {
   udp::socket listener;
   std::vector<std::uint8_t> listen_buffer;
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
+  tftp::TransferSlots slots;  // one per entry of sessions, counted per client IP
+  // A flood of requests would log "busy" per packet: once per 10 s, with a count.
+  LogThrottle<> busy_log{std::chrono::seconds(10)};
   std::uint64_t next_id = 1;
 
   void start();
@@ -368,10 +374,22 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
                               {"file", request.filename},
                               {"mode", tftp::mode_name(request.mode)},
                               {"options", options_text(request.options)}});
+  const Ipv4 client_ip{client.address().to_v4().to_uint()};
   if (sessions.size() >= settings.max_transfers) {
     counters.inc("tftp.busy");
-    log::warn("tftp.busy", {{"client", endpoint_text(client)}, {"active", sessions.size()}});
+    if (auto held_back = busy_log.admit(std::chrono::steady_clock::now()))
+      log::warn("tftp.busy",
+                {{"client", endpoint_text(client)}, {"active", sessions.size()}, {"suppressed", *held_back}});
     reply_once(tftp::error_packet(tftp::ErrorCode::not_defined, "server busy, try again later"), client, local);
+    return;
+  }
+  if (slots.held_by(client_ip) >= settings.max_transfers_per_client) {
+    counters.inc("tftp.busy.per_client");
+    if (auto held_back = busy_log.admit(std::chrono::steady_clock::now()))
+      log::warn("tftp.busy", {{"client", endpoint_text(client)},
+                              {"client_transfers", slots.held_by(client_ip)},
+                              {"suppressed", *held_back}});
+    reply_once(tftp::error_packet(tftp::ErrorCode::not_defined, "too many transfers from this address"), client, local);
     return;
   }
   auto resolution = resolver.resolve(request.filename);
@@ -413,6 +431,7 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
   set_buffer(s->socket.native_handle(), SO_SNDBUFFORCE, SO_SNDBUF, std::max(window_bytes, 256 * 1024));
   set_buffer(s->socket.native_handle(), SO_RCVBUFFORCE, SO_RCVBUF, 256 * 1024);
 
+  slots.acquire(client_ip);  // checked above; released in finish() and shutdown()
   sessions.emplace(s->id, s);
   counters.inc("tftp.transfer.started");
   log::info("tftp.transfer.start", {{"id", s->id},
@@ -581,6 +600,7 @@ void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Fi
               {"answers_waited", s->answers_waited},
               {"seconds", elapsed},
               {"mib_per_s", elapsed > 0 ? static_cast<double>(bytes) / elapsed / (1024.0 * 1024.0) : 0.0}});
+  slots.release(Ipv4{s->client.address().to_v4().to_uint()});
   sessions.erase(s->id);
 }
 
@@ -594,6 +614,7 @@ void TftpService::Impl::shutdown() {
     s->stray_socket.close(ec);
   }
   sessions.clear();
+  slots = tftp::TransferSlots(settings.max_transfers, settings.max_transfers_per_client);
 }
 
 TftpService::TftpService(asio::io_context& io, Ipv4 bind_address, tftp::Settings settings)

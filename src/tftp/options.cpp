@@ -61,6 +61,13 @@ Negotiated negotiate(const std::vector<Option>& requested, const Settings& setti
         result.ignored.push_back(option);
         continue;
       }
+      // Above our cap: ignore it (we retransmit at our default), rather than let a
+      // client that never answers hold a transfer for up to 6 x 255 s.
+      if (std::chrono::seconds(*number) > settings.max_timeout) {
+        result.timeout_over_cap = true;
+        result.ignored.push_back(option);
+        continue;
+      }
       result.timeout = std::chrono::seconds(*number);
       accept(option.value);
     } else if (iequals(option.name, "tsize")) {

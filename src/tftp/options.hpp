@@ -25,6 +25,8 @@ struct Negotiated {
   std::vector<Option> accepted;
   // Options that were present but ignored (unknown, duplicate or invalid), for logs and counters.
   std::vector<Option> ignored;
+  // The client asked for a timeout above Settings::max_timeout (then ignored, in `ignored` too).
+  bool timeout_over_cap = false;
 };
 
 // file_size: the size tsize reports; nullopt when it is not known up front

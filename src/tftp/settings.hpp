@@ -16,7 +16,16 @@ struct Settings {
   // Searched in order; a name is served from the first root that has it.
   // Default: ramfleet's assets, then the ipxe package's binaries.
   std::vector<std::filesystem::path> roots;
-  std::size_t max_transfers = 512;                     // beyond this, new requests get an error
+  std::size_t max_transfers = 512;  // beyond this, new requests get an error
+  // Transfers one client IP may have at once (a PXE client runs one or two);
+  // beyond this its new requests get an error while other clients are served.
+  std::size_t max_transfers_per_client = 8;
+  // RFC 2349 `timeout` values above this are ignored (not echoed: the RFC
+  // allows echoing only the client's own value), so a request with timeout=255
+  // that never ACKs holds its slot (max_retransmits + 1) * max_timeout at most.
+  std::chrono::seconds max_timeout{5};
+  // Whatever the client does, a transfer ends this long after it started.
+  std::chrono::seconds max_transfer_time{300};
   std::chrono::milliseconds retransmit_timeout{1000};  // default when the client sends no timeout option
   int max_retransmits = 5;                             // then the transfer is abandoned and counted
   std::uint16_t max_blksize = 65464;                   // RFC 2348 upper bound

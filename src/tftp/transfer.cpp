@@ -28,12 +28,15 @@ Transfer::Transfer(const Request& request, std::uint64_t file_size, FileReader& 
                             request.mode == Mode::octet ? std::optional<std::uint64_t>(file_size) : std::nullopt)),
       reader_(reader),
       max_retransmits_(settings.max_retransmits),
-      counters_(counters) {
+      counters_(counters),
+      max_lifetime_(settings.max_transfer_time) {
+  if (negotiated_.timeout_over_cap) counters_.inc("tftp.option.timeout_over_cap");
   if (mode_ == Mode::netascii) netascii_.emplace(reader_);
   slots_.resize(negotiated_.windowsize + std::size_t{1});
 }
 
 Actions Transfer::start(TimePoint now) {
+  end_of_life_ = now + max_lifetime_;
   if (!negotiated_.accepted.empty()) {
     phase_ = Phase::oack_sent;
     control_packet_.clear();
@@ -41,7 +44,7 @@ Actions Transfer::start(TimePoint now) {
     deadline_ = now + negotiated_.timeout;
     Actions actions;
     actions.send.emplace_back(control_packet_);
-    actions.timer = deadline_;
+    actions.timer = next_wakeup();
     return actions;
   }
   phase_ = Phase::sending;
@@ -98,8 +101,14 @@ Actions Transfer::send_window(TimePoint now, bool resend_outstanding) {
     ++next_;
   }
   deadline_ = now + negotiated_.timeout;
-  actions.timer = deadline_;
+  actions.timer = next_wakeup();
   return actions;
+}
+
+Actions Transfer::expire() {
+  counters_.inc("tftp.transfer.lifetime_exceeded");
+  return finish(Outcome::timed_out, "transfer exceeded max_transfer_time",
+                error_packet(ErrorCode::not_defined, "transfer took too long"));
 }
 
 Actions Transfer::finish(Outcome outcome, std::string reason, std::optional<Bytes> last_packet) {
@@ -115,6 +124,7 @@ Actions Transfer::finish(Outcome outcome, std::string reason, std::optional<Byte
 
 Actions Transfer::on_packet(ByteView datagram, TimePoint now) {
   if (phase_ == Phase::finished) return {};
+  if (now >= end_of_life_) return expire();
   auto parsed = parse_packet(datagram);
   if (auto* error = std::get_if<ParseError>(&parsed)) {
     // A corrupt datagram must not kill a healthy transfer: drop it, the timer covers us.
@@ -186,9 +196,10 @@ Actions Transfer::handle_ack(std::uint16_t wire_block, TimePoint now) {
 
 Actions Transfer::on_timer(TimePoint now) {
   if (phase_ == Phase::finished) return {};
+  if (now >= end_of_life_) return expire();
   if (now < deadline_) {
     Actions stale;
-    stale.timer = deadline_;
+    stale.timer = next_wakeup();
     return stale;
   }
   if (retries_ >= max_retransmits_) {
@@ -203,7 +214,7 @@ Actions Transfer::on_timer(TimePoint now) {
     deadline_ = now + negotiated_.timeout;
     Actions actions;
     actions.send.emplace_back(control_packet_);
-    actions.timer = deadline_;
+    actions.timer = next_wakeup();
     return actions;
   }
   return send_window(now, true);

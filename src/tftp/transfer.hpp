@@ -13,6 +13,10 @@
 // window. On timeout the whole outstanding window (or the OACK) is resent, up
 // to Settings::max_retransmits times in a row, then the transfer gives up.
 // Block numbers wrap from 65535 to 0, as most clients expect.
+// Whatever the client does (a slow ACK every few seconds keeps the retransmit
+// budget full), the transfer ends Settings::max_transfer_time after start():
+// every resource a client can make us hold is bounded in time too.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -83,6 +87,9 @@ class Transfer {
   // Reads block produced_ into its slot; false on a read error.
   bool produce_block();
   Actions handle_ack(std::uint16_t wire_block, TimePoint now);
+  // The timer to arm: the retransmission deadline, or the end of life if sooner.
+  [[nodiscard]] TimePoint next_wakeup() const { return std::min(deadline_, end_of_life_); }
+  Actions expire();
 
   Mode mode_;
   Negotiated negotiated_;
@@ -103,7 +110,9 @@ class Transfer {
   std::optional<std::uint64_t> last_block_;  // set once the short (final) block is produced
   Bytes control_packet_;                     // the OACK or a final ERROR
   TimePoint deadline_{};
-  int retries_ = 0;  // consecutive timeouts without progress
+  std::chrono::seconds max_lifetime_;
+  TimePoint end_of_life_ = TimePoint::max();  // set by start()
+  int retries_ = 0;                           // consecutive timeouts without progress
   bool early_resend_used_ = false;
   std::uint64_t payload_bytes_sent_ = 0;
   std::uint64_t retransmissions_ = 0;

@@ -57,9 +57,27 @@ TEST(TftpOptions, BlksizeBoundsAndClamping) {
 TEST(TftpOptions, TimeoutMustBe1To255AndIsEchoedUnchanged) {
   EXPECT_TRUE(run({{"timeout", "0"}}).accepted.empty());
   EXPECT_TRUE(run({{"timeout", "256"}}).accepted.empty());
-  auto n = run({{"timeout", "255"}});
+  Settings s;
+  s.max_timeout = std::chrono::seconds(255);
+  auto n = run({{"timeout", "255"}}, s);
   EXPECT_EQ(n.timeout, std::chrono::seconds(255));
   EXPECT_EQ(n.accepted[0].value, "255");
+}
+
+TEST(TftpOptions, TimeoutAboveTheCapIsIgnoredNotLowered) {
+  // RFC 2349 lets the server echo the client's value or ignore the option:
+  // above max_timeout (default 5 s) it is ignored and our default applies.
+  auto n = run({{"timeout", "255"}, {"blksize", "1024"}});
+  EXPECT_EQ(n.timeout, Settings{}.retransmit_timeout);
+  EXPECT_TRUE(n.timeout_over_cap);
+  ASSERT_EQ(n.accepted.size(), 1U);
+  EXPECT_EQ(n.accepted[0].name, "blksize");
+  ASSERT_EQ(n.ignored.size(), 1U);
+  EXPECT_EQ(n.ignored[0].name, "timeout");
+  auto at_cap = run({{"timeout", "5"}});
+  EXPECT_EQ(at_cap.timeout, std::chrono::seconds(5));
+  EXPECT_FALSE(at_cap.timeout_over_cap);
+  EXPECT_EQ(at_cap.accepted[0].value, "5");
 }
 
 TEST(TftpOptions, WindowsizeBoundsAndClamping) {

@@ -364,9 +364,9 @@ TEST(TftpTransfer, ReadErrorWhileProducingAheadIsReportedWhenTheBlockIsDue) {
   f.transfer.start(f.now);
   f.transfer.produce_ahead();  // block 2 fails to read; block 1 is still outstanding
   EXPECT_FALSE(f.transfer.finished());
-  auto a = f.transfer.on_timer(f.now + 1h);  // the outstanding block is still resent
+  auto a = f.transfer.on_timer(f.now + 10s);  // the outstanding block is still resent (within max_transfer_time)
   EXPECT_EQ(data_blocks(a), (std::vector<std::uint16_t>{1}));
-  a = f.transfer.on_packet(ack(1), f.now + 1h);
+  a = f.transfer.on_packet(ack(1), f.now + 10s);
   ASSERT_TRUE(a.finished);
   EXPECT_EQ(a.finished->outcome, Outcome::read_error);
   EXPECT_EQ(std::get<Error>(parsed(a.send.at(0))).code, ErrorCode::not_defined);
@@ -445,4 +445,65 @@ TEST(TftpTransfer, NetasciiTransferConvertsAndDoesNotReportTsize) {
   ASSERT_TRUE(received);
   std::string expected("line one\r\nline two\r\0\r\nend\r\0", 27);
   EXPECT_EQ(std::string(received->begin(), received->end()), expected);
+}
+
+TEST(TftpTransfer, Timeout255ThatNeverAcksIsAbandonedWithinTheCap) {
+  // Before the cap this transfer held its slot 6 x 255 s.
+  Fixture f(pattern(5000), read_request("f", {{"timeout", "255"}, {"blksize", "1024"}}));
+  auto a = f.transfer.start(f.now);
+  auto oack = std::get<OptionAck>(parsed(a.send.at(0)));
+  EXPECT_EQ(oack.options, (std::vector<Option>{{"blksize", "1024"}}));  // timeout ignored, not echoed
+  EXPECT_EQ(f.counters.get("tftp.option.timeout_over_cap"), 1U);
+  auto now = f.now;
+  while (!a.finished) {
+    ASSERT_TRUE(a.timer);
+    now = *a.timer;
+    a = f.transfer.on_timer(now);
+  }
+  EXPECT_EQ(a.finished->outcome, Outcome::timed_out);
+  const auto held = now - f.now;
+  EXPECT_LE(held, (f.settings.max_retransmits + 1) * f.settings.retransmit_timeout);
+}
+
+TEST(TftpTransfer, EndsAtMaxTransferTimeWhateverTheClientDoes) {
+  Settings s;
+  s.max_transfer_time = std::chrono::seconds(10);
+  // Tiny blocks, a big file, an ACK every 900 ms: the retransmit budget never runs out.
+  Fixture f(pattern(1 << 20), read_request("f", {{"blksize", "8"}}), s);
+  auto a = f.transfer.start(f.now);
+  auto now = f.now;
+  std::uint16_t block = 0;
+  int acks = 0;
+  while (!a.finished && acks < 1000) {
+    now += 900ms;
+    ASSERT_TRUE(a.timer);
+    EXPECT_LE(*a.timer, f.now + 10s);  // the timer never reaches past the end of life
+    a = f.transfer.on_packet(ack(block++), now);
+    ++acks;
+  }
+  ASSERT_TRUE(a.finished);
+  EXPECT_EQ(a.finished->outcome, Outcome::timed_out);
+  EXPECT_EQ(a.finished->reason, "transfer exceeded max_transfer_time");
+  EXPECT_GE(now, f.now + 10s);
+  EXPECT_LT(now, f.now + 11s);
+  ASSERT_EQ(a.send.size(), 1U);
+  EXPECT_TRUE(std::holds_alternative<Error>(parsed(a.send[0])));
+  EXPECT_EQ(f.counters.get("tftp.transfer.lifetime_exceeded"), 1U);
+}
+
+TEST(TftpTransfer, IdleTransferEndsAtMaxTransferTimeByTheTimer) {
+  Settings s;
+  s.max_transfer_time = std::chrono::seconds(3);
+  s.max_retransmits = 100;
+  Fixture f(pattern(5000), read_request("f"), s);
+  auto a = f.transfer.start(f.now);
+  auto now = f.now;
+  int wakeups = 0;
+  while (!a.finished && wakeups++ < 100) {
+    now = *a.timer;
+    a = f.transfer.on_timer(now);
+  }
+  ASSERT_TRUE(a.finished);
+  EXPECT_EQ(now, f.now + 3s);
+  EXPECT_EQ(a.finished->reason, "transfer exceeded max_transfer_time");
 }
