@@ -60,7 +60,7 @@ Bytes router_advertisement(const MacAddress& mac) {
 }
 
 RouterAdvertiser::RouterAdvertiser(boost::asio::io_context& io, const Interface& iface)
-    : io_(io), iface_(iface), socket_(io), retry_(io), ra_(router_advertisement(iface.mac)) {}
+    : io_(io), iface_(iface), socket_(io), retry_(io), pace_(io), ra_(router_advertisement(iface.mac)) {}
 
 void RouterAdvertiser::start() {
   auto ll = link_local_of(iface_.name);
@@ -108,6 +108,8 @@ void RouterAdvertiser::try_bind(int attempt) {
   if (::bind(socket_.native_handle(), reinterpret_cast<sockaddr*>(&local), sizeof local) == 0) {
     log::info("ra.listening", {{"interface", iface_.name}});
     send_to(kAllNodes);  // one unsolicited RA, for clients that solicited before we started
+    counters_.inc("ra.tx.multicast");
+    pacer_.unsolicited_sent(std::chrono::steady_clock::now());
     return;
   }
   if (errno != EADDRNOTAVAIL || attempt + 1 >= kBindAttempts) {
@@ -137,13 +139,47 @@ void RouterAdvertiser::drain() {
     ssize_t n = recvfrom(socket_.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT,
                          reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) return;
-    if (n < 8 || buf[0] != kRouterSolicitation || buf[1] != 0) continue;
+    if (n < 8 || buf[0] != kRouterSolicitation || buf[1] != 0) {
+      counters_.inc("ra.drop.malformed");
+      continue;
+    }
+    counters_.inc("ra.rx.solicitation");
     std::array<std::uint8_t, 16> source{};
     std::memcpy(source.data(), &from.sin6_addr, 16);
     // A solicitation from the unspecified address is answered to all nodes (RFC 4861 6.2.6).
-    bool unspecified = IN6_IS_ADDR_UNSPECIFIED(&from.sin6_addr);
-    send_to(unspecified ? kAllNodes : source);
+    const bool unspecified = IN6_IS_ADDR_UNSPECIFIED(&from.sin6_addr);
+    const auto decision = pacer_.on_solicitation(!unspecified, std::chrono::steady_clock::now());
+    using Kind = dhcp::RaPacer::Decision::Kind;
+    switch (decision.kind) {
+      case Kind::unicast_now:
+        counters_.inc("ra.tx.unicast");
+        send_to(source);
+        break;
+      case Kind::multicast_now:
+        counters_.inc("ra.tx.multicast");
+        send_to(kAllNodes);
+        break;
+      case Kind::multicast_later:
+        schedule_multicast(decision.at);
+        break;
+      case Kind::coalesced:
+        counters_.inc("ra.coalesced");
+        break;
+    }
   }
+}
+
+void RouterAdvertiser::schedule_multicast(dhcp::RaPacer::TimePoint at) {
+  pace_.expires_at(at);
+  pace_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !socket_.is_open()) return;
+    if (pacer_.due(std::chrono::steady_clock::now())) {
+      counters_.inc("ra.tx.multicast");
+      send_to(kAllNodes);
+    } else if (auto again = pacer_.scheduled()) {
+      schedule_multicast(*again);  // woke early: wait for the pacer's time
+    }
+  });
 }
 
 void RouterAdvertiser::send_to(const std::array<std::uint8_t, 16>& address) {

@@ -11,6 +11,8 @@
 #include <optional>
 
 #include "core/bytes.hpp"
+#include "core/counters.hpp"
+#include "dhcp/ra_pacer.hpp"
 #include "net/interface.hpp"
 
 namespace ramfleet::net {
@@ -26,17 +28,23 @@ class RouterAdvertiser {
   // link-local address on the interface it logs and stays idle. Throws
   // std::system_error when the socket cannot be opened.
   void start();
+  // ra.rx.solicitation, ra.tx.unicast, ra.tx.multicast, ra.coalesced...
+  [[nodiscard]] const Counters& counters() const { return counters_; }
 
  private:
   void try_bind(int attempt);
   void arm();
   void drain();
   void send_to(const std::array<std::uint8_t, 16>& address);
+  void schedule_multicast(dhcp::RaPacer::TimePoint at);
 
   boost::asio::io_context& io_;
   Interface iface_;
   boost::asio::ip::icmp::socket socket_;
   boost::asio::steady_timer retry_;
+  boost::asio::steady_timer pace_;  // the multicast RA the pacer scheduled
+  dhcp::RaPacer pacer_;
+  Counters counters_;
   std::array<std::uint8_t, 16> link_local_{};
   Bytes ra_;
   std::uint64_t sent_ = 0;
