@@ -50,9 +50,12 @@ pool() { local n=${ADDR[$1]%.0.1}; echo "$n.1.1 $n.100.254"; }  # 10.8x.1.1 - 10
 start_ramfleet() {
   local d=$BENCH_TMP/ramfleet first last
   read -r first last < <(pool ramfleet)
-  mkdir -p "$d"
+  mkdir -p "$d/config"
+  # perfdhcp is a flood by design (1000 MACs, up to 20,000 exchanges/s): the
+  # per-MAC and global rate limits (docs/dhcp.md, "Limits") would cap it.
+  printf 'dhcp:\n  limits:\n    per_mac_rate: 0\n    global_rate: 0\n' >"$d/config/ramfleet.yaml"
   start_server ramfleet "$d/serve.log" "$RAMFLEET" serve --interface "$SERVER_IF" --dhcp full --pool "$first-$last" \
-    --state "$d/state" --tftp-port -1 --http-port -1 --no-router-advertisements
+    --state "$d/state" --config "$d/config" --tftp-port -1 --http-port -1 --no-router-advertisements
   wait_for_log ramfleet "$d/serve.log" "event=serve.ready" 10
 }
 

@@ -52,8 +52,31 @@ void read_subnet(YamlFields& y, const YAML::Node& node, std::vector<dhcp::Subnet
   out.push_back(std::move(s));
 }
 
+// Packets per second (0: no limit) and burst, as whole numbers.
+void read_rate(YamlFields& y, const YAML::Node& node, std::string_view what, RateLimit& into) {
+  const std::string rate = std::string(what) + "_rate";
+  const std::string burst = std::string(what) + "_burst";
+  if (auto r = node[rate])
+    if (auto v = y.integer(r, "dhcp.limits." + rate, 0, 1'000'000)) into.per_second = static_cast<double>(*v);
+  if (auto b = node[burst])
+    if (auto v = y.integer(b, "dhcp.limits." + burst, 1, 1'000'000)) into.burst = static_cast<double>(*v);
+}
+
+void read_dhcp_limits(YamlFields& y, const YAML::Node& node, dhcp::Settings& d) {
+  if (!y.expect_map(node, "dhcp.limits",
+                    {"per_mac_rate", "per_mac_burst", "global_rate", "global_burst", "tracked_macs", "warn_interval"}))
+    return;
+  read_rate(y, node, "per_mac", d.per_mac_limit);
+  read_rate(y, node, "global", d.global_limit);
+  if (auto t = node["tracked_macs"])
+    if (auto v = y.integer(t, "dhcp.limits.tracked_macs", 1, 10'000'000)) d.tracked_macs = static_cast<std::size_t>(*v);
+  if (auto w = node["warn_interval"])
+    if (auto v = y.duration(w, "dhcp.limits.warn_interval")) d.warn_interval = *v;
+}
+
 void read_dhcp(YamlFields& y, const YAML::Node& node, dhcp::Settings& d) {
-  if (!y.expect_map(node, "dhcp", {"mode", "subnets", "reservations", "router_advertisements", "boot_files"})) return;
+  if (!y.expect_map(node, "dhcp", {"mode", "subnets", "reservations", "router_advertisements", "boot_files", "limits"}))
+    return;
   if (auto m = node["mode"]) {
     auto v = y.string(m, "dhcp.mode");
     if (v == "proxy") d.mode = dhcp::Mode::proxy;
@@ -78,6 +101,7 @@ void read_dhcp(YamlFields& y, const YAML::Node& node, dhcp::Settings& d) {
       if (mac && ip) d.reservations.push_back({*mac, *ip, host});
     }
   }
+  if (auto limits = node["limits"]) read_dhcp_limits(y, limits, d);
   if (auto ra = node["router_advertisements"])
     if (auto v = y.boolean(ra, "dhcp.router_advertisements")) d.answer_router_solicitations = *v;
   if (auto bf = node["boot_files"]; bf && y.expect_map(bf, "dhcp.boot_files", {"bios", "uefi_x64", "uefi_arm64"})) {
@@ -89,7 +113,10 @@ void read_dhcp(YamlFields& y, const YAML::Node& node, dhcp::Settings& d) {
 }
 
 void read_tftp(YamlFields& y, const YAML::Node& node, tftp::Settings& t, const std::filesystem::path& config_dir) {
-  if (!y.expect_map(node, "tftp", {"enabled", "port", "roots", "max_transfers", "ack_poll_us"})) return;
+  if (!y.expect_map(node, "tftp",
+                    {"enabled", "port", "roots", "max_transfers", "max_transfers_per_client", "max_timeout",
+                     "max_transfer_time", "ack_poll_us"}))
+    return;
   if (auto e = node["enabled"]) t.enabled = y.boolean(e, "tftp.enabled").value_or(t.enabled);
   if (auto p = node["port"])
     if (auto v = y.integer(p, "tftp.port", 1, 65535)) t.port = static_cast<std::uint16_t>(*v);
@@ -104,6 +131,18 @@ void read_tftp(YamlFields& y, const YAML::Node& node, tftp::Settings& t, const s
   }
   if (auto m = node["max_transfers"])
     if (auto v = y.integer(m, "tftp.max_transfers", 1, 100000)) t.max_transfers = static_cast<std::size_t>(*v);
+  if (auto m = node["max_transfers_per_client"])
+    if (auto v = y.integer(m, "tftp.max_transfers_per_client", 1, 100000))
+      t.max_transfers_per_client = static_cast<std::size_t>(*v);
+  if (auto m = node["max_timeout"])
+    if (auto v = y.duration(m, "tftp.max_timeout")) {
+      if (*v > std::chrono::seconds(255))
+        y.error(m, "tftp.max_timeout must be at most 255s (RFC 2349)");
+      else
+        t.max_timeout = *v;
+    }
+  if (auto m = node["max_transfer_time"])
+    if (auto v = y.duration(m, "tftp.max_transfer_time")) t.max_transfer_time = *v;
   if (auto a = node["ack_poll_us"])
     if (auto v = y.integer(a, "tftp.ack_poll_us", 0, 1000)) t.ack_poll_budget = std::chrono::microseconds(*v);
 }

@@ -1,9 +1,9 @@
+#include "settings/serve_settings.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include "settings/serve_settings.hpp"
 
 using namespace ramfleet;
 namespace fs = std::filesystem;
@@ -70,6 +70,48 @@ http:
   EXPECT_EQ(s.http.port, 8080);
 }
 
+TEST_F(ServeFile, ReadsDhcpAndTftpLimits) {
+  write(R"(dhcp:
+  limits:
+    per_mac_rate: 3
+    per_mac_burst: 7
+    global_rate: 0
+    global_burst: 50
+    tracked_macs: 100
+    warn_interval: 1m
+tftp:
+  max_transfers_per_client: 2
+  max_timeout: 3s
+  max_transfer_time: 10m
+)");
+  auto s = settings::default_serve_settings();
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  ASSERT_TRUE(d.empty()) << d[0].str();
+  EXPECT_EQ(s.dhcp.per_mac_limit, (RateLimit{3, 7}));
+  EXPECT_TRUE(s.dhcp.global_limit.unlimited());
+  EXPECT_EQ(s.dhcp.tracked_macs, 100U);
+  EXPECT_EQ(s.dhcp.warn_interval, std::chrono::minutes(1));
+  EXPECT_EQ(s.tftp.max_transfers_per_client, 2U);
+  EXPECT_EQ(s.tftp.max_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(s.tftp.max_transfer_time, std::chrono::minutes(10));
+
+  write("tftp:\n  max_timeout: 300s\n");
+  Diagnostics bad;
+  auto before = s;
+  settings::apply_serve_file(dir_, s, bad);
+  ASSERT_EQ(bad.size(), 1U);
+  EXPECT_EQ(s.tftp.max_timeout, before.tftp.max_timeout);
+}
+
+TEST_F(ServeFile, LimitDefaultsAreOn) {
+  auto s = settings::default_serve_settings();
+  EXPECT_FALSE(s.dhcp.per_mac_limit.unlimited());
+  EXPECT_FALSE(s.dhcp.global_limit.unlimited());
+  EXPECT_EQ(s.tftp.max_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(s.tftp.max_transfers_per_client, 8U);
+}
+
 TEST_F(ServeFile, ErrorsNameLineAndColumnAndChangeNothing) {
   write(R"(dhcp:
   mode: full
@@ -85,8 +127,9 @@ tftp:
   settings::apply_serve_file(dir_, s, d);
   ASSERT_EQ(d.size(), 3u);
   const auto file = (dir_ / "ramfleet.yaml").string();
-  EXPECT_EQ(d[0].str(), file + ":6:7: error: unknown key 'bogus' in dhcp subnet (expected one of: subnet, pools, "
-                               "router, dns, domain, lease_time)");
+  EXPECT_EQ(d[0].str(), file +
+                            ":6:7: error: unknown key 'bogus' in dhcp subnet (expected one of: subnet, pools, "
+                            "router, dns, domain, lease_time)");
   EXPECT_EQ(d[1].str(), file + ":5:15: error: pool 10.8.0.1-10.8.0.9 is not inside subnet 10.9.0.0/24");
   EXPECT_EQ(d[2].str(), file + ":8:9: error: tftp.port must be between 1 and 65535");
   EXPECT_EQ(s.dhcp.mode, dhcp::Mode::proxy) << "a file with errors must not be half-applied";
