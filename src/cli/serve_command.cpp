@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/privileges.hpp"
 #include "core/log.hpp"
 #include "net/interface.hpp"
 #include "settings/serve_settings.hpp"
@@ -32,6 +33,7 @@ struct ServeFlags {
   int http_port = 0;
   std::string listen;
   bool no_ra = false;
+  std::string user;  // --user: drop root to this user once everything is bound and open
 };
 
 int fail(const std::string& message) {
@@ -115,6 +117,11 @@ int run_serve(const ServeFlags& flags) {
     if (std::filesystem::is_directory(assets)) s.tftp.roots.insert(s.tftp.roots.begin(), assets);
   }
   if (auto err = apply_flags(flags, s)) return fail(*err);
+  std::optional<TargetUser> user;
+  if (!flags.user.empty()) {
+    user = find_user(flags.user);
+    if (!user) return fail("--user " + flags.user + ": no such user");
+  }
 
   std::optional<net::Interface> iface;
   if (!s.interface.empty()) {
@@ -165,6 +172,13 @@ int run_serve(const ServeFlags& flags) {
       http_service = std::make_unique<http::HttpService>(io, hs);
       http_service->start();
     }
+    if (user) {
+      // Every socket is bound and every store open: root is no longer needed.
+      hand_over(s.state_dir, *user);
+      drop_root(*user);
+      log::info("serve.dropped_root",
+                {{"user", user->name}, {"uid", user->uid}, {"gid", user->gid}, {"kept", "CAP_NET_ADMIN"}});
+    }
   } catch (const std::exception& e) {
     return fail(e.what());
   }
@@ -203,6 +217,9 @@ void add_serve_command(CLI::App& app, CommandTable& commands) {
   sub->add_option("--http-port", f->http_port, "HTTP port (default 80; -1 disables HTTP)");
   sub->add_option("--listen", f->listen, "address TFTP/HTTP listen on (default: the interface's, else 0.0.0.0)");
   sub->add_flag("--no-router-advertisements", f->no_ra, "do not answer IPv6 router solicitations");
+  sub->add_option("--user", f->user,
+                  "after binding every socket: hand the state directory to USER and run as USER "
+                  "(keeping only CAP_NET_ADMIN, for DHCP's ARP entries)");
   commands.emplace_back(sub, [f] { return run_serve(*f); });
 }
 
