@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "config/compile.hpp"
+#include "core/yaml_syntax.hpp"
 
 namespace ramfleet::cli {
 
@@ -88,17 +89,23 @@ int run_compile(const CompileArgs& args) {
 
   config::Variables vars = config::Variables::object();
   if (!args.vars_file.empty()) {
-    try {
-      YAML::Node root = YAML::LoadFile(args.vars_file);
-      if (!root.IsMap()) {
-        std::cerr << args.vars_file << ":1:1: error: variables file must be a mapping\n";
-        return 1;
-      }
-      vars = yaml_to_variables(root);
-    } catch (const YAML::Exception& e) {
-      std::cerr << args.vars_file << ":" << e.mark.line + 1 << ":" << e.mark.column + 1 << ": error: " << e.msg << "\n";
+    std::ifstream in(args.vars_file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) {
+      std::cerr << args.vars_file << ": error: cannot read file\n";
       return 1;
     }
+    auto loaded = load_yaml(text, args.vars_file);
+    if (const auto* d = std::get_if<Diagnostic>(&loaded)) {
+      std::cerr << d->str() << "\n";
+      return 1;
+    }
+    const YAML::Node& root = std::get<YAML::Node>(loaded);
+    if (!root.IsMap()) {
+      std::cerr << args.vars_file << ":1:1: error: variables file must be a mapping\n";
+      return 1;
+    }
+    vars = yaml_to_variables(root);
   }
   for (const auto& kv : args.vars) {
     auto eq = kv.find('=');

@@ -13,6 +13,7 @@
 
 #include "config/files_dir.hpp"
 #include "config/spec_version.hpp"
+#include "core/yaml_syntax.hpp"
 
 namespace ramfleet::config {
 
@@ -49,13 +50,12 @@ class Parser {
       : layer_(layer), renderer_(renderer), files_(options.files_dir), diag_(diag) {}
 
   NodeConfig run() {
-    YAML::Node root;
-    try {
-      root = YAML::Load(layer_.text);
-    } catch (const YAML::Exception& e) {
-      diag_.error(at(e.mark), "invalid YAML: " + e.msg);
+    auto loaded = load_yaml(layer_.text, layer_.name);
+    if (const auto* d = std::get_if<ramfleet::Diagnostic>(&loaded)) {
+      diag_.error(Location{d->file, static_cast<int>(d->line), static_cast<int>(d->column)}, d->message);
       return std::move(config_);
     }
+    YAML::Node root = std::get<YAML::Node>(std::move(loaded));
     if (!root || root.IsNull()) {
       diag_.error(Location{layer_.name, 1, 1}, "empty config: expected a mapping with 'variant' and 'version'");
       return std::move(config_);

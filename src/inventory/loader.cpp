@@ -3,9 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "config/compile.hpp"
+#include "core/yaml_syntax.hpp"
 #include "inventory/config_layers.hpp"
 #include "inventory/ipxe_script.hpp"
 
@@ -42,15 +45,18 @@ class FileLoader {
   void error_file(std::string msg) const { out_.push_back({file_, 0, 0, Diagnostic::Severity::error, std::move(msg)}); }
 
   std::optional<YAML::Node> parse() const {
-    try {
-      return YAML::LoadFile(file_);
-    } catch (const YAML::ParserException& e) {
-      out_.push_back({file_, static_cast<std::size_t>(e.mark.line) + 1, static_cast<std::size_t>(e.mark.column) + 1,
-                      Diagnostic::Severity::error, "invalid YAML: " + e.msg});
-    } catch (const YAML::Exception& e) {
-      error_file(std::string("cannot read: ") + e.what());
+    std::ifstream in(file_, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) {
+      error_file("cannot read: bad file: " + file_);
+      return std::nullopt;
     }
-    return std::nullopt;
+    auto loaded = load_yaml(text, file_);
+    if (auto* d = std::get_if<Diagnostic>(&loaded)) {
+      out_.push_back(std::move(*d));
+      return std::nullopt;
+    }
+    return std::get<YAML::Node>(std::move(loaded));
   }
 
   std::optional<std::string> scalar(const YAML::Node& n, std::string_view what) const {

@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/yaml_syntax.hpp"
 #include "kube/names.hpp"
 #include "kube/secret_files.hpp"
 
@@ -230,15 +231,13 @@ struct Marks {
 SpecResult parse_cluster_spec(std::string_view yaml, const std::string& file_name) {
   SpecResult result;
   SpecReader r(file_name, result.diagnostics);
-  YAML::Node loaded;
-  try {
-    loaded = YAML::Load(std::string(yaml));
-  } catch (const YAML::ParserException& e) {
-    r.error(e.mark, "YAML syntax: " + e.msg);
+  auto loaded = load_yaml(yaml, file_name, "YAML syntax");
+  if (auto* d = std::get_if<Diagnostic>(&loaded)) {
+    result.diagnostics.push_back(std::move(*d));
     return result;
   }
   // const: yaml-cpp's non-const operator[] would insert the keys we probe for.
-  const YAML::Node root = loaded;
+  const YAML::Node root = std::get<YAML::Node>(loaded);
   if (!r.is_map(root, "cluster spec")) return result;
   r.known_keys(root,
                {"name", "kubernetesVersion", "distribution", "controlPlaneEndpoint", "networking", "apiServer", "etcd",

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/yaml_syntax.hpp"
+
 namespace ramfleet::settings {
 
 std::optional<YAML::Node> YamlFields::load() {
@@ -14,12 +16,12 @@ std::optional<YAML::Node> YamlFields::load() {
   }
   std::stringstream text;
   text << in.rdbuf();
-  try {
-    return YAML::Load(text.str());
-  } catch (const YAML::Exception& e) {
-    error(e.mark, e.msg);
+  auto loaded = load_yaml(text.str(), file_);
+  if (auto* d = std::get_if<Diagnostic>(&loaded)) {
+    out_.push_back(std::move(*d));
     return std::nullopt;
   }
+  return std::get<YAML::Node>(std::move(loaded));
 }
 
 void YamlFields::error(const YAML::Mark& at, std::string message) {
