@@ -3,10 +3,24 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "core/duration.hpp"
 #include "lab/lab.hpp"
 
 namespace ramfleet::cli {
 namespace {
+
+// --timeout reads the one duration grammar ("300", "90s", "5m") and hands the
+// lab whole seconds, so the Range check below still counts seconds.
+CLI::Validator duration_in_seconds() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        auto d = parse_duration(value, BareUnit::seconds);
+        if (!d || d->count() % 1000 != 0) return "not a duration in whole seconds like 300, 90s or 5m";
+        value = std::to_string(d->count() / 1000);
+        return {};
+      },
+      "DURATION");
+}
 
 void add_lab_command(CLI::App& app, CommandTable& commands) {
   auto* lab = app.add_subcommand("lab", "Boot diskless QEMU machines from ramfleet in a network namespace (root)");
@@ -30,7 +44,8 @@ void add_lab_command(CLI::App& app, CommandTable& commands) {
   up->add_option("--memory", o->memory_mb, "MiB of RAM per VM (default: 512 for small, 2048 for debian)")
       ->check(CLI::Range(128, 65536));
   up->add_option("--cpus", o->cpus, "vCPUs per VM (default: 1 for small, 2 for debian)")->check(CLI::Range(1, 64));
-  up->add_option("--timeout", o->timeout_s, "seconds until every node must be ready")
+  up->add_option("--timeout", o->timeout_s, "time until every node must be ready (seconds, or 90s, 5m, 1h)")
+      ->transform(duration_in_seconds())
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   commands.emplace_back(up, [o, dir] {
@@ -43,7 +58,8 @@ void add_lab_command(CLI::App& app, CommandTable& commands) {
   auto* reboot = lab->add_subcommand("reboot", "Power-cycle one node and wait until it reports ready again");
   reboot->add_option("node", *node, "node name (node1, node2, ...)")->required();
   reboot->add_option("--dir", *dir, "lab state directory")->capture_default_str();
-  reboot->add_option("--timeout", *reboot_timeout, "seconds until it must be ready")
+  reboot->add_option("--timeout", *reboot_timeout, "time until it must be ready (seconds, or 90s, 5m, 1h)")
+      ->transform(duration_in_seconds())
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   commands.emplace_back(reboot, [dir, node, reboot_timeout] { return lab::lab_reboot(*dir, *node, *reboot_timeout); });

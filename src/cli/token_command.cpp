@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "kube/duration.hpp"
+#include "core/duration.hpp"
 #include "kube/pki.hpp"
 #include "kube/secret_files.hpp"
 #include "kube/tokens.hpp"
@@ -26,12 +26,13 @@ void add_token_command(CLI::App& app, CommandTable& commands) {
   create->add_option("--description", o->description, "why the token exists");
   commands.emplace_back(create, [o] {
     kube::load_cluster_info(o->state);  // refuse to mint tokens for no cluster
-    auto ttl = kube::parse_duration(o->ttl);
-    if (!ttl || ttl->count() == 0) {
-      std::cerr << "ramfleet: error: --ttl \"" << o->ttl << "\" is not a duration like 24h, 30m, 7d\n";
+    auto ttl = parse_duration(o->ttl, BareUnit::seconds);
+    if (!ttl || *ttl < std::chrono::seconds(1)) {
+      std::cerr << "ramfleet: error: --ttl \"" << o->ttl << "\" is not a duration like 24h, 30m, 7d or 1h30m\n";
       return 2;
     }
-    auto t = kube::TokenStore(o->state).create(*ttl, kube::Clock::now(), o->description);
+    auto t = kube::TokenStore(o->state).create(std::chrono::duration_cast<std::chrono::seconds>(*ttl),
+                                               kube::Clock::now(), o->description);
     std::cout << t.str() << "\n";
     return 0;
   });
@@ -42,7 +43,7 @@ void add_token_command(CLI::App& app, CommandTable& commands) {
     const auto now = kube::Clock::now();
     for (const auto& t : kube::TokenStore(o->state).valid(now)) {
       std::cout << t.id << "  expires in "
-                << kube::format_duration(std::chrono::duration_cast<std::chrono::seconds>(t.expires - now)) << "  "
+                << format_duration(std::chrono::duration_cast<std::chrono::seconds>(t.expires - now)) << "  "
                 << t.description << "\n";
     }
     return 0;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/duration.hpp"
 #include "core/yaml_syntax.hpp"
 
 namespace ramfleet::settings {
@@ -119,14 +120,11 @@ std::optional<MacAddress> YamlFields::mac(const YAML::Node& node, std::string_vi
 
 std::optional<std::chrono::seconds> YamlFields::duration(const YAML::Node& node, std::string_view what) {
   if (node.IsScalar()) {
-    const auto& s = node.Scalar();
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    std::string_view unit(p, static_cast<std::size_t>(s.data() + s.size() - p));
-    std::int64_t mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
-    if (ec == std::errc{} && mult != 0 && v > 0) return std::chrono::seconds{v * mult};
+    auto d = parse_duration(node.Scalar(), BareUnit::seconds);
+    if (d && d->count() > 0 && d->count() % 1000 == 0) return std::chrono::duration_cast<std::chrono::seconds>(*d);
   }
-  error(node, std::string(what) + " must be a positive duration like 3600, 90s, 30m, 12h or 7d");
+  error(node,
+        std::string(what) + " must be a positive duration in whole seconds like 3600, 90s, 30m, 12h, 7d or 1h30m");
   return std::nullopt;
 }
 

@@ -36,7 +36,7 @@ class YamlFields {
   std::optional<Ipv4> ipv4(const YAML::Node& node, std::string_view what);
   std::optional<Ipv4Subnet> subnet(const YAML::Node& node, std::string_view what);
   std::optional<MacAddress> mac(const YAML::Node& node, std::string_view what);
-  // "3600", "90s", "30m", "12h", "7d".
+  // core/duration.hpp's grammar, bare numbers in seconds: "3600", "90s", "1h30m".
   std::optional<std::chrono::seconds> duration(const YAML::Node& node, std::string_view what);
 
   [[nodiscard]] const std::string& file() const { return file_; }

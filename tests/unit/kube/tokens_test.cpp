@@ -9,7 +9,6 @@
 #include <set>
 
 #include "kube/crypto.hpp"
-#include "kube/duration.hpp"
 
 namespace ramfleet::kube {
 namespace {
@@ -94,17 +93,6 @@ TEST(K3sToken, Format) {
   // sha256("abc") is a published test vector (FIPS 180-2).
   EXPECT_EQ(k3s_secure_token("abc", "s3cret"),
             "K10ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad::server:s3cret");
-}
-
-TEST(Duration, ParseAndFormat) {
-  EXPECT_EQ(parse_duration("24h")->count(), 86400);
-  EXPECT_EQ(parse_duration("1h30m")->count(), 5400);
-  EXPECT_EQ(parse_duration("7d")->count(), 7 * 86400);
-  EXPECT_FALSE(parse_duration("24"));
-  EXPECT_FALSE(parse_duration("h"));
-  EXPECT_FALSE(parse_duration("-1h"));
-  EXPECT_FALSE(parse_duration(""));
-  EXPECT_EQ(format_duration(std::chrono::seconds(90061)), "1d1h1m1s");
 }
 
 }  // namespace

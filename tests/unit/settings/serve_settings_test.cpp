@@ -147,6 +147,28 @@ TEST_F(ServeFile, SyntaxErrorIsReportedWithPosition) {
   EXPECT_TRUE(d[0].is_error());
 }
 
+TEST_F(ServeFile, LeaseTimeReadsBothDurationForms) {
+  // Bare seconds (the files written so far) and the unit form of core/duration.hpp.
+  for (auto [text, seconds] : {std::pair{"3600", 3600}, {"90s", 90}, {"12h", 43200}, {"1h30m", 5400}}) {
+    write(std::string("dhcp:\n  subnets:\n    - subnet: 10.9.0.0/24\n      lease_time: ") + text + "\n");
+    auto s = settings::default_serve_settings();
+    Diagnostics d;
+    settings::apply_serve_file(dir_, s, d);
+    ASSERT_TRUE(d.empty()) << text << ": " << d[0].str();
+    ASSERT_EQ(s.dhcp.subnets.size(), 1u);
+    EXPECT_EQ(s.dhcp.subnets[0].lease_time, std::chrono::seconds(seconds)) << text;
+  }
+  for (auto text : {"0", "1500ms", "1h30", "-5m", "soon"}) {
+    write(std::string("dhcp:\n  subnets:\n    - subnet: 10.9.0.0/24\n      lease_time: ") + text + "\n");
+    auto s = settings::default_serve_settings();
+    Diagnostics d;
+    settings::apply_serve_file(dir_, s, d);
+    ASSERT_EQ(d.size(), 1u) << text;
+    EXPECT_EQ(d[0].line, 4u);
+    EXPECT_NE(d[0].message.find("lease_time must be a positive duration"), std::string::npos) << d[0].message;
+  }
+}
+
 TEST(AddressRange, ParsesAndRejects) {
   auto r = settings::parse_address_range("10.0.0.5-10.0.0.9");
   ASSERT_TRUE(r);
