@@ -138,9 +138,14 @@ std::string public_key_pem(const EVP_PKEY& key) {
   return bio_string(bio.get());
 }
 
+// Never asks for a passphrase. With no callback OpenSSL's default one reads
+// the terminal, or stdin, and blocks the caller until it gets a line: an
+// encrypted key must be an error instead.
+static int no_passphrase(char*, int, int, void*) { return 0; }
+
 Pkey private_key_from_pem(std::string_view pem) {
   auto bio = read_bio(pem);
-  return Pkey(check(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), "PEM_read_bio_PrivateKey"));
+  return Pkey(check(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr), "PEM_read_bio_PrivateKey"));
 }
 
 std::string certificate_pem(const X509& cert) {
@@ -151,7 +156,7 @@ std::string certificate_pem(const X509& cert) {
 
 Cert certificate_from_pem(std::string_view pem) {
   auto bio = read_bio(pem);
-  return Cert(check(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), "PEM_read_bio_X509"));
+  return Cert(check(PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr), "PEM_read_bio_X509"));
 }
 
 bool key_matches_certificate(const X509& cert, const EVP_PKEY& key) {
@@ -243,7 +248,13 @@ Clock::time_point not_after(const X509& cert) {
   int rc = ASN1_TIME_diff(&days, &secs, epoch, X509_get0_notAfter(&cert));
   ASN1_TIME_free(epoch);
   check(rc, "ASN1_TIME_diff");
-  return Clock::time_point{} + std::chrono::seconds(static_cast<long long>(days) * 86400 + secs);
+  // RFC 5280's "no well-defined expiration" is 9999-12-31, past what a
+  // nanosecond system_clock holds (2262): clamp instead of overflowing.
+  constexpr auto kMax = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count();
+  long long s = static_cast<long long>(days) * 86400 + secs;
+  if (s >= kMax) return Clock::time_point::max();
+  if (s <= -kMax) return Clock::time_point::min();
+  return Clock::time_point{} + std::chrono::seconds(s);
 }
 
 std::string subject_common_name(const X509& cert) {

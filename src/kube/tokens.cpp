@@ -19,7 +19,13 @@ bool all_token_chars(std::string_view s) {
 long long to_unix(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-Clock::time_point from_unix(long long s) { return Clock::time_point{} + std::chrono::seconds(s); }
+// Seconds past what a nanosecond system_clock holds (year 2262) are refused,
+// not wrapped (signed overflow).
+std::optional<Clock::time_point> from_unix(long long s) {
+  constexpr auto kMax = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count();
+  if (s >= kMax || s <= -kMax) return std::nullopt;
+  return Clock::time_point{} + std::chrono::seconds(s);
+}
 }  // namespace
 
 std::optional<TokenParts> parse_bootstrap_token(std::string_view text) {
@@ -53,8 +59,11 @@ std::vector<BootstrapToken> TokenStore::all() const {
       if (!parts) throw StateError("malformed token in " + file_.string());
       t.id = parts->id;
       t.secret = parts->secret;
-      t.created = from_unix(j.at("created").get<long long>());
-      t.expires = from_unix(j.at("expires").get<long long>());
+      auto created = from_unix(j.at("created").get<long long>());
+      auto expires = from_unix(j.at("expires").get<long long>());
+      if (!created || !expires) throw StateError("token time out of range in " + file_.string());
+      t.created = *created;
+      t.expires = *expires;
       t.description = j.value("description", "");
       out.push_back(std::move(t));
     }
