@@ -224,6 +224,20 @@ std::vector<std::uint8_t> Run::blob(int i) const {
   return {p, p + sqlite3_column_bytes(st_, i)};
 }
 
+// --- SynchronousScope ----------------------------------------------------------------
+
+SynchronousScope::SynchronousScope(Db& db, Synchronous level) : db_(db) {
+  Statement q(db_, "PRAGMA synchronous");
+  auto r = q.run();
+  previous_ = r.step() ? r.i64(0) : 1;
+  db_.exec(level == Synchronous::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
+SynchronousScope::~SynchronousScope() {
+  const std::string sql = "PRAGMA synchronous=" + std::to_string(previous_);
+  sqlite3_exec(db_.raw(), sql.c_str(), nullptr, nullptr, nullptr);
+}
+
 // --- Transaction ------------------------------------------------------------------
 
 Transaction::Transaction(Db& db, Begin kind) : db_(db) {

@@ -151,6 +151,20 @@ class Statement {
   sqlite3_stmt* st_ = nullptr;
 };
 
+// Switches the connection's synchronous level for a scope (outside any
+// transaction), e.g. FULL for the one commit a reply promises is durable.
+class SynchronousScope {
+ public:
+  SynchronousScope(Db& db, Synchronous level);  // throws Error
+  SynchronousScope(const SynchronousScope&) = delete;
+  SynchronousScope& operator=(const SynchronousScope&) = delete;
+  ~SynchronousScope();
+
+ private:
+  Db& db_;
+  std::int64_t previous_;
+};
+
 enum class Begin { deferred, immediate, exclusive };
 
 // BEGIN on construction; commit() or the destructor rolls back (only if SQLite

@@ -368,6 +368,9 @@ bool SqliteMachineStore::known(const std::string& id) {
 bool SqliteMachineStore::add_event(const inventory::NodeEvent& e) {
   flush();
   if (!known(e.machine_id)) return false;
+  // The 201 says the event is stored: this one commit is fsynced (FULL), the
+  // boot batches stay NORMAL. Events are a few per boot, so the fsync is cheap.
+  sqlite::SynchronousScope durable(db_, sqlite::Synchronous::full);
   sqlite::Transaction tx(db_);
   {
     sqlite::Statement ins(

@@ -123,6 +123,24 @@ TEST_F(SqliteTest, FullDatabaseIsAnErrorAndTheTransactionRollsBack) {
   EXPECT_EQ(r.i64(0), 1) << "nothing of the failed transaction is kept";
 }
 
+std::int64_t synchronous_of(Db& db) {
+  Statement q(db, "PRAGMA synchronous");
+  auto r = q.run();
+  return r.step() ? r.i64(0) : -1;
+}
+
+TEST_F(SqliteTest, SynchronousScopeRaisesAndRestoresTheLevel) {
+  auto db = Db::open(dir / "a.db", quick());  // NORMAL (1)
+  ASSERT_EQ(synchronous_of(db), 1);
+  {
+    SynchronousScope durable(db, Synchronous::full);
+    EXPECT_EQ(synchronous_of(db), 2);
+  }
+  EXPECT_EQ(synchronous_of(db), 1);
+  auto lease_like = Db::open(dir / "b.db");  // default options: FULL
+  EXPECT_EQ(synchronous_of(lease_like), 2);
+}
+
 TEST_F(SqliteTest, CommitAfterSqliteEndedTheTransactionThrows) {
   auto db = Db::open(dir / "a.db", quick());
   db.exec("CREATE TABLE t(v)");
