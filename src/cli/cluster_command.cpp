@@ -45,7 +45,10 @@ int run_init(const std::string& config, const std::string& state, bool quiet) {
 }
 
 nlohmann::json cert_json(const fs::path& state, const std::string& base) {
-  auto cert = kube::certificate_from_pem(kube::read_file_or_throw(state / (base + ".crt")));
+  const auto pem = kube::read_file(state / (base + ".crt"));
+  if (!pem)
+    throw kube::StateError((state / (base + ".crt")).string() + " is missing: run `ramfleet cluster init` again");
+  auto cert = kube::certificate_from_pem(*pem);
   auto expires = std::chrono::duration_cast<std::chrono::seconds>(kube::not_after(*cert).time_since_epoch()).count();
   return {{"file", base + ".crt"}, {"subject", kube::subject_common_name(*cert)}, {"notAfterUnix", expires}};
 }
@@ -59,9 +62,10 @@ int run_show(const std::string& state, bool json) {
                      {"kubernetesVersion", info.kubernetes_version},
                      {"discoveryTokenCaCertHash", kube::discovery_hash(*ca)}};
   out["certificates"] = nlohmann::json::array();
-  for (const char* base : {kube::paths::kCa, kube::paths::kFrontProxyCa, kube::paths::kEtcdCa, kube::paths::kApiserver,
-                           kube::paths::kApiserverKubeletClient, kube::paths::kApiserverEtcdClient,
-                           kube::paths::kFrontProxyClient, kube::paths::kEtcdHealthcheckClient}) {
+  for (const char* base :
+       {kube::paths::kCa, kube::paths::kFrontProxyCa, kube::paths::kEtcdCa, kube::paths::kKubeletServingCa,
+        kube::paths::kApiserver, kube::paths::kApiserverKubeletClient, kube::paths::kApiserverEtcdClient,
+        kube::paths::kFrontProxyClient, kube::paths::kEtcdHealthcheckClient}) {
     out["certificates"].push_back(cert_json(state, base));
   }
   const auto now = kube::Clock::now();

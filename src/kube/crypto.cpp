@@ -165,6 +165,18 @@ bool key_matches_certificate(const X509& cert, const EVP_PKEY& key) {
   return ok;
 }
 
+bool signed_by(const X509& cert, const X509& issuer) {
+  // X509_check_issued compares names, key identifiers and the issuer's key
+  // usage; X509_verify checks the signature itself.
+  bool ok = X509_check_issued(const_cast<X509*>(&issuer), const_cast<X509*>(&cert)) == X509_V_OK;
+  if (ok) {
+    EVP_PKEY* pub = X509_get0_pubkey(&issuer);
+    ok = pub != nullptr && X509_verify(const_cast<X509*>(&cert), pub) == 1;
+  }
+  ERR_clear_error();
+  return ok;
+}
+
 Cert issue_certificate(const CertProfile& p, const EVP_PKEY& subject_key, const X509* issuer,
                        const EVP_PKEY& issuer_key, Clock::time_point now) {
   Cert cert(check(X509_new(), "X509_new"));

@@ -43,6 +43,9 @@ Pkey private_key_from_pem(std::string_view pem);
 std::string certificate_pem(const X509& cert);
 Cert certificate_from_pem(std::string_view pem);
 [[nodiscard]] bool key_matches_certificate(const X509& cert, const EVP_PKEY& key);
+// Whether issuer's key signed cert and cert names issuer (issuer DN and key
+// identifier), i.e. cert chains to issuer. No validity or usage checks.
+[[nodiscard]] bool signed_by(const X509& cert, const X509& issuer);
 
 using Clock = std::chrono::system_clock;
 

@@ -51,6 +51,9 @@ void kubeadm_control_plane(Files& f, const ClusterSpec& spec, const NodePlacemen
                            paths::kApiserverEtcdClient, paths::kFrontProxyClient, paths::kEtcdHealthcheckClient}) {
     f.copy_pair(base, pki + base);
   }
+  // The apiserver verifies kubelets' serving certificates with this CA
+  // (render.cpp: kubelet-certificate-authority); its key never leaves STATE.
+  f.copy(std::string(paths::kKubeletServingCa) + ".crt", pki + paths::kKubeletServingCa + ".crt");
   f.copy(paths::kServiceAccountKey, pki + paths::kServiceAccountKey);
   f.copy(paths::kServiceAccountPub, pki + paths::kServiceAccountPub);
   // STATE keeps every member's etcd certificates; a node gets its own as

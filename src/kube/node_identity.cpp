@@ -1,8 +1,10 @@
 #include "kube/node_identity.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "core/ipv4.hpp"
 #include "core/log.hpp"
@@ -43,21 +45,67 @@ std::string trimmed(std::string s) {
   return s;
 }
 
+KeyAlgorithm algorithm_of(const X509& ca) {
+  return is_rsa(*X509_get0_pubkey(&ca)) ? KeyAlgorithm::rsa2048 : KeyAlgorithm::ecdsa_p256;
+}
+
+// Serialises serving-certificate re-issues in this process, and lets a
+// reader that caught one halfway (new key, old certificate) wait for it.
+std::mutex& serving_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+void write_serving_pair(const fs::path& dir, const std::string& hostname, const std::vector<std::string>& ips,
+                        const KeyedCert& serving_ca, Clock::time_point now) {
+  auto key = generate_key(algorithm_of(*serving_ca.cert));
+  auto cert =
+      issue_certificate(kubelet_serving_profile(hostname, ips), *key, serving_ca.cert.get(), *serving_ca.key, now);
+  write_file_atomic(dir / kServingKey, private_key_pem(*key));
+  write_file_atomic(dir / kServingCrt, certificate_pem(*cert));
+}
+
+std::vector<std::string> read_ips(const fs::path& dir) {
+  std::vector<std::string> ips;
+  std::string ip_lines = read_file_or_throw(dir / kIps);
+  for (std::size_t start = 0; start < ip_lines.size();) {
+    auto nl = ip_lines.find('\n', start);
+    if (nl == std::string::npos) nl = ip_lines.size();
+    if (nl > start) ips.push_back(ip_lines.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return ips;
+}
+
+bool serving_cert_current(const fs::path& dir, const KeyedCert& serving_ca) {
+  auto pem = read_file(dir / kServingCrt);
+  if (!pem) return false;
+  try {
+    return signed_by(*certificate_from_pem(*pem), *serving_ca.cert);
+  } catch (const CryptoError&) {
+    return false;  // unreadable: re-issue
+  }
+}
+
+// Re-issues dir's serving pair unless it is already signed by serving_ca.
+bool refresh_serving(const fs::path& dir, const std::string& hostname, const KeyedCert& serving_ca,
+                     Clock::time_point now) {
+  if (serving_cert_current(dir, serving_ca)) return false;
+  std::lock_guard lock(serving_mutex());
+  if (serving_cert_current(dir, serving_ca)) return false;  // another thread did it
+  write_serving_pair(dir, hostname, read_ips(dir), serving_ca, now);
+  log::info("kube.node.serving_cert_reissued", {{"node", hostname}});
+  return true;
+}
+
 void issue(const fs::path& dir, const std::string& hostname, const std::vector<std::string>& ips, const KeyedCert& ca,
-           KeyAlgorithm alg, Clock::time_point now) {
-  const std::string cn = "system:node:" + hostname;
+           const KeyedCert& serving_ca, KeyAlgorithm alg, Clock::time_point now) {
   CertProfile client;
-  client.common_name = cn;
+  client.common_name = "system:node:" + hostname;
   client.organizations = {"system:nodes"};
   client.client_auth = true;
-  CertProfile serving = client;
-  serving.client_auth = false;
-  serving.server_auth = true;
-  serving.dns_names = {hostname};
-  serving.ip_addresses = ips;
 
   auto client_key = generate_key(alg);
-  auto serving_key = generate_key(alg);
   auto ssh_key = generate_key(KeyAlgorithm::ed25519);
   auto ssh = openssh_ed25519(*ssh_key, "root@" + hostname);
   // machine-id(5): 128 random bits; systemd wants the UUIDv4 bits, so set them.
@@ -69,19 +117,13 @@ void issue(const fs::path& dir, const std::string& hostname, const std::vector<s
   write_file_atomic(dir / kClientKey, private_key_pem(*client_key));
   write_file_atomic(dir / kClientCrt,
                     certificate_pem(*issue_certificate(client, *client_key, ca.cert.get(), *ca.key, now)));
-  write_file_atomic(dir / kServingKey, private_key_pem(*serving_key));
-  write_file_atomic(dir / kServingCrt,
-                    certificate_pem(*issue_certificate(serving, *serving_key, ca.cert.get(), *ca.key, now)));
+  write_serving_pair(dir, hostname, ips, serving_ca, now);
   write_file_atomic(dir / kNodePassword, hex(random_bytes(16)) + "\n");
   write_file_atomic(dir / kSshKey, ssh.private_key);
   write_file_atomic(dir / kSshPub, ssh.public_key);
   std::string ip_lines;
   for (const auto& ip : ips) ip_lines += ip + "\n";
   write_file_atomic(dir / kIps, ip_lines);
-}
-
-KeyAlgorithm algorithm_of(const X509& ca) {
-  return is_rsa(*X509_get0_pubkey(&ca)) ? KeyAlgorithm::rsa2048 : KeyAlgorithm::ecdsa_p256;
 }
 
 }  // namespace
@@ -96,13 +138,16 @@ NodeIdentity node_identity(const fs::path& state, const std::string& hostname, c
   const fs::path nodes = state / "nodes";
   const fs::path dir = nodes / hostname;
 
+  if (!fs::exists(state / (std::string(paths::kKubeletServingCa) + ".crt")))
+    throw StateError(state.string() + " has no kubelet-serving CA: run `ramfleet cluster init` again");
+  const auto serving_ca = load_keyed_cert(state, paths::kKubeletServingCa);
   if (!fs::exists(dir)) {
     const auto ca = load_keyed_cert(state, paths::kCa);
     make_private_dirs(nodes);
     const fs::path tmp = nodes / (".tmp-" + hostname + "-" + hex(random_bytes(6)));
     make_private_dirs(tmp);
     try {
-      issue(tmp, hostname, ips, ca, algorithm_of(*ca.cert), now);
+      issue(tmp, hostname, ips, ca, serving_ca, algorithm_of(*ca.cert), now);
     } catch (...) {
       fs::remove_all(tmp);
       throw;
@@ -117,6 +162,8 @@ NodeIdentity node_identity(const fs::path& state, const std::string& hostname, c
       sync_path(nodes);
       log::info("kube.node.identity_issued", {{"node", hostname}});
     }
+  } else {
+    refresh_serving(dir, hostname, serving_ca, now);
   }
 
   NodeIdentity id;
@@ -126,21 +173,38 @@ NodeIdentity node_identity(const fs::path& state, const std::string& hostname, c
   id.kubelet_client_key = read_file_or_throw(dir / kClientKey);
   id.kubelet_serving_cert = read_file_or_throw(dir / kServingCrt);
   id.kubelet_serving_key = read_file_or_throw(dir / kServingKey);
+  if (!key_matches_certificate(*certificate_from_pem(id.kubelet_serving_cert),
+                               *private_key_from_pem(id.kubelet_serving_key))) {
+    // Read between a re-issue's key and certificate writes: wait for it to end.
+    std::lock_guard lock(serving_mutex());
+    id.kubelet_serving_cert = read_file_or_throw(dir / kServingCrt);
+    id.kubelet_serving_key = read_file_or_throw(dir / kServingKey);
+    if (!key_matches_certificate(*certificate_from_pem(id.kubelet_serving_cert),
+                                 *private_key_from_pem(id.kubelet_serving_key)))
+      throw StateError((dir / kServingKey).string() + " does not belong to " + kServingCrt);
+  }
   id.k3s_node_password = trimmed(read_file_or_throw(dir / kNodePassword));
   id.ssh_host_ed25519_key = read_file_or_throw(dir / kSshKey);
   id.ssh_host_ed25519_key_pub = read_file_or_throw(dir / kSshPub);
-  std::string ip_lines = read_file_or_throw(dir / kIps);
-  for (std::size_t start = 0; start < ip_lines.size();) {
-    auto nl = ip_lines.find('\n', start);
-    if (nl == std::string::npos) nl = ip_lines.size();
-    if (nl > start) id.ips.push_back(ip_lines.substr(start, nl - start));
-    start = nl + 1;
-  }
+  id.ips = read_ips(dir);
   // kubelet.conf is derived, not stored: it follows the cluster's endpoint.
   const std::string ca_pem = read_file_or_throw(state / (std::string(paths::kCa) + ".crt"));
   id.kubelet_kubeconfig = render_kubeconfig(KubeconfigParams{info.name, info.server, ca_pem, "system:node:" + hostname,
                                                              id.kubelet_client_cert, id.kubelet_client_key});
   return id;
+}
+
+std::vector<std::string> refresh_kubelet_serving_certs(const fs::path& state, const KeyedCert& serving_ca,
+                                                       Clock::time_point now) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(state / "nodes", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".") || !is_dns_subdomain(name) || !entry.is_directory(ec)) continue;
+    if (refresh_serving(entry.path(), name, serving_ca, now)) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace ramfleet::kube

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kube/crypto.hpp"
+#include "kube/pki.hpp"
 
 namespace ramfleet::kube {
 
@@ -20,7 +21,7 @@ struct NodeIdentity {
   std::string machine_id;           // 32 lowercase hex digits, for /etc/machine-id
   std::string kubelet_client_cert;  // CN system:node:<hostname>, O system:nodes, clientAuth
   std::string kubelet_client_key;
-  std::string kubelet_serving_cert;  // same subject, serverAuth, SANs hostname + ips
+  std::string kubelet_serving_cert;  // same subject, serverAuth, SANs hostname + ips, kubelet-serving CA
   std::string kubelet_serving_key;
   std::string kubelet_kubeconfig;    // kubelet.conf embedding the client cert
   std::string k3s_node_password;     // for /etc/rancher/node/password
@@ -31,8 +32,18 @@ struct NodeIdentity {
 
 // Needs an initialised cluster state (ramfleet cluster init). ips are used only
 // when the identity is first issued; later calls return what was issued.
-// Throws StateError for a bad hostname/IP or missing cluster, CryptoError.
+// The client certificate chains to the cluster CA, the serving certificate to
+// the kubelet-serving CA (pki.hpp); a serving certificate from before that CA
+// existed is re-issued (same SANs) on the way.
+// Throws StateError for a bad hostname/IP, a missing cluster or a state
+// without the kubelet-serving CA (run `cluster init` again), CryptoError.
 NodeIdentity node_identity(const std::filesystem::path& state, const std::string& hostname,
                            const std::vector<std::string>& ips, Clock::time_point now = Clock::now());
+
+// Re-issues STATE/nodes/<node>/kubelet.{crt,key} (new key, same SANs from the
+// stored ips) for every node whose kubelet.crt is not signed by serving_ca.
+// Returns the nodes re-issued. Called by init_cluster.
+std::vector<std::string> refresh_kubelet_serving_certs(const std::filesystem::path& state, const KeyedCert& serving_ca,
+                                                       Clock::time_point now = Clock::now());
 
 }  // namespace ramfleet::kube

@@ -1,9 +1,13 @@
 #include "kube/pki.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
 #include "kube/kubeconfig.hpp"
+#include "kube/node_identity.hpp"
 #include "kube/secret_files.hpp"
 #include "kube/tokens.hpp"
 
@@ -26,26 +30,194 @@ bool present(const fs::path& p) {
   return fs::exists(p, ec);
 }
 
-// Keeps STATE/<base>.crt+.key when both exist and pair; otherwise issues a new
-// pair. The key is written before the certificate, so a crash in between
-// leaves a key without certificate, which the next run replaces.
+// Keeps STATE/<base>.crt+.key when both exist and pair. Otherwise issues
+// what is missing without ever replacing a key: a leaf whose certificate is
+// missing gets a new certificate for its existing key (a crash between the
+// key's and the certificate's write leaves exactly that). A CA reaches this
+// only with both halves present or both absent (check_ca_continuity).
 KeyedCert ensure_keyed_cert(const fs::path& state, const std::string& base, const CertProfile& profile,
                             const KeyedCert* issuer, KeyAlgorithm algorithm, Clock::time_point now,
                             InitReport& report) {
   const fs::path crt = state / (base + ".crt");
-  if (present(crt)) {
+  const fs::path key_file = state / (base + ".key");
+  if (present(crt) && present(key_file)) {
     report.push_back({base + ".crt", false});
     return load_keyed_cert(state, base);
   }
+  if (issuer == nullptr && (present(crt) || present(key_file)))
+    throw StateError("refusing to replace one half of the CA " + base +
+                     ": restore the missing file, or remove the whole state directory to start over");
   KeyedCert out;
-  out.key = generate_key(algorithm);
+  const bool reuse_key = present(key_file);
+  out.key = reuse_key ? private_key_from_pem(read_file_or_throw(key_file)) : generate_key(algorithm);
   out.cert = issuer != nullptr ? issue_certificate(profile, *out.key, issuer->cert.get(), *issuer->key, now)
                                : issue_certificate(profile, *out.key, nullptr, *out.key, now);
-  write_file_atomic(state / (base + ".key"), private_key_pem(*out.key));
+  if (!reuse_key) write_file_atomic(key_file, private_key_pem(*out.key));
   write_file_atomic(crt, certificate_pem(*out.cert));
   report.push_back({base + ".crt", true});
-  log::info("kube.pki.issued", {{"cert", base}, {"cn", profile.common_name}});
+  log::info("kube.pki.issued", {{"cert", base}, {"cn", profile.common_name}, {"kept_key", reuse_key}});
   return out;
+}
+
+// What `init` must not orphan: a CA (or the service-account key) and the
+// files made with it. Making a new CA while they exist would leave a state
+// whose leaves, kubeconfigs and node identities chain to a key that is gone,
+// and every running node would reject the new material; so init refuses,
+// names the files and says how to recover.
+struct CaContinuity {
+  std::string what;                       // "the cluster CA"
+  std::vector<std::string> halves;        // the CA's own files, relative to STATE
+  std::vector<std::string> made_with_it;  // existing files that depend on it
+};
+
+void add_if_present(const fs::path& state, const std::string& rel, std::vector<std::string>& out) {
+  if (present(state / rel)) out.push_back(rel);
+}
+
+void add_pair_if_present(const fs::path& state, const std::string& base, std::vector<std::string>& out) {
+  add_if_present(state, base + ".crt", out);
+  add_if_present(state, base + ".key", out);
+}
+
+// Every regular file under STATE/<dir>, relative to STATE, sorted.
+std::vector<std::string> files_under(const fs::path& state, const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(state / dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) out.push_back(fs::relative(it->path(), state).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Node identities: STATE/nodes/<name>/<file>, skipping half-issued temp dirs.
+std::vector<std::string> node_files(const fs::path& state, const char* file) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(state / "nodes", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".")) continue;
+    add_if_present(state, "nodes/" + name + "/" + file, out);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void check_ca_continuity(const fs::path& state) {
+  std::vector<CaContinuity> cas;
+  const std::string bootstrapped = "bootstrapped";  // a running cluster trusts every CA in STATE
+
+  CaContinuity ca{"the cluster CA", {std::string(paths::kCa) + ".crt", std::string(paths::kCa) + ".key"}, {}};
+  add_pair_if_present(state, paths::kApiserver, ca.made_with_it);
+  add_pair_if_present(state, paths::kApiserverKubeletClient, ca.made_with_it);
+  for (const char* conf :
+       {paths::kAdminConf, paths::kSuperAdminConf, paths::kControllerManagerConf, paths::kSchedulerConf})
+    add_if_present(state, conf, ca.made_with_it);
+  for (auto& f : node_files(state, "kubelet-client.crt")) ca.made_with_it.push_back(std::move(f));
+  add_if_present(state, bootstrapped, ca.made_with_it);
+  cas.push_back(std::move(ca));
+
+  CaContinuity fp{"the front-proxy CA",
+                  {std::string(paths::kFrontProxyCa) + ".crt", std::string(paths::kFrontProxyCa) + ".key"},
+                  {}};
+  add_pair_if_present(state, paths::kFrontProxyClient, fp.made_with_it);
+  add_if_present(state, bootstrapped, fp.made_with_it);
+  cas.push_back(std::move(fp));
+
+  CaContinuity etcd{"the etcd CA", {std::string(paths::kEtcdCa) + ".crt", std::string(paths::kEtcdCa) + ".key"}, {}};
+  add_pair_if_present(state, paths::kApiserverEtcdClient, etcd.made_with_it);
+  add_pair_if_present(state, paths::kEtcdHealthcheckClient, etcd.made_with_it);
+  for (auto& f : files_under(state, "pki/etcd/members")) etcd.made_with_it.push_back(std::move(f));
+  add_if_present(state, bootstrapped, etcd.made_with_it);
+  cas.push_back(std::move(etcd));
+
+  // A state from before the kubelet-serving CA existed has node serving
+  // certificates signed by the cluster CA: those are re-issued, not
+  // orphaned. Any other serving certificate was signed by a kubelet-serving
+  // CA that is now (partly) gone.
+  CaContinuity ks{"the kubelet-serving CA",
+                  {std::string(paths::kKubeletServingCa) + ".crt", std::string(paths::kKubeletServingCa) + ".key"},
+                  {}};
+  Cert cluster_ca;
+  if (auto pem = read_file(state / (std::string(paths::kCa) + ".crt"))) {
+    try {
+      cluster_ca = certificate_from_pem(*pem);
+    } catch (const CryptoError&) {
+    }
+  }
+  for (auto& f : node_files(state, "kubelet.crt")) {
+    bool old_style = false;
+    if (cluster_ca) {
+      try {
+        old_style = signed_by(*certificate_from_pem(read_file_or_throw(state / f)), *cluster_ca);
+      } catch (const CryptoError&) {
+      }
+    }
+    if (!old_style) ks.made_with_it.push_back(std::move(f));
+  }
+  cas.push_back(std::move(ks));
+
+  CaContinuity sa{"the service-account signing key", {paths::kServiceAccountKey}, {}};
+  add_if_present(state, paths::kServiceAccountPub, sa.made_with_it);  // derived, but says a key existed
+  add_if_present(state, bootstrapped, sa.made_with_it);
+  cas.push_back(std::move(sa));
+
+  std::string problems;
+  for (const auto& c : cas) {
+    std::vector<std::string> missing, kept;
+    for (const auto& h : c.halves) (present(state / h) ? kept : missing).push_back(h);
+    if (missing.empty()) continue;
+    std::vector<std::string> depends = kept;
+    depends.insert(depends.end(), c.made_with_it.begin(), c.made_with_it.end());
+    if (depends.empty()) continue;  // nothing made with it: creating it is safe
+    auto join = [](const std::vector<std::string>& v, std::size_t max) {
+      std::string out;
+      for (std::size_t i = 0; i < v.size() && i < max; ++i) out += (i ? ", " : "") + v[i];
+      if (v.size() > max) out += ", ... (" + std::to_string(v.size() - max) + " more)";
+      return out;
+    };
+    problems += "\n  " + c.what + ": " + join(missing, 2) + (missing.size() == 1 ? " is" : " are") + " missing, but " +
+                join(depends, 6) + (depends.size() == 1 ? " exists" : " exist") + "; a new one would not match " +
+                (depends.size() == 1 ? "it" : "them") + ". Restore " + join(missing, 2) + " from a backup";
+  }
+  if (!problems.empty()) {
+    throw StateError("refusing to create new CAs in " + state.string() +
+                     " while material made with the old ones exists (nothing was changed):" + problems +
+                     "\nor, to start a new cluster, remove the whole state directory " + state.string() +
+                     " (every node must then be set up again).");
+  }
+}
+
+// The state directory and the PKI's directories are 0700 and their files
+// 0600 whoever created them (an older ramfleet, `serve` making the state
+// directory, an operator's cp -r): group and other bits are removed.
+void tighten_private(const fs::path& path, bool is_dir) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;
+  const mode_t want = is_dir ? (st.st_mode & 07700) : (st.st_mode & 07600);
+  if ((st.st_mode & 07777) == want) return;
+  if (::chmod(path.c_str(), want) != 0) throw StateError("chmod " + path.string() + " failed");
+  log::warn("kube.pki.permissions_tightened", {{"path", path.string()}});
+}
+
+void tighten_state(const fs::path& state) {
+  tighten_private(state, true);
+  for (const char* dir : {"pki", "kubeconfig", "secrets", "nodes", "approved"}) {
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(state / dir, ec))) continue;
+    tighten_private(state / dir, true);
+    for (auto it = fs::recursive_directory_iterator(state / dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_symlink(ec)) continue;
+      if (it->is_directory(ec))
+        tighten_private(it->path(), true);
+      else if (it->is_regular_file(ec))
+        tighten_private(it->path(), false);
+    }
+  }
+  for (const char* file : {paths::kClusterInfo, "tokens.json", "bootstrapped"})
+    if (present(state / file) && !fs::is_symlink(state / file)) tighten_private(state / file, false);
 }
 
 void ensure_kubeconfig(const fs::path& state, const char* rel, const ClusterSpec& spec, const KeyedCert& ca,
@@ -68,15 +240,17 @@ void ensure_kubeconfig(const fs::path& state, const char* rel, const ClusterSpec
   log::info("kube.pki.kubeconfig", {{"file", rel}, {"user", profile.common_name}});
 }
 
-void check_or_write_cluster_info(const fs::path& state, const ClusterSpec& spec, InitReport& report) {
-  const fs::path file = state / paths::kClusterInfo;
-  if (auto text = read_file(file)) {
-    ClusterInfo existing = load_cluster_info(state);
-    if (existing.name != spec.name) {
-      throw StateError(state.string() + " holds the PKI of cluster \"" + existing.name + "\", not \"" + spec.name +
-                       "\"; use another --state directory");
-    }
+void check_cluster_name(const fs::path& state, const ClusterSpec& spec) {
+  if (!present(state / paths::kClusterInfo)) return;
+  ClusterInfo existing = load_cluster_info(state);
+  if (existing.name != spec.name) {
+    throw StateError(state.string() + " holds the PKI of cluster \"" + existing.name + "\", not \"" + spec.name +
+                     "\"; use another --state directory");
   }
+}
+
+void write_cluster_info(const fs::path& state, const ClusterSpec& spec, InitReport& report) {
+  const fs::path file = state / paths::kClusterInfo;
   nlohmann::json j{{"name", spec.name},
                    {"server", spec.control_plane_endpoint.url()},
                    {"distribution", std::string(to_string(spec.distribution))},
@@ -149,6 +323,17 @@ CertProfile client_profile(const std::string& cn, std::vector<std::string> organ
   return p;
 }
 
+CertProfile kubelet_serving_profile(const std::string& node, const std::vector<std::string>& ips) {
+  CertProfile p;
+  p.common_name = "system:node:" + node;
+  p.organizations = {"system:nodes"};
+  p.server_auth = true;
+  p.dns_names = {node};
+  p.ip_addresses = ips;
+  p.validity = kLeafValidity;
+  return p;
+}
+
 std::string admin_group(const ClusterSpec& spec) {
   if (spec.distribution == Distribution::kubeadm && spec.kubernetes_version.at_least(1, 29))
     return "kubeadm:cluster-admins";
@@ -183,19 +368,24 @@ ClusterInfo load_cluster_info(const fs::path& state) {
 
 InitReport init_cluster(const ClusterSpec& spec, const fs::path& state, Clock::time_point now) {
   InitReport report;
+  check_cluster_name(state, spec);
+  check_ca_continuity(state);  // before anything is written
   make_private_dirs(state);
-  check_or_write_cluster_info(state, spec, report);
+  tighten_state(state);
+  write_cluster_info(state, spec, report);
   const KeyAlgorithm alg = spec.key_algorithm;
 
   const auto ca = ensure_keyed_cert(state, paths::kCa, ca_profile("kubernetes"), nullptr, alg, now, report);
   const auto fp_ca =
       ensure_keyed_cert(state, paths::kFrontProxyCa, ca_profile("front-proxy-ca"), nullptr, alg, now, report);
   const auto etcd_ca = ensure_keyed_cert(state, paths::kEtcdCa, ca_profile("etcd-ca"), nullptr, alg, now, report);
+  const auto serving_ca =
+      ensure_keyed_cert(state, paths::kKubeletServingCa, ca_profile("kubelet-serving-ca"), nullptr, alg, now, report);
 
   // Service-account tokens are signed with sa.key; sa.pub is derived from it.
   const fs::path sa_key = state / paths::kServiceAccountKey;
   Pkey sa;
-  if (present(sa_key)) {
+  if (present(sa_key)) {  // never replaced: check_ca_continuity refused a lost one
     sa = private_key_from_pem(read_file_or_throw(sa_key));
     report.push_back({paths::kServiceAccountKey, false});
   } else {
@@ -246,6 +436,11 @@ InitReport init_cluster(const ClusterSpec& spec, const fs::path& state, Clock::t
     write_file_atomic(k3s_secret, random_string("abcdefghijklmnopqrstuvwxyz0123456789", 32) + "\n");
     report.push_back({paths::kK3sServerSecret, true});
   }
+
+  // Identities issued before the kubelet-serving CA existed carry a serving
+  // certificate from the cluster CA: replace just that certificate.
+  for (const auto& node : refresh_kubelet_serving_certs(state, serving_ca, now))
+    report.push_back({"nodes/" + node + "/kubelet.crt", true});
   return report;
 }
 

@@ -5,6 +5,7 @@
 //   STATE/pki/ca.{crt,key}              Kubernetes CA   (CN kubernetes)
 //   STATE/pki/front-proxy-ca.{crt,key}  front-proxy CA  (CN front-proxy-ca)
 //   STATE/pki/etcd/ca.{crt,key}         etcd CA         (CN etcd-ca)
+//   STATE/pki/kubelet-serving-ca.{crt,key} signs only kubelet serving certs (CN kubelet-serving-ca)
 //   STATE/pki/sa.{key,pub}              service-account signing key pair
 //   STATE/pki/apiserver*.{crt,key}, front-proxy-client.{crt,key}
 //   STATE/pki/etcd/healthcheck-client.{crt,key}
@@ -14,7 +15,9 @@
 //   STATE/tokens.json, STATE/nodes/<hostname>/...
 //
 // init_cluster is idempotent: material that exists is kept (and checked to
-// pair with its key), only what is missing is issued.
+// pair with its key), only what is missing is issued. It never makes a new CA
+// (or service-account key) while anything made with the old one exists, and
+// never overwrites a key.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,6 +32,11 @@ inline constexpr const char* kClusterInfo = "cluster.json";
 inline constexpr const char* kCa = "pki/ca";
 inline constexpr const char* kFrontProxyCa = "pki/front-proxy-ca";
 inline constexpr const char* kEtcdCa = "pki/etcd/ca";
+// Signs the kubelets' serving certificates and nothing else: a serving
+// certificate for any name ramfleet ever hands out cannot impersonate the API
+// server, etcd or anything else that chains to the cluster CA. Control-plane
+// members get the .crt; the apiserver verifies kubelets with it.
+inline constexpr const char* kKubeletServingCa = "pki/kubelet-serving-ca";
 inline constexpr const char* kServiceAccountKey = "pki/sa.key";
 inline constexpr const char* kServiceAccountPub = "pki/sa.pub";
 inline constexpr const char* kApiserver = "pki/apiserver";
@@ -59,7 +67,10 @@ struct InitItem {
 using InitReport = std::vector<InitItem>;
 
 // Throws StateError (unreadable/mismatched material, a state dir of another
-// cluster) or CryptoError.
+// cluster, a CA half missing while material it signed exists) or CryptoError.
+// Also tightens the state directory and the PKI's directories to 0700 and
+// their files to 0600 if something loosened them, and re-issues node serving
+// certificates not signed by the kubelet-serving CA (node_identity.hpp).
 InitReport init_cluster(const ClusterSpec& spec, const std::filesystem::path& state,
                         Clock::time_point now = Clock::now());
 
@@ -78,6 +89,9 @@ CertProfile ca_profile(const std::string& common_name);
 CertProfile apiserver_profile(const ClusterSpec& spec);
 CertProfile etcd_member_profile(const EtcdMember& member);  // server and peer are the same shape
 CertProfile client_profile(const std::string& cn, std::vector<std::string> organizations = {});
+// A kubelet's serving certificate: CN system:node:<name>, O system:nodes,
+// serverAuth, SANs exactly the node's name and its IPs.
+CertProfile kubelet_serving_profile(const std::string& node, const std::vector<std::string>& ips);
 
 // admin.conf's group: kubeadm >= 1.29 binds "kubeadm:cluster-admins" and keeps
 // system:masters for super-admin.conf only; older kubeadm and k3s use system:masters.

@@ -6,6 +6,8 @@ namespace ramfleet::kube {
 
 namespace {
 
+constexpr const char* kKubeletServingCaOnNode = "/etc/kubernetes/pki/kubelet-serving-ca.crt";
+
 // kubeadm v1beta4 arrived in 1.31; older releases read v1beta3. The fields
 // used here are spelled the same in both.
 std::string kubeadm_api(const ClusterSpec& spec) {
@@ -115,12 +117,24 @@ std::string render_kubeadm_init(const ClusterSpec& spec, const NodeFacts& node, 
   cluster << YAML::Key << "serviceSubnet" << YAML::Value << spec.service_subnet.str();
   cluster << YAML::Key << "dnsDomain" << YAML::Value << spec.dns_domain;
   cluster << YAML::EndMap;
+  cluster << YAML::Key << "apiServer" << YAML::Value << YAML::BeginMap;
   if (!spec.cert_sans.empty()) {
-    cluster << YAML::Key << "apiServer" << YAML::Value << YAML::BeginMap;
     cluster << YAML::Key << "certSANs" << YAML::Value << YAML::BeginSeq;
     for (const auto& san : spec.cert_sans) cluster << san;
-    cluster << YAML::EndSeq << YAML::EndMap;
+    cluster << YAML::EndSeq;
   }
+  // Kubelet serving certificates come from their own CA (pki.hpp), never the
+  // cluster CA; the apiserver checks them against it for logs, exec and
+  // port-forward. v1beta4 spells extraArgs as a list of name/value pairs.
+  cluster << YAML::Key << "extraArgs" << YAML::Value;
+  if (spec.kubernetes_version.at_least(1, 31)) {
+    cluster << YAML::BeginSeq << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "kubelet-certificate-authority"
+            << YAML::Key << "value" << YAML::Value << kKubeletServingCaOnNode << YAML::EndMap << YAML::EndSeq;
+  } else {
+    cluster << YAML::BeginMap << YAML::Key << "kubelet-certificate-authority" << YAML::Value << kKubeletServingCaOnNode
+            << YAML::EndMap;
+  }
+  cluster << YAML::EndMap;
   cluster << YAML::EndMap;
 
   return std::string(init.c_str()) + "\n---\n" + cluster.c_str() + "\n---\n" + kubelet_configuration(spec, ram) + "\n";

@@ -207,7 +207,9 @@ def test_kubeadm_worker_gets_the_same_identity_on_every_boot(kubeadm_server):
     client = openssl_verify(s.tmp, ca, first_cert(f1["/var/lib/kubelet/pki/kubelet-client-current.pem"][0]), "client")
     assert "CN = system:node:w1" in client and "O = system:nodes" in client
     assert "TLS Web Client Authentication" in client
-    serving = openssl_verify(s.tmp, ca, f1["/var/lib/kubelet/pki/kubelet.crt"][0], "serving")
+    # Serving certificates come from their own CA (issue 10), not the cluster CA.
+    serving = openssl_verify(s.tmp, (s.state / "pki/kubelet-serving-ca.crt").read_text(),
+                             f1["/var/lib/kubelet/pki/kubelet.crt"][0], "serving")
     assert "DNS:w1" in serving and "IP Address:192.168.50.21" in serving
     assert "TLS Web Server Authentication" in serving
 
@@ -252,6 +254,9 @@ def test_kubeadm_first_control_plane_inits_once_with_the_stacked_pki(kubeadm_ser
     for conf in ["admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf"]:
         assert files["/etc/kubernetes/" + conf][1] == 0o600, conf
     assert files[pki + "sa.key"][0] == (s.state / "pki/sa.key").read_text()
+    assert files[pki + "kubelet-serving-ca.crt"][0] == (s.state / "pki/kubelet-serving-ca.crt").read_text()
+    assert pki + "kubelet-serving-ca.key" not in files
+    assert docs[1]["apiServer"]["extraArgs"]["kubelet-certificate-authority"] == pki + "kubelet-serving-ca.crt"
 
     # The cluster exists now: the next boot of cp1 joins it instead of making another one.
     again = ignition_files(fetch(boot(s, "mac=52:54:00:00:01:01")).body)

@@ -112,7 +112,8 @@ LEAVES = [
 
 
 @pytest.mark.parametrize("name,cn", [("ca", "kubernetes"), ("etcd/ca", "etcd-ca"),
-                                     ("front-proxy-ca", "front-proxy-ca")])
+                                     ("front-proxy-ca", "front-proxy-ca"),
+                                     ("kubelet-serving-ca", "kubelet-serving-ca")])
 def test_cas_are_self_signed_ten_year_cas(rsa_state, name, cn):
     crt = rsa_state / "pki" / f"{name}.crt"
     verify(crt, crt)
@@ -272,10 +273,11 @@ def test_node_identity_is_stable_and_valid(rsa_state, tmp_path):
     assert re.fullmatch(r"[0-9a-f]{32}", first["machineId"])
     assert len(first["k3sNodePassword"]) >= 32
     pki = rsa_state / "pki"
-    for field, purpose in (("kubeletClientCert", "sslclient"), ("kubeletServingCert", "sslserver")):
+    for field, ca, purpose in (("kubeletClientCert", "ca", "sslclient"),
+                               ("kubeletServingCert", "kubelet-serving-ca", "sslserver")):
         crt = tmp_path / f"{field}.crt"
         crt.write_text(first[field])
-        verify(pki / "ca.crt", crt, purpose)
+        verify(pki / f"{ca}.crt", crt, purpose)
         assert subject(crt) == "CN=system:node:w1,O=system:nodes"
     assert sans(x509_text(tmp_path / "kubeletServingCert.crt")) == {"DNS:w1", "IP Address:192.168.50.21"}
     kubeconfig = tmp_path / "kubelet.conf"
@@ -360,3 +362,121 @@ def test_cluster_approve_refuses_non_members_and_bad_names(tmp_path):
     assert not (tmp_path / "nowhere").exists()
     assert not (state / "approved").exists()
     assert not (tmp_path / "evil").exists()
+
+
+def verifies(ca, cert, purpose="sslserver"):
+    r = subprocess.run(["openssl", "verify", "-CAfile", ca, "-purpose", purpose, cert], capture_output=True, text=True)
+    return r.returncode == 0 and r.stdout.strip().endswith(": OK")
+
+
+def test_kubelet_serving_cert_has_its_own_ca(rsa_state, tmp_path):
+    r = ramfleet("cluster", "node", "w9", "--ip", "192.168.50.29", "--state", rsa_state)
+    assert r.returncode == 0, r.stderr
+    crt = tmp_path / "kubelet.crt"
+    crt.write_text(json.loads(r.stdout)["kubeletServingCert"])
+    pki = rsa_state / "pki"
+    assert verifies(pki / "kubelet-serving-ca.crt", crt)
+    assert not verifies(pki / "ca.crt", crt)
+    assert sans(x509_text(crt)) == {"DNS:w9", "IP Address:192.168.50.29"}
+    # Nothing that chains to the cluster CA is signed by the kubelet-serving CA or vice versa.
+    assert not verifies(pki / "kubelet-serving-ca.crt", pki / "apiserver.crt")
+
+
+def test_no_ca_chained_serving_cert_for_the_api_servers_name(rsa_state, tmp_path):
+    # Issue 10: asking for a node named like the API endpoint used to return a
+    # serverAuth certificate for it that every kubeconfig's CA trusted.
+    r = ramfleet("cluster", "node", "k8s.lab.example", "--ip", "192.168.50.10", "--state", rsa_state)
+    assert r.returncode == 0, r.stderr
+    ident = json.loads(r.stdout)
+    serving = tmp_path / "serving.crt"
+    serving.write_text(ident["kubeletServingCert"])
+    assert "DNS:k8s.lab.example" in sans(x509_text(serving))
+    assert not verifies(rsa_state / "pki" / "ca.crt", serving)
+    # The client certificate does chain to ca.crt, but it cannot serve TLS.
+    client = tmp_path / "client.crt"
+    client.write_text(ident["kubeletClientCert"])
+    assert verifies(rsa_state / "pki" / "ca.crt", client, "sslclient")
+    assert not verifies(rsa_state / "pki" / "ca.crt", client, "sslserver")
+
+
+def test_old_serving_certs_are_reissued_by_init(tmp_path):
+    cfg, state = init(tmp_path, alg="ecdsa-p256")
+    assert ramfleet("cluster", "node", "w1", "--ip", "192.168.50.21", "--state", state).returncode == 0
+    node = state / "nodes" / "w1"
+    pki = state / "pki"
+    # Make the state look like one from before the kubelet-serving CA: its
+    # serving cert signed by the cluster CA (as the old code did), no such CA.
+    run("openssl", "req", "-new", "-key", node / "kubelet.key", "-subj", "/O=system:nodes/CN=system:node:w1",
+        "-out", tmp_path / "w1.csr")
+    ext = tmp_path / "ext.cnf"
+    ext.write_text("extendedKeyUsage=serverAuth\nsubjectAltName=DNS:w1,IP:192.168.50.21\n")
+    run("openssl", "x509", "-req", "-in", tmp_path / "w1.csr", "-CA", pki / "ca.crt", "-CAkey", pki / "ca.key",
+        "-CAcreateserial", "-days", "30", "-extfile", ext, "-out", node / "kubelet.crt")
+    (pki / "ca.srl").unlink(missing_ok=True)
+    (pki / "kubelet-serving-ca.crt").unlink()
+    (pki / "kubelet-serving-ca.key").unlink()
+    assert verifies(pki / "ca.crt", node / "kubelet.crt")
+    client = (node / "kubelet-client.crt").read_bytes()
+
+    r = ramfleet("cluster", "init", "--config", cfg, "--state", state)
+    assert r.returncode == 0, r.stderr
+    assert "created pki/kubelet-serving-ca.crt" in r.stdout
+    assert "created nodes/w1/kubelet.crt" in r.stdout
+    assert verifies(pki / "kubelet-serving-ca.crt", node / "kubelet.crt")
+    assert not verifies(pki / "ca.crt", node / "kubelet.crt")
+    assert sans(x509_text(node / "kubelet.crt")) == {"DNS:w1", "IP Address:192.168.50.21"}
+    assert run("openssl", "pkey", "-in", node / "kubelet.key", "-pubout") == \
+        run("openssl", "x509", "-in", node / "kubelet.crt", "-noout", "-pubkey")
+    assert (node / "kubelet-client.crt").read_bytes() == client  # only the serving pair changed
+    for p in (node / "kubelet.crt", node / "kubelet.key", pki / "kubelet-serving-ca.key"):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    r = ramfleet("cluster", "init", "--config", cfg, "--state", state)
+    assert "0 created" in r.stdout
+
+
+@pytest.mark.parametrize("gone", ["ca.crt", "ca.key"])
+def test_init_refuses_to_replace_a_lost_ca_half(tmp_path, gone):
+    # Issue 10: deleting ca.crt made init overwrite ca.key with a new CA while
+    # the leaves signed by the old one stayed, and report success.
+    cfg, state = init(tmp_path, alg="ecdsa-p256")
+    pki = state / "pki"
+    before = tree_hashes(state)
+    (pki / gone).unlink()
+    r = ramfleet("cluster", "init", "--config", cfg, "--state", state)
+    assert r.returncode == 1
+    assert f"pki/{gone} is missing" in r.stderr
+    assert "pki/apiserver.crt" in r.stderr
+    assert f"Restore pki/{gone} from a backup" in r.stderr
+    assert f"remove the whole state directory {state}" in r.stderr
+    assert not (pki / gone).exists()
+    del before[f"pki/{gone}"]
+    assert tree_hashes(state) == before  # the other half byte-for-byte, and nothing else touched
+
+
+def test_init_refuses_a_whole_lost_ca_while_its_leaves_exist(tmp_path):
+    cfg, state = init(tmp_path, alg="ecdsa-p256")
+    for half in ("crt", "key"):
+        (state / "pki" / "etcd" / f"ca.{half}").unlink()
+    r = ramfleet("cluster", "init", "--config", cfg, "--state", state)
+    assert r.returncode == 1
+    assert "the etcd CA: pki/etcd/ca.crt, pki/etcd/ca.key are missing" in r.stderr
+    assert "pki/apiserver-etcd-client.crt" in r.stderr
+    assert not (state / "pki" / "etcd" / "ca.key").exists()
+
+
+def test_init_makes_the_state_private(tmp_path):
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    (cfg / "cluster.yaml").write_text(SPEC.format(name="lab", alg="ecdsa-p256", version="v1.29.4"))
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)  # as `serve` or mkdir -p leave it
+    state.chmod(0o755)
+    assert ramfleet("cluster", "init", "--config", cfg, "--state", state).returncode == 0
+    assert ramfleet("cluster", "node", "w1", "--state", state).returncode == 0
+    assert ramfleet("cluster", "approve", "cp1", "--state", state).returncode == 0
+    (state / "nodes" / "w1" / "kubelet.key").chmod(0o644)
+    (state / "pki").chmod(0o755)
+    assert ramfleet("cluster", "init", "--config", cfg, "--state", state).returncode == 0
+    for p in [state, *state.rglob("*")]:
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode == (0o700 if p.is_dir() else 0o600), f"{p} {oct(mode)}"

@@ -119,6 +119,7 @@ TEST_F(NodeFilesTest, KubeadmWorkerGetsItsIdentityAndNoClusterKeys) {
   for (const auto& [path, f] : files) {
     EXPECT_NE(path, "/etc/kubernetes/pki/ca.key");
     EXPECT_FALSE(path.starts_with("/etc/kubernetes/pki/etcd")) << path;
+    EXPECT_FALSE(path.starts_with("/etc/kubernetes/pki/kubelet-serving-ca")) << path;
     EXPECT_FALSE(path.starts_with("/var/lib/rancher")) << path;
   }
   EXPECT_EQ(files.at("/etc/hostname").contents, "w1\n");
@@ -167,6 +168,10 @@ TEST_F(NodeFilesTest, KubeadmFirstMemberInitsOnceThenJoins) {
                         "etcd/server.crt", "etcd/server.key", "etcd/peer.crt", "etcd/peer.key"}) {
     EXPECT_TRUE(files.count(std::string("/etc/kubernetes/pki/") + p)) << p;
   }
+  // The apiserver's trust anchor for kubelets; the CA key stays in STATE.
+  EXPECT_EQ(files.at("/etc/kubernetes/pki/kubelet-serving-ca.crt").contents,
+            read_file_or_throw(state / "pki/kubelet-serving-ca.crt"));
+  EXPECT_FALSE(files.count("/etc/kubernetes/pki/kubelet-serving-ca.key"));
   for (const char* p : {"admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf"}) {
     EXPECT_TRUE(files.count(std::string("/etc/kubernetes/") + p)) << p;
     EXPECT_TRUE(files.at(std::string("/etc/kubernetes/") + p).secret) << p;

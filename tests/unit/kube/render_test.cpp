@@ -42,6 +42,9 @@ TEST(RenderKubeadm, InitCarriesClusterAndKubeletConfig) {
   EXPECT_EQ(docs[1]["networking"]["serviceSubnet"].as<std::string>(), "10.96.0.0/12");
   EXPECT_EQ(docs[1]["networking"]["podSubnet"].as<std::string>(), "10.244.0.0/16");
   EXPECT_EQ(docs[1]["apiServer"]["certSANs"][1].as<std::string>(), "192.168.50.10");
+  // The apiserver checks kubelets against their own CA, not the cluster CA (v1beta3: a map).
+  EXPECT_EQ(docs[1]["apiServer"]["extraArgs"]["kubelet-certificate-authority"].as<std::string>(),
+            "/etc/kubernetes/pki/kubelet-serving-ca.crt");
   EXPECT_EQ(docs[2]["kind"].as<std::string>(), "KubeletConfiguration");
   EXPECT_EQ(docs[2]["clusterDNS"][0].as<std::string>(), "10.96.0.10");
   // 15% and 25% of an 8 GiB tmpfs.
@@ -53,7 +56,11 @@ TEST(RenderKubeadm, InitCarriesClusterAndKubeletConfig) {
 TEST(RenderKubeadm, NewerVersionsUseV1beta4) {
   auto docs = YAML::LoadAll(render_kubeadm_init(spec("v1.31.1"), kNode, kSecrets, RamRoot{}));
   EXPECT_EQ(docs[0]["apiVersion"].as<std::string>(), "kubeadm.k8s.io/v1beta4");
-  EXPECT_FALSE(docs[2]["evictionHard"]);  // no tmpfs size known: kubelet defaults
+  EXPECT_FALSE(docs[2]["evictionHard"]);                // no tmpfs size known: kubelet defaults
+  const auto args = docs[1]["apiServer"]["extraArgs"];  // v1beta4: a list of name/value
+  ASSERT_TRUE(args.IsSequence());
+  EXPECT_EQ(args[0]["name"].as<std::string>(), "kubelet-certificate-authority");
+  EXPECT_EQ(args[0]["value"].as<std::string>(), "/etc/kubernetes/pki/kubelet-serving-ca.crt");
 }
 
 TEST(RenderKubeadm, JoinForWorkerAndControlPlane) {
