@@ -61,8 +61,9 @@ TEST_F(ApprovalTest, FilesArePrivate) {
 }
 
 TEST_F(ApprovalTest, BadNamesNeverTouchTheFilesystem) {
-  for (const char* bad : {"", ".", "..", "../evil", "a/b", "/etc/passwd", "CP1", "cp1.", ".cp1", "cp_1", "-cp1",
-                          "cp1\n", std::string(254, 'a').c_str()}) {
+  const std::vector<std::string> names{"",     ".",    "..",   "../evil", "a/b",   "/etc/passwd",        "CP1",
+                                       "cp1.", ".cp1", "cp_1", "-cp1",    "cp1\n", std::string(254, 'a')};
+  for (const auto& bad : names) {
     EXPECT_THROW(approve_node(state, bad, "alice"), std::invalid_argument) << bad;
     EXPECT_THROW(revoke_approval(state, bad), std::invalid_argument) << bad;
     EXPECT_FALSE(node_approved(state, bad)) << bad;
