@@ -220,9 +220,12 @@ void read_tar(ByteSource& src, std::uint64_t offset, std::uint64_t length, const
       const char* kind = m.typeflag == 'x' || m.typeflag == 'g' ? "pax header" : "GNU long name";
       if (m.size > avail) fail(std::string(kind) + " of " + std::to_string(m.size) + " bytes is truncated");
       auto data = read_extended(m.size, kind);
-      if (m.typeflag == 'x') pax = std::move(data);
-      if (m.typeflag == 'L') long_name = data.substr(0, data.find('\0'));
-      if (m.typeflag == 'K') long_link = data.substr(0, data.find('\0'));
+      if (m.typeflag == 'x')
+        pax = std::move(data);
+      else if (m.typeflag == 'L')
+        long_name = data.substr(0, data.find('\0'));
+      else if (m.typeflag == 'K')
+        long_link = data.substr(0, data.find('\0'));
       pos += padded_span(m.size, avail);  // 'g' (global pax): nothing an image needs
       continue;
     }
