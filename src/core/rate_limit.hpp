@@ -66,14 +66,17 @@ class TokenBucket {
 // buckets so that a flood of spoofed keys cannot grow memory. When the table is
 // full, buckets that have refilled completely are forgotten (they remember
 // nothing); if none has, the new key is refused until one does: under such a
-// flood the new keys were going to be limited anyway.
+// flood the new keys were going to be limited anyway. That sweep is O(keys),
+// so a full table is swept at most once per `sweep_interval`: a flood of new
+// keys cannot make every packet pay for it.
 template <typename Key, typename Clock = std::chrono::steady_clock>
 class KeyedRateLimiter {
  public:
   using TimePoint = typename Clock::time_point;
 
-  KeyedRateLimiter(RateLimit limit, std::size_t max_keys)
-      : limit_(limit), max_keys_(std::max<std::size_t>(max_keys, 1)) {}
+  KeyedRateLimiter(RateLimit limit, std::size_t max_keys,
+                   typename Clock::duration sweep_interval = std::chrono::seconds(1))
+      : limit_(limit), max_keys_(std::max<std::size_t>(max_keys, 1)), sweep_interval_(sweep_interval) {}
 
   enum class Verdict { allowed, limited, table_full };
 
@@ -81,7 +84,11 @@ class KeyedRateLimiter {
     if (limit_.unlimited()) return Verdict::allowed;
     auto it = buckets_.find(key);
     if (it == buckets_.end()) {
-      if (buckets_.size() >= max_keys_) prune(now);
+      if (buckets_.size() >= max_keys_ && (!swept_ || now >= last_sweep_ + sweep_interval_)) {
+        swept_ = true;
+        last_sweep_ = now;
+        prune(now);
+      }
       if (buckets_.size() >= max_keys_) return Verdict::table_full;
       it = buckets_.emplace(key, TokenBucket<Clock>(limit_, now)).first;
     }
@@ -99,6 +106,9 @@ class KeyedRateLimiter {
  private:
   RateLimit limit_;
   std::size_t max_keys_;
+  typename Clock::duration sweep_interval_;
+  bool swept_ = false;
+  TimePoint last_sweep_{};
   std::map<Key, TokenBucket<Clock>> buckets_;
 };
 

@@ -74,3 +74,15 @@ TEST(LogThrottle, LogsOncePerIntervalWithTheHeldBackCount) {
   EXPECT_EQ(*next, 100U);
   EXPECT_FALSE(t.admit(t0 + 11s));
 }
+
+TEST(KeyedRateLimiter, AFullTableIsSweptAtMostOncePerInterval) {
+  KeyedRateLimiter<int> l(RateLimit{10, 1}, 2, 1s);
+  EXPECT_TRUE(l.allow(1, t0));
+  EXPECT_TRUE(l.allow(2, t0));
+  EXPECT_FALSE(l.allow(3, t0));  // swept now: nothing to forget yet
+  // 200 ms later both buckets are full again, but the table was swept less
+  // than a second ago: new keys wait rather than sweep per packet.
+  EXPECT_EQ(l.take(3, t0 + 200ms), KeyedRateLimiter<int>::Verdict::table_full);
+  EXPECT_EQ(l.size(), 2U);
+  EXPECT_TRUE(l.allow(3, t0 + 1s));
+}
