@@ -9,10 +9,10 @@
 
 #include "boot/boot_tokens.hpp"
 #include "boot/cluster_config.hpp"
+#include "boot/machine_store.hpp"
 #include "boot/script_cache.hpp"
 #include "core/counters.hpp"
 #include "core/diagnostic.hpp"
-#include "inventory/machine_store.hpp"
 #include "inventory/model.hpp"
 
 namespace ramfleet::boot {
@@ -24,7 +24,7 @@ struct BootState {
   std::int64_t inventory_loaded_ms = 0;
   std::uint64_t inventory_generation = 0;
   Diagnostics last_reload_errors;  // from the last refused reload; cleared by a good one
-  std::unique_ptr<inventory::MachineStore> store;
+  std::unique_ptr<MachineStore> store;
   std::shared_ptr<NodeConfigCache> config_cache;  // compiled configs of this inventory generation
   Counters counters;
   ScriptCache script_cache;   // rendered /ipxe replies of the current inventory generation

@@ -136,12 +136,12 @@ Reply post_event(ServiceState& st, const Request& req, const std::string& id) {
   };
   auto body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return bad("body must be a JSON object");
-  inv::NodeEvent e;
+  boot::NodeEvent e;
   e.machine_id = id;
   e.at_ms = now_ms();
   for (const auto& [k, v] : body.items()) {
     if (k == "phase") {
-      auto p = v.is_string() ? inv::phase_from_string(v.get<std::string>()) : std::nullopt;
+      auto p = v.is_string() ? boot::phase_from_string(v.get<std::string>()) : std::nullopt;
       if (!p) return bad("phase must be one of booted, configured, ready, error");
       e.phase = *p;
     } else if (k == "message") {
@@ -158,14 +158,14 @@ Reply post_event(ServiceState& st, const Request& req, const std::string& id) {
     }
   }
   if (!body.contains("phase")) return bad("phase is required");
-  if (e.phase == inv::Phase::error && e.message.empty()) return bad("an error event needs a message");
+  if (e.phase == boot::Phase::error && e.message.empty()) return bad("an error event needs a message");
   if (!st.store->add_event(e)) {
     st.counters.inc("http.api.event_unknown_machine");
     return error_reply(404, "machine '" + id + "' has never booted from this server");
   }
   st.counters.inc("http.api.events");
-  log::info("node.event", {{"machine", id}, {"phase", inv::to_string(e.phase)}, {"message", e.message}});
-  json out{{"machine", id}, {"phase", inv::to_string(e.phase)}, {"at_ms", e.at_ms}};
+  log::info("node.event", {{"machine", id}, {"phase", boot::to_string(e.phase)}, {"message", e.message}});
+  json out{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
   if (!e.message.empty()) out["message"] = e.message;
   if (e.uptime) out["uptime"] = *e.uptime;
   if (e.root_bytes) out["root_bytes"] = *e.root_bytes;

@@ -12,7 +12,7 @@
 namespace ramfleet::store {
 
 using json = nlohmann::json;
-using inventory::BootRecord;
+using boot::BootRecord;
 
 namespace {
 
@@ -104,13 +104,13 @@ struct SqliteMachineStore::PerMachine {
 };
 
 std::unique_ptr<SqliteMachineStore> SqliteMachineStore::open(const std::filesystem::path& state_dir,
-                                                             inventory::MachineStoreLimits limits) {
+                                                             boot::MachineStoreLimits limits) {
   sqlite::ensure_private_dir(state_dir);
   return std::make_unique<SqliteMachineStore>(state_dir / "ramfleet.db", limits);
 }
 
 namespace {
-sqlite::Db open_db(const std::filesystem::path& file, const inventory::MachineStoreLimits& limits) {
+sqlite::Db open_db(const std::filesystem::path& file, const boot::MachineStoreLimits& limits) {
   try {
     sqlite::OpenOptions o;
     o.synchronous = sqlite::Synchronous::normal;
@@ -144,7 +144,7 @@ sqlite::Db open_db(const std::filesystem::path& file, const inventory::MachineSt
 }
 }  // namespace
 
-SqliteMachineStore::SqliteMachineStore(const std::filesystem::path& db_file, inventory::MachineStoreLimits limits)
+SqliteMachineStore::SqliteMachineStore(const std::filesystem::path& db_file, boot::MachineStoreLimits limits)
     : path_(db_file.string()), limits_(limits), db_(open_db(db_file, limits)), last_maintenance_ms_(0) {}
 
 SqliteMachineStore::~SqliteMachineStore() {
@@ -365,7 +365,7 @@ bool SqliteMachineStore::known(const std::string& id) {
   return r.step();
 }
 
-bool SqliteMachineStore::add_event(const inventory::NodeEvent& e) {
+bool SqliteMachineStore::add_event(const boot::NodeEvent& e) {
   flush();
   if (!known(e.machine_id)) return false;
   // The 201 says the event is stored: this one commit is fsynced (FULL), the
@@ -377,7 +377,7 @@ bool SqliteMachineStore::add_event(const inventory::NodeEvent& e) {
         db_,
         "INSERT INTO events(machine_id, at_ms, phase, message, uptime, root_bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     auto r = ins.run();
-    r.bind(1, e.machine_id).bind(2, e.at_ms).bind(3, inventory::to_string(e.phase)).bind(4, e.message);
+    r.bind(1, e.machine_id).bind(2, e.at_ms).bind(3, boot::to_string(e.phase)).bind(4, e.message);
     r.bind(5, e.uptime).bind(6, e.root_bytes);
     r.done();
   }
@@ -395,7 +395,7 @@ bool SqliteMachineStore::add_event(const inventory::NodeEvent& e) {
   return true;
 }
 
-inventory::MachinePage SqliteMachineStore::machines_page(std::size_t limit, const std::string& after) {
+boot::MachinePage SqliteMachineStore::machines_page(std::size_t limit, const std::string& after) {
   std::lock_guard lock(read_mu_);
   try {
     if (!reader_) {
@@ -404,7 +404,7 @@ inventory::MachinePage SqliteMachineStore::machines_page(std::size_t limit, cons
       o.busy_timeout = std::chrono::milliseconds(1000);
       reader_.emplace(sqlite::Db::open(path_, o));
     }
-    inventory::MachinePage page;
+    boot::MachinePage page;
     // One row more than asked: whether there is a next page.
     sqlite::Statement q(*reader_, std::string(kMachineColumns) + " WHERE id > ?1 ORDER BY id LIMIT ?2");
     auto r = q.run();

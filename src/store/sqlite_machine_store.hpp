@@ -1,7 +1,7 @@
 #pragma once
 // The machine store in SQLite: <state dir>/ramfleet.db, WAL, synchronous=NORMAL
 // (boots are history, not promises: a power cut may lose the last half second
-// of them, never corrupt the file). See inventory/machine_store.hpp for the
+// of them, never corrupt the file). See boot/machine_store.hpp for the
 // contract and docs/http.md ("Storage") for the limits.
 #include <cstdint>
 #include <deque>
@@ -13,27 +13,27 @@
 #include <string>
 #include <unordered_map>
 
-#include "inventory/machine_store.hpp"
+#include "boot/machine_store.hpp"
 #include "store/sqlite.hpp"
 
 namespace ramfleet::store {
 
-class SqliteMachineStore final : public inventory::MachineStore {
+class SqliteMachineStore final : public boot::MachineStore {
  public:
   // Opens or creates `db_file` (0600). Throws std::runtime_error naming the path.
-  explicit SqliteMachineStore(const std::filesystem::path& db_file, inventory::MachineStoreLimits limits = {});
+  explicit SqliteMachineStore(const std::filesystem::path& db_file, boot::MachineStoreLimits limits = {});
   // Opens <state_dir>/ramfleet.db, creating state_dir (0700) if needed.
   static std::unique_ptr<SqliteMachineStore> open(const std::filesystem::path& state_dir,
-                                                  inventory::MachineStoreLimits limits = {});
+                                                  boot::MachineStoreLimits limits = {});
   ~SqliteMachineStore() override;
   SqliteMachineStore(const SqliteMachineStore&) = delete;
   SqliteMachineStore& operator=(const SqliteMachineStore&) = delete;
 
-  void record_boot(inventory::BootRecord r) override;
+  void record_boot(boot::BootRecord r) override;
   bool flush() override;
   [[nodiscard]] std::size_t pending() const override { return pending_.size(); }
-  bool add_event(const inventory::NodeEvent& e) override;
-  inventory::MachinePage machines_page(std::size_t limit, const std::string& after) override;
+  bool add_event(const boot::NodeEvent& e) override;
+  boot::MachinePage machines_page(std::size_t limit, const std::string& after) override;
   std::optional<nlohmann::json> machine(const std::string& id, std::size_t history) override;
   std::optional<nlohmann::json> events(const std::string& id, std::size_t limit) override;
   [[nodiscard]] nlohmann::json health() const override;
@@ -56,9 +56,9 @@ class SqliteMachineStore final : public inventory::MachineStore {
   sqlite::Statement& cached(int kind, std::size_t rows, const std::string& sql);
 
   std::string path_;
-  inventory::MachineStoreLimits limits_;
+  boot::MachineStoreLimits limits_;
   sqlite::Db db_;
-  std::deque<inventory::BootRecord> pending_;
+  std::deque<boot::BootRecord> pending_;
   // Boots recorded per machine since its history was last trimmed by this
   // process (flush() trims every kTrimEvery boots, and at a machine's first
   // boot after start).

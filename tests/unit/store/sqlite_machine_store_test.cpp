@@ -16,8 +16,8 @@
 namespace ramfleet::store {
 namespace {
 
-using inventory::BootRecord;
-using inventory::MachineStoreLimits;
+using boot::BootRecord;
+using boot::MachineStoreLimits;
 using store::testing::fresh_dir;
 using store::testing::mode_of;
 
@@ -168,9 +168,9 @@ TEST_F(MachineStoreTest, EventsPerMachineAreCapped) {
   s->record_boot(boot(1));
   ASSERT_TRUE(s->flush());
   for (int i = 0; i < 40; ++i) {
-    inventory::NodeEvent e;
+    boot::NodeEvent e;
     e.machine_id = mac(1);
-    e.phase = inventory::Phase::configured;
+    e.phase = boot::Phase::configured;
     e.message = "event " + std::to_string(i);
     e.at_ms = 1'700'000'000'000 + i;
     ASSERT_TRUE(s->add_event(e));
@@ -198,13 +198,13 @@ TEST_F(MachineStoreTest, MaintenancePrunesOldEventsAndStaleUnknownMachines) {
   s->record_boot(old_known);
   s->record_boot(fresh_unknown);
   ASSERT_TRUE(s->flush());
-  inventory::NodeEvent old_event;
+  boot::NodeEvent old_event;
   old_event.machine_id = mac(2);
   old_event.at_ms = old_known.at_ms;
   ASSERT_TRUE(s->add_event(old_event));
-  inventory::NodeEvent new_event = old_event;
+  boot::NodeEvent new_event = old_event;
   new_event.at_ms = now;
-  new_event.phase = inventory::Phase::ready;
+  new_event.phase = boot::Phase::ready;
   ASSERT_TRUE(s->add_event(new_event));
   s->maintain();
   auto all = ids(*s);

@@ -1,6 +1,6 @@
 #pragma once
 // The record of every machine seen, its boots and the phases it reports: the
-// interface the boot pipeline uses. SQLite implements it
+// interface the boot layer owns and uses (BootState::store). SQLite implements it
 // (store/sqlite_machine_store.hpp); an etcd store would be one more file.
 //
 // Boots are queued in memory and written in one transaction by flush() (the
@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace ramfleet::inventory {
+namespace ramfleet::boot {
 
 struct BootRecord {
   std::string machine_id;
@@ -116,4 +116,4 @@ class MachineStore {
   [[nodiscard]] virtual nlohmann::json health() const = 0;
 };
 
-}  // namespace ramfleet::inventory
+}  // namespace ramfleet::boot
