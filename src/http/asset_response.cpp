@@ -50,6 +50,19 @@ std::string content_range(const ByteRange& r, std::uint64_t size) {
 
 // If-Range (RFC 9110 13.1.5): honour Range only if the validator still matches
 // (strong ETag comparison, or the exact Last-Modified date).
+std::string part_head(const ByteRange& r, const FileInfo& file, const std::string& boundary) {
+  return "\r\n--" + boundary + "\r\nContent-Type: " + file.content_type +
+         "\r\nContent-Range: " + content_range(r, file.size) + "\r\n\r\n";
+}
+std::string part_tail(const std::string& boundary) { return "\r\n--" + boundary + "--\r\n"; }
+
+std::uint64_t multipart_length(const std::vector<ByteRange>& ranges, const FileInfo& file,
+                               const std::string& boundary) {
+  std::uint64_t n = part_tail(boundary).size();
+  for (const auto& r : ranges) n += part_head(r, file, boundary).size() + r.length();
+  return n;
+}
+
 bool if_range_holds(const std::string& value, const std::string& etag, const std::string& last_modified) {
   if (!value.empty() && (value.front() == '"' || value.substr(0, 2) == "W/")) return value == etag;
   return value == last_modified;
@@ -101,21 +114,23 @@ AssetPlan plan_asset_response(const FileInfo& file, const AssetConditions& c, co
     p.headers.emplace_back("Content-Range", content_range(r, file.size));
     p.body.push_back({{}, r.first, r.length()});
     p.content_length = r.length();
-  } else if (rr.kind == RangeRequest::Kind::satisfiable) {
+  } else if (rr.kind == RangeRequest::Kind::satisfiable && multipart_length(rr.ranges, file, boundary) < file.size) {
     p.status = 206;
     p.headers.emplace_back("Content-Type", "multipart/byteranges; boundary=" + boundary);
     for (const auto& r : rr.ranges) {
-      BodyPiece head{"\r\n--" + boundary + "\r\nContent-Type: " + file.content_type +
-                         "\r\nContent-Range: " + content_range(r, file.size) + "\r\n\r\n",
-                     0, 0};
+      BodyPiece head{part_head(r, file, boundary), 0, 0};
       p.content_length += head.text.size() + r.length();
       p.body.push_back(std::move(head));
       p.body.push_back({{}, r.first, r.length()});
     }
-    BodyPiece tail{"\r\n--" + boundary + "--\r\n", 0, 0};
+    BodyPiece tail{part_tail(boundary), 0, 0};
     p.content_length += tail.text.size();
     p.body.push_back(std::move(tail));
   } else {
+    // No Range, or parts that would cost more than the file itself (after
+    // coalescing, only the part headers can make it so): the whole file, as
+    // RFC 9110 14.2 lets a server ignore Range. Never more bytes than the file.
+    if (rr.kind == RangeRequest::Kind::satisfiable) p.range_ignored = true;
     p.status = 200;
     p.headers.emplace_back("Content-Type", file.content_type);
     if (file.size > 0) p.body.push_back({{}, 0, file.size});

@@ -41,6 +41,7 @@ struct AssetPlan {
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Length included
   std::vector<BodyPiece> body;                               // empty for HEAD, 304, 416
   std::uint64_t content_length = 0;
+  bool range_ignored = false;  // a satisfiable Range answered with the whole file (cheaper than its parts)
 };
 
 std::string make_etag(const FileInfo& f);

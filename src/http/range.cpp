@@ -1,5 +1,6 @@
 #include "http/range.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 
@@ -30,6 +31,21 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+std::vector<ByteRange> coalesce_ranges(std::vector<ByteRange> ranges) {
+  std::sort(ranges.begin(), ranges.end(), [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
+  std::vector<ByteRange> out;
+  for (const auto& r : ranges) {
+    // r.first >= out.back().first; merge when r starts within the gap after
+    // out.back() (written without `last + gap`, which could overflow).
+    if (!out.empty() && (r.first <= out.back().last || r.first - out.back().last <= kCoalesceGap + 1)) {
+      out.back().last = std::max(out.back().last, r.last);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
 
 RangeRequest parse_range(std::string_view header, std::uint64_t size) {
   RangeRequest none;
@@ -67,7 +83,12 @@ RangeRequest parse_range(std::string_view header, std::uint64_t size) {
     set.remove_prefix(comma + 1);
   }
   if (specs == 0) return none;
-  r.kind = r.ranges.empty() ? RangeRequest::Kind::unsatisfiable : RangeRequest::Kind::satisfiable;
+  if (r.ranges.empty()) {
+    r.kind = RangeRequest::Kind::unsatisfiable;
+    return r;
+  }
+  r.ranges = coalesce_ranges(std::move(r.ranges));
+  r.kind = RangeRequest::Kind::satisfiable;
   return r;
 }
 

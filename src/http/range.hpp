@@ -17,7 +17,8 @@ struct ByteRange {
 struct RangeRequest {
   enum class Kind {
     none,           // no Range header, or one we must ignore (bad syntax, other unit, too many): send 200
-    satisfiable,    // send 206 with `ranges` (one: single part; several: multipart/byteranges)
+    satisfiable,    // send 206 with `ranges`, sorted, disjoint, each more than kCoalesceGap bytes apart
+                    // (one: single part; several: multipart/byteranges)
     unsatisfiable,  // send 416 with Content-Range: bytes */size
   };
   Kind kind = Kind::none;
@@ -28,6 +29,15 @@ struct RangeRequest {
 // a request cannot make the server emit thousands of tiny parts.
 inline constexpr std::size_t kMaxRanges = 32;
 
+// Ranges that overlap, touch, or are separated by fewer bytes than a multipart
+// part header costs are coalesced into one (RFC 9110 14.2 allows it), so
+// `bytes=0-,0-,0-` sends the file once, not three times.
+inline constexpr std::uint64_t kCoalesceGap = 80;
+
 RangeRequest parse_range(std::string_view header, std::uint64_t size);
+
+// Sorts and coalesces (see kCoalesceGap); the result covers every byte asked
+// for and no byte twice.
+std::vector<ByteRange> coalesce_ranges(std::vector<ByteRange> ranges);
 
 }  // namespace ramfleet::http

@@ -16,7 +16,26 @@ TEST(Range, SingleSuffixOpenEnded) {
   EXPECT_EQ(parse_range("bytes=-1000", 100).ranges, (std::vector<ByteRange>{{0, 99}}));
   EXPECT_EQ(parse_range("bytes=95-", 100).ranges, (std::vector<ByteRange>{{95, 99}}));
   EXPECT_EQ(parse_range("bytes=95-500", 100).ranges, (std::vector<ByteRange>{{95, 99}}));
-  EXPECT_EQ(parse_range("Bytes = 1-2 , 4-5", 100).ranges, (std::vector<ByteRange>{{1, 2}, {4, 5}}));
+  EXPECT_EQ(parse_range("Bytes = 1-2 , 400-500", 1000).ranges, (std::vector<ByteRange>{{1, 2}, {400, 500}}));
+}
+
+TEST(Range, OverlappingAdjacentAndNearRangesAreCoalesced) {
+  // 32 x "0-" used to mean 32 copies of the file.
+  std::string same = "bytes=";
+  for (int i = 0; i < 32; ++i) same += "0-,";
+  EXPECT_EQ(parse_range(same, 1 << 20).ranges, (std::vector<ByteRange>{{0, (1 << 20) - 1}}));
+  EXPECT_EQ(parse_range("bytes=10-19,20-29", 1000).ranges, (std::vector<ByteRange>{{10, 29}}));
+  EXPECT_EQ(parse_range("bytes=10-19,15-40,0-12", 1000).ranges, (std::vector<ByteRange>{{0, 40}}));
+  // Closer than a part header costs: one range; further: two, sorted.
+  EXPECT_EQ(parse_range("bytes=500-510,0-9", 1000).ranges, (std::vector<ByteRange>{{0, 9}, {500, 510}}));
+  EXPECT_EQ(parse_range("bytes=0-9,50-59", 1000).ranges, (std::vector<ByteRange>{{0, 59}}));
+  EXPECT_EQ(parse_range("bytes=-10,990-", 1000).ranges, (std::vector<ByteRange>{{990, 999}}));
+}
+
+TEST(Range, CoalesceNeverOverflows) {
+  const std::uint64_t top = ~std::uint64_t{0};
+  auto out = coalesce_ranges({{top - 1, top - 1}, {0, 0}, {top, top}});
+  EXPECT_EQ(out, (std::vector<ByteRange>{{0, 0}, {top - 1, top}}));
 }
 
 TEST(Range, UnsatisfiableAndInvalid) {
@@ -111,4 +130,32 @@ TEST(AssetPlan, RangesAndMultipart) {
   EXPECT_EQ(plan_asset_response(file(), c, "B").status, 200);
   c.if_range = make_etag(file());
   EXPECT_EQ(plan_asset_response(file(), c, "B").status, 206);
+}
+
+TEST(AssetPlan, OverlappingRangesNeverSendMoreThanTheFile) {
+  AssetConditions c;
+  std::string same = "bytes=";
+  for (int i = 0; i < 32; ++i) same += "0-,";
+  c.range = same;
+  auto p = plan_asset_response(file(), c, "B");
+  EXPECT_EQ(p.status, 206);  // coalesced into one range: the whole file as a single part
+  EXPECT_EQ(header(p, "Content-Length"), "1000");
+}
+
+TEST(AssetPlan, PartsCostlierThanTheFileGetTheWholeFile) {
+  // Many one-byte ranges far apart: each part header costs ~90 bytes, more
+  // than the file; RFC 9110 lets us ignore Range and send 200.
+  AssetConditions c;
+  c.range = "bytes=0-0,90-90,180-180,270-270";
+  FileInfo small{300, 784111777, 5, "application/octet-stream"};
+  auto p = plan_asset_response(small, c, "B");
+  EXPECT_EQ(p.status, 200);
+  EXPECT_TRUE(p.range_ignored);
+  EXPECT_EQ(header(p, "Content-Length"), "300");
+  std::uint64_t body = 0;
+  for (const auto& piece : p.body) body += piece.is_file() ? piece.length : piece.text.size();
+  EXPECT_EQ(body, 300U);
+  // The same ranges on a bigger file cost less than it: four parts.
+  FileInfo big{100000, 784111777, 5, "application/octet-stream"};
+  EXPECT_EQ(plan_asset_response(big, c, "B").status, 206);
 }
