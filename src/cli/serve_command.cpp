@@ -11,7 +11,7 @@
 #include "core/log.hpp"
 #include "net/interface.hpp"
 #include "settings/serve_settings.hpp"
-#include "http/http_service.hpp"
+#include "net/http_server.hpp"
 #include "net/dhcp_service.hpp"
 #include "net/router_advertiser.hpp"
 #include "net/tftp_service.hpp"
@@ -148,7 +148,7 @@ int run_serve(const ServeFlags& flags) {
   std::unique_ptr<net::DhcpService> dhcp_service;
   std::unique_ptr<net::RouterAdvertiser> router_advertiser;
   std::unique_ptr<net::TftpService> tftp_service;
-  std::unique_ptr<http::HttpService> http_service;
+  std::unique_ptr<net::HttpServer> http_service;
   try {
     if (s.dhcp.mode == dhcp::Mode::full) leases = store::SqliteLeaseStore::open(s.state_dir);
     if (s.dhcp.mode != dhcp::Mode::off) {
@@ -169,7 +169,7 @@ int run_serve(const ServeFlags& flags) {
       hs.port = s.http.port;
       if (s.config_dir) hs.config_dir = *s.config_dir;
       hs.state_dir = s.state_dir;
-      http_service = std::make_unique<http::HttpService>(io, hs);
+      http_service = std::make_unique<net::HttpServer>(io, hs);
       http_service->start();
     }
     if (user) {

@@ -185,7 +185,7 @@ Reply handle_healthz(ServiceState& st) {
 }
 
 Reply handle_api(ServiceState& st, const Request& req, const std::vector<std::string>& s) {
-  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool get = req.is_read();
   auto only_get = [&]() {
     st.counters.inc("http.error.method_not_allowed");
     auto r = error_reply(405, "method not allowed; use GET");
@@ -224,7 +224,7 @@ Reply handle_api(ServiceState& st, const Request& req, const std::vector<std::st
     if (s.size() == 3 && s[0] == "machines" && s[2] == "events") {
       const auto id = normalise_machine_id(s[1]);
       if (!st.store) return error_reply(503, "no state directory configured");
-      if (req.method == "POST") return post_event(st, req, id);
+      if (req.method == Method::post) return post_event(st, req, id);
       if (!get) {
         st.counters.inc("http.error.method_not_allowed");
         auto r = error_reply(405, "method not allowed; use GET or POST");

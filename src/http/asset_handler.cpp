@@ -38,12 +38,13 @@ Reply handle_asset(ServiceState& st, const Request& req, const std::vector<std::
   }
   FileInfo info{static_cast<std::uint64_t>(sb.st_size), sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
                 content_type_for(path.filename().string())};
-  AssetConditions c{req.method == "HEAD", req.range, req.if_range, req.if_none_match, req.if_modified_since};
+  AssetConditions c{req.method == Method::head, req.range, req.if_range, req.if_none_match, req.if_modified_since};
   char boundary[32];
   std::snprintf(boundary, sizeof boundary, "ramfleet%012llu", static_cast<unsigned long long>(++st.boundary_seq));
   auto plan = plan_asset_response(info, c, boundary);
   if (plan.status == 416) st.counters.inc("http.range.unsatisfiable");
   if (plan.status == 206) st.counters.inc("http.range.partial");
+  if (plan.range_ignored) st.counters.inc("http.range.whole_file_cheaper");
   if (plan.status == 304) st.counters.inc("http.assets.not_modified");
   st.counters.inc("http.assets.served");
   Reply r;

@@ -10,6 +10,35 @@ FileHandle::~FileHandle() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+Method parse_method(std::string_view token) {
+  // Methods are case-sensitive (RFC 9110 9.1).
+  if (token == "GET") return Method::get;
+  if (token == "HEAD") return Method::head;
+  if (token == "POST") return Method::post;
+  return Method::other;
+}
+
+std::string_view to_string(Method m) {
+  switch (m) {
+    case Method::get:
+      return "GET";
+    case Method::head:
+      return "HEAD";
+    case Method::post:
+      return "POST";
+    case Method::other:
+      break;
+  }
+  return "OTHER";
+}
+
+void strip_body_for_head(Reply& r) {
+  if (!r.file) r.content_length = r.body.size();
+  r.body.clear();
+  r.pieces.clear();
+  r.headers_only = true;
+}
+
 Reply text_reply(int status, std::string body, std::string content_type) {
   Reply r;
   r.status = status;

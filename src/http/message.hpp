@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -13,13 +14,23 @@
 
 namespace ramfleet::http {
 
+// The methods the server answers; anything else is `other` (405 where routed).
+enum class Method { get, head, post, other };
+
+Method parse_method(std::string_view token);
+std::string_view to_string(Method m);
+
 struct Request {
-  std::string method;  // "GET", "HEAD", "POST" ...
+  Method method = Method::get;
   std::string target;  // raw origin-form target, still percent-encoded
   std::string host;
   std::optional<std::string> range, if_range, if_none_match, if_modified_since;
   std::string body;
   std::string peer;  // "127.0.0.1:53422", for logs
+
+  // GET or HEAD: a read. HEAD must not change state that GET would (a handler
+  // that spends a boot token checks `method == Method::head` first).
+  [[nodiscard]] bool is_read() const { return method == Method::get || method == Method::head; }
 };
 
 // An open file descriptor for a reply body; closed when the reply is done.
@@ -42,15 +53,22 @@ struct Reply {
   // File body: pieces are text or file segments (see AssetPlan).
   std::shared_ptr<FileHandle> file;
   std::vector<BodyPiece> pieces;
-  std::uint64_t content_length = 0;  // for file bodies (HEAD keeps it, pieces empty)
+  std::uint64_t content_length = 0;  // for file bodies, and for every headers_only reply
   bool close = false;                // close the connection after this reply
   // When set, the transport runs it on a worker thread, off the event loop,
   // and sends the reply it returns instead of this one: for reads that may
   // take a while (GET /api/v1/machines). It must not touch ServiceState.
   std::function<Reply()> offload;
+  // Answer to HEAD: send the head with Content-Length = content_length and no
+  // body (route() sets it; see strip_body_for_head).
+  bool headers_only = false;
 
   void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };
+
+// Turns a GET reply into the HEAD reply: same status and headers, the body's
+// length kept in content_length, no body.
+void strip_body_for_head(Reply& r);
 
 Reply text_reply(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
 // {"error": message} with the status; every rejection the API makes looks like this.

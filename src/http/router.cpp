@@ -1,11 +1,10 @@
 #include "http/router.hpp"
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
 #include <chrono>
 
 #include "boot/node_config.hpp"
 #include "core/log.hpp"
+#include "http/target.hpp"
 
 namespace ramfleet::http {
 
@@ -15,8 +14,6 @@ std::int64_t now_ms() {
 }
 
 namespace {
-constexpr std::size_t kMaxParams = 32;
-
 Reply method_not_allowed(ServiceState& st, const char* allow) {
   st.counters.inc("http.error.method_not_allowed");
   auto r = error_reply(405, std::string("method not allowed; use ") + allow);
@@ -25,24 +22,23 @@ Reply method_not_allowed(ServiceState& st, const char* allow) {
 }
 }  // namespace
 
-Reply route(ServiceState& st, const Request& req) {
-  st.counters.inc("http.requests");
+namespace {
+Reply dispatch(ServiceState& st, const Request& req) {
   // A machine asking again: answered from the script cache before any parsing.
-  if (req.target.starts_with("/ipxe?") && (req.method == "GET" || req.method == "HEAD")) {
+  if (req.target.starts_with("/ipxe?") && req.is_read()) {
     if (auto r = handle_cached_machine_script(st, req)) return std::move(*r);
   }
-  auto parsed = boost::urls::parse_origin_form(req.target);
-  if (!parsed) {
+  auto parsed = parse_target(req.target);
+  if (auto* bad = std::get_if<TargetError>(&parsed)) {
     st.counters.inc("http.error.bad_target");
     log::warn("http.bad_target", {{"peer", req.peer}, {"target", boot::redact_boot_token(req.target)}});
-    return error_reply(400, "malformed request target: " + parsed.error().message());
+    return error_reply(400, "malformed request target: " + bad->message);
   }
-  const boost::urls::url_view& u = *parsed;
-  std::vector<std::string> segs;
-  for (auto s : u.segments()) segs.emplace_back(s);
-  // Keep the raw path's empty segments visible ("/assets//etc"), which
-  // segments() reports as "" entries, and a trailing slash as a final "".
-  const bool get = req.method == "GET" || req.method == "HEAD";
+  auto& target = std::get<Target>(parsed);
+  // Empty segments stay visible ("/assets//etc" has a "" entry, a trailing
+  // slash a final ""), so the handlers can refuse them.
+  auto& segs = target.segments;
+  const bool get = req.is_read();
 
   if (segs.size() == 1 && segs[0] == "boot.ipxe") {
     if (!get) return method_not_allowed(st, "GET, HEAD");
@@ -50,21 +46,19 @@ Reply route(ServiceState& st, const Request& req) {
   }
   if (segs.size() == 1 && segs[0] == "ipxe") {
     if (!get) return method_not_allowed(st, "GET, HEAD");
-    std::vector<std::pair<std::string, std::string>> params;
-    for (auto p : u.params()) {
-      if (params.size() == kMaxParams) {
-        st.counters.inc("http.ipxe.bad_query");
-        return error_reply(400, "too many query parameters (at most 32)");
-      }
-      params.emplace_back(p.key, p.has_value ? std::string(p.value) : std::string{});
+    if (target.too_many_params) {
+      st.counters.inc("http.ipxe.bad_query");
+      return error_reply(400, "too many query parameters (at most " + std::to_string(kMaxTargetParams) + ")");
     }
-    return handle_machine_script(st, req, params);
+    return handle_machine_script(st, req, target.params);
   }
   if (!segs.empty() && (segs[0] == "ignition" || segs[0] == "cloud-config" || segs[0] == "apkovl")) {
     if (!get) return method_not_allowed(st, "GET, HEAD");
-    std::vector<std::pair<std::string, std::string>> params;
-    for (auto p : u.params()) params.emplace_back(p.key, p.has_value ? std::string(p.value) : std::string{});
-    return handle_node_config(st, req, segs, std::move(params));
+    if (target.too_many_params) {
+      st.counters.inc("http.config.bad_query");
+      return error_reply(400, "too many query parameters (at most " + std::to_string(kMaxTargetParams) + ")");
+    }
+    return handle_node_config(st, req, segs, std::move(target.params));
   }
   if (!segs.empty() && segs[0] == "assets") {
     if (!get) return method_not_allowed(st, "GET, HEAD");
@@ -81,6 +75,14 @@ Reply route(ServiceState& st, const Request& req) {
   }
   st.counters.inc("http.error.not_found");
   return error_reply(404, "no such resource");
+}
+}  // namespace
+
+Reply route(ServiceState& st, const Request& req) {
+  st.counters.inc("http.requests");
+  Reply r = dispatch(st, req);
+  if (req.method == Method::head) strip_body_for_head(r);
+  return r;
 }
 
 }  // namespace ramfleet::http

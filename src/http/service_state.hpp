@@ -5,6 +5,7 @@
 // service and touched only from its event loop.
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include "boot/settings.hpp"
 #include "boot/state.hpp"
@@ -15,6 +16,7 @@ namespace ramfleet::http {
 struct ServiceState : boot::BootState {
   HttpSettings settings;
   std::filesystem::path assets_root;  // canonical; empty when there is no assets directory
+  std::string inventory_fingerprint;  // of the inventory files last loaded (service_upkeep.hpp)
   std::uint64_t boundary_seq = 0;
 };
 

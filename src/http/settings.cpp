@@ -51,6 +51,10 @@ void apply_http_file(const std::filesystem::path& config_dir, HttpSettings& into
     auto ms = std::chrono::milliseconds(v);
     if (key == "max_connections")
       s.limits.max_connections = n;
+    else if (key == "max_connections_per_ip")
+      s.limits.max_connections_per_ip = n;
+    else if (key == "min_send_rate")
+      s.limits.min_send_rate = n;
     else if (key == "max_header_bytes")
       s.limits.max_header_bytes = n;
     else if (key == "max_body_bytes")
@@ -59,16 +63,17 @@ void apply_http_file(const std::filesystem::path& config_dir, HttpSettings& into
       s.limits.request_timeout = ms;
     else if (key == "idle_timeout_ms")
       s.limits.idle_timeout = ms;
-    else if (key == "send_timeout_ms")
-      s.limits.send_timeout = ms;
+    else if (key == "send_window_ms" || key == "send_timeout_ms")  // send_timeout_ms: the old name
+      s.limits.send_window = ms;
     else if (key == "reload_interval_ms")
       s.reload_interval = ms;
     else if (key == "boot_token_ttl_ms")
       s.boot_token_ttl = ms;
     else {
       err(kv.first, "unknown key '" + key +
-                        "' (expected max_connections, max_header_bytes, max_body_bytes, request_timeout_ms, "
-                        "idle_timeout_ms, send_timeout_ms, reload_interval_ms, boot_token_ttl_ms)");
+                        "' (expected max_connections, max_connections_per_ip, max_header_bytes, max_body_bytes, "
+                        "request_timeout_ms, idle_timeout_ms, min_send_rate, send_window_ms, reload_interval_ms, "
+                        "boot_token_ttl_ms)");
       ok = false;
     }
   }

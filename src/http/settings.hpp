@@ -12,13 +12,22 @@
 
 namespace ramfleet::http {
 
+// Every resource a client can make the server hold is bounded here; the
+// transport (net/http_server) enforces them. docs/http.md lists the defaults.
 struct HttpLimits {
-  std::size_t max_connections = 1024;                // beyond: 503 and close
-  std::size_t max_header_bytes = 8192;               // beyond: 431 and close
-  std::size_t max_body_bytes = 65536;                // POST bodies; beyond: 413 and close
-  std::chrono::milliseconds request_timeout{10000};  // a started request must be complete by then: else 408
-  std::chrono::milliseconds idle_timeout{30000};     // keep-alive connection with no new request: closed
-  std::chrono::milliseconds send_timeout{30000};     // no write progress for this long: closed
+  std::size_t max_connections = 1024;       // all clients; beyond: 503 and close
+  std::size_t max_connections_per_ip = 64;  // one client address; beyond: 503 and close
+  std::size_t max_header_bytes = 8192;      // beyond: 431 and close
+  std::size_t max_body_bytes = 65536;       // POST bodies; beyond: 413 and close
+  // Deadline for a whole request (headers and body), counted from its first
+  // byte, however the bytes trickle in: else 408 and close.
+  std::chrono::milliseconds request_timeout{10000};
+  std::chrono::milliseconds idle_timeout{30000};  // keep-alive connection with no new request: closed
+  // Replies must move at least min_send_rate bytes per second, measured over
+  // each send_window while the client is not reading: a slow reader of a big
+  // image keeps its connection, a stalled one is closed within two windows.
+  std::uint64_t min_send_rate = 1024;
+  std::chrono::milliseconds send_window{10000};
 };
 
 struct HttpSettings {

@@ -1,12 +1,13 @@
 #pragma once
-// The HTTP boot service: a Beast server on the caller's io_context (single
-// thread, one coroutine per connection), serving iPXE scripts from the
-// inventory, assets with sendfile(2), and the JSON API. The inventory is
-// polled for changes and swapped atomically; a broken edit is refused and the
-// previous inventory keeps serving.
+// The HTTP boot service's transport: a Beast parser and an Asio acceptor on the
+// caller's io_context (single thread, one coroutine per connection). Requests
+// go to http::route() (the portable core), replies go out with send(2) and
+// sendfile(2). It enforces the limits of http::HttpLimits (deadlines, send
+// rate, connection caps) and runs the timers of the core's upkeep (inventory
+// reload, store flush).
 //
 //   boost::asio::io_context io;
-//   ramfleet::http::HttpService http(io, settings);
+//   ramfleet::net::HttpServer http(io, settings);
 //   http.start();  // throws std::system_error naming what failed (bind, inventory, store)
 //   io.run();
 #include <cstdint>
@@ -22,14 +23,14 @@ namespace ramfleet {
 class Counters;
 }
 
-namespace ramfleet::http {
+namespace ramfleet::net {
 
-class HttpService {
+class HttpServer {
  public:
-  HttpService(boost::asio::io_context& io, HttpSettings settings);
-  ~HttpService();
-  HttpService(const HttpService&) = delete;
-  HttpService& operator=(const HttpService&) = delete;
+  HttpServer(boost::asio::io_context& io, http::HttpSettings settings);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
 
   // Loads the inventory (errors: std::system_error listing file:line:col), opens
   // <state>/ramfleet.db, binds and starts accepting. Nothing runs until io.run().
@@ -47,4 +48,4 @@ class HttpService {
   std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace ramfleet::http
+}  // namespace ramfleet::net

@@ -1,7 +1,9 @@
-#include "http/http_service.hpp"
+#include "net/http_server.hpp"
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -16,20 +18,20 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
 #include <csignal>
 #include <ctime>
+#include <map>
 #include <system_error>
 
 #include "boot/node_config.hpp"
 #include "core/log.hpp"
+#include "http/response_head.hpp"
 #include "http/router.hpp"
-#include "inventory/loader.hpp"
-#include "store/sqlite_machine_store.hpp"
+#include "http/service_upkeep.hpp"
 
-namespace ramfleet::http {
+namespace ramfleet::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -37,18 +39,20 @@ using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
 using Clock = std::chrono::steady_clock;
+using http::Reply;
+using http::Request;
 
 namespace {
 
 // A connection: the socket plus a deadline that cancels its pending I/O when it
 // expires. Shared with the timer's handler so neither outlives the other.
 //
-// Arming is lazy, because it happens around every read of every request: arm()
-// and disarm() only store the deadline; the timer is restarted only when the
-// new deadline is earlier than the pending wait. When a wait ends before the
-// deadline (the connection was re-armed later since), it waits again. A
-// keep-alive connection thus costs one timer wait per idle_timeout, not two
-// timer operations per request.
+// Arming is lazy, because it happens around every read of every request:
+// arm_at() and disarm() only store the deadline; the timer is restarted only
+// when the new deadline is earlier than the pending wait. When a wait ends
+// before the deadline (the connection was re-armed later since), it waits
+// again. A keep-alive connection thus costs one timer wait per idle_timeout,
+// not two timer operations per request.
 struct Conn : std::enable_shared_from_this<Conn> {
   explicit Conn(tcp::socket s) : sock(std::move(s)), timer(sock.get_executor()) {}
   tcp::socket sock;
@@ -57,14 +61,36 @@ struct Conn : std::enable_shared_from_this<Conn> {
   bool waiting = false;  // an async_wait is pending
   Clock::time_point deadline = Clock::time_point::max();
   std::string peer;
+  // Send-rate accounting (see wait_writable): bytes handed to the kernel on
+  // this connection, and how many of them the client had taken when the
+  // current window began.
+  std::uint64_t written = 0;
+  Clock::time_point window_start;
+  std::uint64_t window_base = 0;
 
-  void arm(std::chrono::milliseconds d) {
+  // Bytes the client has taken: handed to the kernel minus what still sits in
+  // the send queue (SIOCOUTQ: unsent plus unacknowledged). Counting only what
+  // we write would misjudge a slow reader: with a multi-megabyte send buffer
+  // the socket turns writable again only after much of it drained.
+  [[nodiscard]] std::uint64_t taken() {
+    int queued = 0;
+    if (::ioctl(sock.native_handle(), SIOCOUTQ, &queued) != 0 || queued < 0) return written;
+    const auto q = static_cast<std::uint64_t>(queued);
+    return q > written ? 0 : written - q;
+  }
+  void start_window() {
+    window_start = Clock::now();
+    window_base = taken();
+  }
+
+  void arm_at(Clock::time_point at) {
     timed_out = false;
-    deadline = Clock::now() + d;
+    deadline = at;
     if (waiting && timer.expiry() <= deadline) return;  // fires first, then re-checks
     timer.expires_at(deadline);                         // cancels the pending wait, if any
     wait();
   }
+  void arm(std::chrono::milliseconds d) { arm_at(Clock::now() + d); }
   void disarm() { deadline = Clock::time_point::max(); }
   // At the end of the session: release the pending wait (it holds the Conn).
   void release() {
@@ -111,63 +137,33 @@ const std::string& http_date_now() {
 // capturing lambda: its argument lives in its own frame.
 awaitable<Reply> run_offloaded(std::function<Reply()> work) { co_return work(); }
 
-bool has_body(int status) { return status >= 200 && status != 204 && status != 304; }
-
-// `body_room`: bytes the caller appends after the head (a text body), so the
-// whole reply is built in one allocation and sent with one send(2).
-std::string serialize_head(const Reply& r, std::uint64_t length, bool keep_alive, unsigned version,
-                           std::size_t body_room = 0) {
-  std::string h;
-  h.reserve(256 + body_room);
-  h += "HTTP/1.1 ";
-  h += std::to_string(r.status);
-  h += ' ';
-  h += std::string_view(bhttp::obsolete_reason(static_cast<bhttp::status>(r.status)));
-  h += "\r\nServer: ramfleet\r\nDate: ";
-  h += http_date_now();
-  h += "\r\n";
-  for (const auto& [k, v] : r.headers) {
-    h += k;
-    h += ": ";
-    h += v;
-    h += "\r\n";
-  }
-  if (has_body(r.status)) {
-    h += "Content-Length: ";
-    h += std::to_string(length);
-    h += "\r\n";
-  }
-  if (!keep_alive) {
-    h += "Connection: close\r\n";
-  } else if (version == 10) {
-    h += "Connection: keep-alive\r\n";
-  }
-  h += "\r\n";
-  return h;
+std::string head_of(const Reply& r, std::uint64_t length, bool keep_alive, unsigned version,
+                    std::size_t body_room = 0) {
+  return http::serialize_head(r, length, keep_alive, version, http_date_now(), body_room);
 }
 
 }  // namespace
 
-struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
-  Impl(asio::io_context& io_, HttpSettings s) : io(io_), acceptor(io_), flush_timer(io_), reload_timer(io_) {
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io_, http::HttpSettings s) : io(io_), acceptor(io_), flush_timer(io_), reload_timer(io_) {
     st.settings = std::move(s);
   }
 
   asio::io_context& io;
-  ServiceState st;
+  http::ServiceState st;
   tcp::acceptor acceptor;
   asio::steady_timer flush_timer;
   asio::steady_timer reload_timer;
-  std::string fingerprint;
   std::size_t active = 0;
   std::size_t rejecting = 0;
+  std::map<asio::ip::address, std::size_t> per_ip;  // open sessions per client address
   bool stopped = false;
   // Runs Reply::offload work (slow reads) off the loop. Declared last, so it is
   // joined before the state its work reads (the store) is destroyed. One thread:
   // at most one such read at a time; the queue is bounded by max_connections.
   asio::thread_pool workers{1};
 
-  const HttpLimits& limits() const { return st.settings.limits; }
+  const http::HttpLimits& limits() const { return st.settings.limits; }
 
   // --- writing ---------------------------------------------------------------
 
@@ -179,6 +175,7 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
       ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | (more ? MSG_MORE : 0));
       if (n > 0) {
         data.remove_prefix(static_cast<std::size_t>(n));
+        c.written += static_cast<std::uint64_t>(n);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -191,16 +188,31 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
     co_return true;
   }
 
+  // The socket is full. Wait until it drains, but judge the client by its
+  // rate, not by a per-wait timeout (which a reader taking one byte now and
+  // then would reset forever): every send_window, the bytes it took in that
+  // window must reach min_send_rate x window, else the connection is closed.
   awaitable<bool> wait_writable(Conn& c) {
-    boost::system::error_code ec;
-    c.arm(limits().send_timeout);
-    co_await c.sock.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
-    c.disarm();
-    if (ec) {
-      if (c.timed_out) st.counters.inc("http.error.send_timeout");
-      co_return false;
+    const auto window = limits().send_window;
+    const std::uint64_t needed = limits().min_send_rate * static_cast<std::uint64_t>(window.count()) / 1000;
+    std::uint64_t took = 0;
+    for (;;) {
+      if (Clock::now() >= c.window_start + window) {
+        took = c.taken() - c.window_base;
+        if (took < needed) break;
+        c.start_window();
+      }
+      boost::system::error_code ec;
+      c.arm_at(c.window_start + window);
+      co_await c.sock.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+      c.disarm();
+      if (!ec) co_return true;
+      if (!c.timed_out) co_return false;  // the socket failed
     }
-    co_return true;
+    st.counters.inc("http.error.send_too_slow");
+    log::warn("http.send_too_slow",
+              {{"peer", c.peer}, {"taken_in_window", took}, {"needed", needed}, {"window_ms", window.count()}});
+    co_return false;
   }
 
   awaitable<bool> send_file(Conn& c, int file_fd, std::uint64_t offset, std::uint64_t length) {
@@ -211,6 +223,7 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
       ssize_t n = ::sendfile(fd, file_fd, &off, chunk);
       if (n > 0) {
         length -= static_cast<std::uint64_t>(n);
+        c.written += static_cast<std::uint64_t>(n);
         continue;
       }
       if (n == 0) {  // the file shrank under us: the promised length cannot be kept
@@ -227,14 +240,18 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
     co_return true;
   }
 
-  awaitable<bool> write_reply(Conn& c, const Reply& r, bool head, bool keep_alive, unsigned version) {
+  awaitable<bool> write_reply(Conn& c, const Reply& r, bool keep_alive, unsigned version) {
+    c.start_window();
+    if (r.headers_only) {  // HEAD: the GET reply's head, no body
+      co_return co_await send_all(c, head_of(r, r.content_length, keep_alive, version), false);
+    }
     if (!r.file) {
-      const bool body = !head && has_body(r.status);
-      std::string out = serialize_head(r, r.body.size(), keep_alive, version, body ? r.body.size() : 0);
+      const bool body = http::status_has_body(r.status);
+      std::string out = head_of(r, r.body.size(), keep_alive, version, body ? r.body.size() : 0);
       if (body) out += r.body;
       co_return co_await send_all(c, out, false);
     }
-    const std::string h = serialize_head(r, r.content_length, keep_alive, version);
+    const std::string h = head_of(r, r.content_length, keep_alive, version);
     if (!co_await send_all(c, h, !r.pieces.empty())) co_return false;
     for (std::size_t i = 0; i < r.pieces.size(); ++i) {
       const auto& p = r.pieces[i];
@@ -267,6 +284,44 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
 
   // --- reading ---------------------------------------------------------------
 
+  Request to_request(bhttp::request<bhttp::string_body>& msg, const Conn& c) {
+    Request req;
+    req.method = http::parse_method(msg.method_string());
+    req.target = std::string(msg.target());
+    req.peer = c.peer;
+    auto field = [&](bhttp::field f) -> std::optional<std::string> {
+      auto it = msg.find(f);
+      if (it == msg.end()) return std::nullopt;
+      return std::string(it->value());
+    };
+    req.host = field(bhttp::field::host).value_or("");
+    req.range = field(bhttp::field::range);
+    req.if_range = field(bhttp::field::if_range);
+    req.if_none_match = field(bhttp::field::if_none_match);
+    req.if_modified_since = field(bhttp::field::if_modified_since);
+    req.body = std::move(msg.body());
+    return req;
+  }
+
+  Reply rejection_for(const boost::system::error_code& ec, const Conn& c) {
+    if (c.timed_out) {
+      st.counters.inc("http.error.slow_client");
+      return http::error_reply(
+          408, "request not complete within " + std::to_string(limits().request_timeout.count()) + " ms");
+    }
+    if (ec == bhttp::error::header_limit) {
+      st.counters.inc("http.error.header_too_large");
+      return http::error_reply(431,
+                               "request header larger than " + std::to_string(limits().max_header_bytes) + " bytes");
+    }
+    if (ec == bhttp::error::body_limit) {
+      st.counters.inc("http.error.body_too_large");
+      return http::error_reply(413, "request body larger than " + std::to_string(limits().max_body_bytes) + " bytes");
+    }
+    st.counters.inc("http.error.bad_request");
+    return http::error_reply(400, "malformed HTTP request: " + ec.message());
+  }
+
   awaitable<void> session(std::shared_ptr<Conn> c) {
     boost::system::error_code ec;
     c->sock.set_option(tcp::no_delay(true), ec);
@@ -282,9 +337,14 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
       // The parser is fed directly (not through http::async_read, whose
       // composed operation cost more than parsing): what is buffered first
       // (pipelined requests), then reads while it needs more. A kept-alive
-      // connection may sit idle for idle_timeout (then closed silently); once
-      // a request has started, all of it must arrive within request_timeout.
+      // connection may sit idle until idle_timeout (then closed silently);
+      // once a request has started, all of it must arrive by one deadline,
+      // request_timeout after its first byte. The deadline is fixed when the
+      // request starts and never moved by later reads, so a client sending a
+      // byte now and then cannot hold the connection.
+      const auto now = Clock::now();
       bool started = buffer.size() > 0;
+      Clock::time_point deadline = now + (started ? limits().request_timeout : limits().idle_timeout);
       bool read_failed = false;
       for (;;) {
         if (buffer.size() > 0) {
@@ -298,7 +358,7 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
             continue;
           }
         }
-        c->arm(started ? limits().request_timeout : limits().idle_timeout);
+        c->arm_at(deadline);
         auto n = co_await c->sock.async_read_some(buffer.prepare(8192), asio::redirect_error(use_awaitable, ec));
         c->disarm();
         if (ec) {
@@ -306,76 +366,52 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
           break;
         }
         buffer.commit(n);
-        started = true;
+        if (!started) {
+          started = true;
+          deadline = Clock::now() + limits().request_timeout;
+        }
       }
       if (read_failed && !started) {  // between requests: the client left, or idle_timeout
         if (c->timed_out) st.counters.inc("http.conn.idle_closed");
         break;
       }
       if (ec) {
-        Reply r;
-        if (c->timed_out) {
-          st.counters.inc("http.error.slow_client");
-          r = error_reply(408,
-                          "request not complete within " + std::to_string(limits().request_timeout.count()) + " ms");
-        } else if (ec == bhttp::error::header_limit) {
-          st.counters.inc("http.error.header_too_large");
-          r = error_reply(431, "request header larger than " + std::to_string(limits().max_header_bytes) + " bytes");
-        } else if (ec == bhttp::error::body_limit) {
-          st.counters.inc("http.error.body_too_large");
-          r = error_reply(413, "request body larger than " + std::to_string(limits().max_body_bytes) + " bytes");
-        } else if (read_failed && (ec == asio::error::eof || ec == asio::error::connection_reset)) {
+        if (read_failed && !c->timed_out && (ec == asio::error::eof || ec == asio::error::connection_reset)) {
           st.counters.inc("http.conn.closed_mid_request");
           break;
-        } else {
-          st.counters.inc("http.error.bad_request");
-          r = error_reply(400, "malformed HTTP request: " + ec.message());
         }
+        Reply r = rejection_for(ec, *c);
         log::warn("http.rejected", {{"peer", c->peer}, {"status", r.status}, {"error", ec.message()}});
-        co_await write_reply(*c, r, false, false, 11);
+        co_await write_reply(*c, r, false, 11);
         co_await linger_close(*c);
         co_return;
       }
       auto& msg = parser.get();
-      Request req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      req.peer = c->peer;
-      auto field = [&](bhttp::field f) -> std::optional<std::string> {
-        auto it = msg.find(f);
-        if (it == msg.end()) return std::nullopt;
-        return std::string(it->value());
-      };
-      req.host = field(bhttp::field::host).value_or("");
-      req.range = field(bhttp::field::range);
-      req.if_range = field(bhttp::field::if_range);
-      req.if_none_match = field(bhttp::field::if_none_match);
-      req.if_modified_since = field(bhttp::field::if_modified_since);
-      req.body = std::move(msg.body());
+      const Request req = to_request(msg, *c);
       Reply reply;
       try {
-        reply = route(st, req);
+        reply = http::route(st, req);
       } catch (const std::exception& e) {
         st.counters.inc("http.error.internal");
         log::error("http.internal_error", {{"target", boot::redact_boot_token(req.target)}, {"error", e.what()}});
-        reply = error_reply(500, "internal error");
+        reply = http::error_reply(500, "internal error");
       }
       if (reply.offload) {
         try {
           reply = co_await asio::co_spawn(workers, run_offloaded(std::move(reply.offload)), use_awaitable);
         } catch (const std::exception& e) {
           st.counters.inc("http.error.internal");
-          log::error("http.internal_error",
-                     {{"target", boot::redact_boot_token(req.target)}, {"error", e.what()}});
-          reply = error_reply(500, "internal error");
+          log::error("http.internal_error", {{"target", boot::redact_boot_token(req.target)}, {"error", e.what()}});
+          reply = http::error_reply(500, "internal error");
         }
+        if (req.method == http::Method::head) http::strip_body_for_head(reply);
       }
       if (reply.status >= 400) {
         log::debug("http.error_reply",
                    {{"peer", c->peer}, {"target", boot::redact_boot_token(req.target)}, {"status", reply.status}});
       }
       const bool keep = msg.keep_alive() && !reply.close;
-      if (!co_await write_reply(*c, reply, req.method == "HEAD", keep, msg.version())) break;
+      if (!co_await write_reply(*c, reply, keep, msg.version())) break;
       if (!keep) {
         co_await linger_close(*c);
         co_return;
@@ -384,18 +420,46 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
     c->sock.close(ec);
   }
 
-  // Over the connection limit: a short 503 and close, without holding a slot.
-  awaitable<void> reject(std::shared_ptr<Conn> c) {
+  // Over a connection limit: a short 503 and close, without holding a slot.
+  awaitable<void> reject(std::shared_ptr<Conn> c, std::string why) {
     boost::system::error_code ec;
     c->sock.non_blocking(true, ec);
     char sink[4096];
     c->arm(std::chrono::milliseconds(500));
     co_await c->sock.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
     c->disarm();
-    auto r = error_reply(503, "too many connections (limit " + std::to_string(limits().max_connections) + ")");
+    auto r = http::error_reply(503, why);
     r.header("Retry-After", "1");
-    co_await write_reply(*c, r, false, false, 11);
+    co_await write_reply(*c, r, false, 11);
     co_await linger_close(*c);
+  }
+
+  void spawn_reject(const std::shared_ptr<Conn>& conn, std::string why) {
+    if (rejecting >= 64) return;  // conn goes out of scope: closed without a reply
+    ++rejecting;
+    asio::co_spawn(io, reject(conn, std::move(why)), [self = shared_from_this(), conn](std::exception_ptr) {
+      conn->release();
+      --self->rejecting;
+    });
+  }
+
+  void spawn_session(const std::shared_ptr<Conn>& conn, const asio::ip::address& addr) {
+    ++active;
+    ++per_ip[addr];
+    st.counters.inc("http.connections");
+    asio::co_spawn(io, session(conn), [self = shared_from_this(), conn, addr](std::exception_ptr e) {
+      conn->release();
+      --self->active;
+      if (auto it = self->per_ip.find(addr); it != self->per_ip.end() && --it->second == 0) self->per_ip.erase(it);
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          self->st.counters.inc("http.error.internal");
+          log::error("http.session_failed", {{"error", ex.what()}});
+        }
+      }
+    });
   }
 
   awaitable<void> accept_loop() {
@@ -413,128 +477,49 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
         co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
         continue;
       }
+      const auto remote = sock.remote_endpoint(ec);
+      if (ec) continue;  // the client is already gone
       auto conn = std::make_shared<Conn>(std::move(sock));
       if (active >= limits().max_connections) {
         st.counters.inc("http.error.too_many_connections");
-        if (rejecting >= 64) continue;  // conn goes out of scope: closed without a reply
-        ++rejecting;
-        asio::co_spawn(io, reject(conn), [self, conn](std::exception_ptr) {
-          conn->release();
-          --self->rejecting;
-        });
+        spawn_reject(conn, "too many connections (limit " + std::to_string(limits().max_connections) + ")");
         continue;
       }
-      ++active;
-      st.counters.inc("http.connections");
-      asio::co_spawn(io, session(conn), [self, conn](std::exception_ptr e) {
-        conn->release();
-        --self->active;
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            self->st.counters.inc("http.error.internal");
-            log::error("http.session_failed", {{"error", ex.what()}});
-          }
-        }
-      });
-    }
-  }
-
-  // --- inventory and store upkeep -------------------------------------------
-
-  void install(inventory::InventoryPtr inv) {
-    st.inventory = std::move(inv);
-    st.inventory_loaded_ms = now_ms();
-    ++st.inventory_generation;
-    st.last_reload_errors.clear();
-    log::info("inventory.loaded", {{"generation", st.inventory_generation},
-                                   {"profiles", st.inventory->profiles.size()},
-                                   {"groups", st.inventory->groups.size()}});
-  }
-
-  void reload_tick() {
-    const auto fp = inventory::inventory_fingerprint(st.settings.config_dir);
-    if (fp != fingerprint) {
-      fingerprint = fp;
-      auto r = inventory::load_inventory(st.settings.config_dir);
-      for (const auto& d : r.diagnostics)
-        if (!d.is_error()) log::warn("inventory.warning", {{"diagnostic", d.str()}});
-      if (r.inventory) {
-        st.counters.inc("inventory.reload.accepted");
-        install(std::move(r.inventory));
-      } else {
-        st.counters.inc("inventory.reload.refused");
-        for (const auto& d : r.diagnostics)
-          if (d.is_error()) log::error("inventory.refused", {{"diagnostic", d.str()}});
-        log::error("inventory.kept", {{"generation", st.inventory_generation},
-                                      {"why", "the edit has errors; the previous inventory keeps serving"}});
-        st.last_reload_errors = std::move(r.diagnostics);
+      if (auto it = per_ip.find(remote.address());
+          it != per_ip.end() && it->second >= limits().max_connections_per_ip) {
+        st.counters.inc("http.error.too_many_connections_per_ip");
+        spawn_reject(conn, "too many connections from " + remote.address().to_string() + " (limit " +
+                               std::to_string(limits().max_connections_per_ip) + ")");
+        continue;
       }
+      spawn_session(conn, remote.address());
     }
-    reload_timer.expires_after(st.settings.reload_interval);
-    reload_timer.async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
-      if (auto self = w.lock(); self && !ec && !self->stopped) self->reload_tick();
-    });
   }
 
-  void flush_tick() {
-    if (st.store) {
-      try {
-        st.store->flush();
-      } catch (const std::exception& e) {
-        st.counters.inc("store.flush_failed");
-        log::error("store.flush_failed", {{"error", e.what()}});
-      }
-    }
-    flush_timer.expires_after(std::chrono::milliseconds(500));
-    flush_timer.async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
-      if (auto self = w.lock(); self && !ec && !self->stopped) self->flush_tick();
+  // --- timers of the core's upkeep ------------------------------------------
+
+  void schedule(asio::steady_timer& timer, std::chrono::milliseconds every, void (*work)(http::ServiceState&)) {
+    timer.expires_after(every);
+    timer.async_wait([w = weak_from_this(), &timer, every, work](const boost::system::error_code& ec) {
+      auto self = w.lock();
+      if (!self || ec || self->stopped) return;
+      work(self->st);
+      self->schedule(timer, every, work);
     });
   }
 
   void start() {
-    namespace fs = std::filesystem;
     // sendfile(2) on a socket the peer closed raises SIGPIPE; a server must not die of it.
     std::signal(SIGPIPE, SIG_IGN);
-    auto& s = st.settings;
-    auto fail = [](const std::string& what) {
-      throw std::system_error(std::make_error_code(std::errc::invalid_argument), "http: " + what);
-    };
-    if (!s.config_dir.empty()) {
-      Diagnostics diags;
-      apply_http_file(s.config_dir, s, diags);
-      auto r = inventory::load_inventory(s.config_dir);
-      diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
-      if (has_errors(diags)) {
-        std::string msg = "the config has errors:";
-        for (const auto& d : diags) msg += "\n  " + d.str();
-        fail(msg);
-      }
-      fingerprint = inventory::inventory_fingerprint(s.config_dir);
-      install(std::move(r.inventory));
-    } else {
-      st.inventory = std::make_shared<inventory::Inventory>();
-    }
-    fs::path assets = s.assets_dir.empty() && !s.config_dir.empty() ? s.config_dir / "assets" : s.assets_dir;
-    std::error_code fec;
-    if (!assets.empty() && fs::is_directory(assets, fec)) {
-      st.assets_root = fs::canonical(assets, fec);
-    } else if (!assets.empty()) {
-      log::warn("http.no_assets", {{"dir", assets.string()}, {"effect", "/assets/ answers 404"}});
-    }
-    if (!s.state_dir.empty()) {
-      fs::create_directories(s.state_dir, fec);
-      try {
-        st.store = store::SqliteMachineStore::open(s.state_dir);
-      } catch (const std::exception& e) {
-        fail(e.what());
-      }
-    }
+    http::open_service_state(st);
+    const auto& s = st.settings;
 
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(s.bind_address, ec);
-    if (ec) fail("bind address '" + s.bind_address + "' is not an IP address");
+    if (ec) {
+      throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                              "http: bind address '" + s.bind_address + "' is not an IP address");
+    }
     tcp::endpoint ep(addr, s.port);
     const std::string where = s.bind_address + ":" + std::to_string(s.port);
     acceptor.open(ep.protocol(), ec);
@@ -547,13 +532,8 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
                                  {"state", s.state_dir.empty() ? "-" : s.state_dir.string()}});
 
     asio::co_spawn(io, accept_loop(), asio::detached);
-    flush_tick();
-    if (!s.config_dir.empty()) {
-      reload_timer.expires_after(s.reload_interval);
-      reload_timer.async_wait([w = weak_from_this()](const boost::system::error_code& e) {
-        if (auto self = w.lock(); self && !e && !self->stopped) self->reload_tick();
-      });
-    }
+    schedule(flush_timer, std::chrono::milliseconds(500), &http::flush_store);
+    if (!s.config_dir.empty()) schedule(reload_timer, s.reload_interval, &http::reload_inventory_if_changed);
   }
 
   void stop() {
@@ -562,30 +542,24 @@ struct HttpService::Impl : std::enable_shared_from_this<HttpService::Impl> {
     acceptor.close(ec);
     flush_timer.cancel();
     reload_timer.cancel();
-    if (st.store) {
-      try {
-        st.store->flush();
-      } catch (const std::exception& e) {
-        log::error("store.flush_failed", {{"error", e.what()}});
-      }
-    }
+    http::flush_store(st);
   }
 };
 
-HttpService::HttpService(boost::asio::io_context& io, HttpSettings settings)
+HttpServer::HttpServer(boost::asio::io_context& io, http::HttpSettings settings)
     : impl_(std::make_shared<Impl>(io, std::move(settings))) {}
 
-HttpService::~HttpService() { impl_->stop(); }
+HttpServer::~HttpServer() { impl_->stop(); }
 
-void HttpService::start() { impl_->start(); }
-void HttpService::stop() { impl_->stop(); }
+void HttpServer::start() { impl_->start(); }
+void HttpServer::stop() { impl_->stop(); }
 
-std::uint16_t HttpService::port() const {
+std::uint16_t HttpServer::port() const {
   boost::system::error_code ec;
   auto ep = impl_->acceptor.local_endpoint(ec);
   return ec ? 0 : ep.port();
 }
 
-const Counters& HttpService::counters() const { return impl_->st.counters; }
+const Counters& HttpServer::counters() const { return impl_->st.counters; }
 
-}  // namespace ramfleet::http
+}  // namespace ramfleet::net

@@ -1,0 +1,94 @@
+#include "http/service_upkeep.hpp"
+
+#include <system_error>
+
+#include "core/log.hpp"
+#include "inventory/loader.hpp"
+#include "store/sqlite_machine_store.hpp"
+
+namespace ramfleet::http {
+namespace {
+
+void install(ServiceState& st, inventory::InventoryPtr inv) {
+  st.inventory = std::move(inv);
+  st.inventory_loaded_ms = now_ms();
+  ++st.inventory_generation;
+  st.last_reload_errors.clear();
+  log::info("inventory.loaded", {{"generation", st.inventory_generation},
+                                 {"profiles", st.inventory->profiles.size()},
+                                 {"groups", st.inventory->groups.size()}});
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::system_error(std::make_error_code(std::errc::invalid_argument), "http: " + what);
+}
+
+}  // namespace
+
+void open_service_state(ServiceState& st) {
+  namespace fs = std::filesystem;
+  auto& s = st.settings;
+  if (!s.config_dir.empty()) {
+    Diagnostics diags;
+    apply_http_file(s.config_dir, s, diags);
+    auto r = inventory::load_inventory(s.config_dir);
+    diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
+    if (has_errors(diags)) {
+      std::string msg = "the config has errors:";
+      for (const auto& d : diags) msg += "\n  " + d.str();
+      fail(msg);
+    }
+    st.inventory_fingerprint = inventory::inventory_fingerprint(s.config_dir);
+    install(st, std::move(r.inventory));
+  } else {
+    st.inventory = std::make_shared<inventory::Inventory>();
+  }
+  fs::path assets = s.assets_dir.empty() && !s.config_dir.empty() ? s.config_dir / "assets" : s.assets_dir;
+  std::error_code ec;
+  if (!assets.empty() && fs::is_directory(assets, ec)) {
+    st.assets_root = fs::canonical(assets, ec);
+  } else if (!assets.empty()) {
+    log::warn("http.no_assets", {{"dir", assets.string()}, {"effect", "/assets/ answers 404"}});
+  }
+  if (!s.state_dir.empty()) {
+    fs::create_directories(s.state_dir, ec);
+    try {
+      st.store = store::SqliteMachineStore::open(s.state_dir);
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+  }
+}
+
+void reload_inventory_if_changed(ServiceState& st) {
+  if (st.settings.config_dir.empty()) return;
+  const auto fp = inventory::inventory_fingerprint(st.settings.config_dir);
+  if (fp == st.inventory_fingerprint) return;
+  st.inventory_fingerprint = fp;
+  auto r = inventory::load_inventory(st.settings.config_dir);
+  for (const auto& d : r.diagnostics)
+    if (!d.is_error()) log::warn("inventory.warning", {{"diagnostic", d.str()}});
+  if (r.inventory) {
+    st.counters.inc("inventory.reload.accepted");
+    install(st, std::move(r.inventory));
+    return;
+  }
+  st.counters.inc("inventory.reload.refused");
+  for (const auto& d : r.diagnostics)
+    if (d.is_error()) log::error("inventory.refused", {{"diagnostic", d.str()}});
+  log::error("inventory.kept", {{"generation", st.inventory_generation},
+                                {"why", "the edit has errors; the previous inventory keeps serving"}});
+  st.last_reload_errors = std::move(r.diagnostics);
+}
+
+void flush_store(ServiceState& st) {
+  if (!st.store) return;
+  try {
+    st.store->flush();
+  } catch (const std::exception& e) {
+    st.counters.inc("store.flush_failed");
+    log::error("store.flush_failed", {{"error", e.what()}});
+  }
+}
+
+}  // namespace ramfleet::http
