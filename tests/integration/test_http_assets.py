@@ -148,12 +148,21 @@ def test_single_range_matches_nginx(servers, rng):
     assert rf.body == ngx.body
 
 
-@pytest.mark.parametrize("rng", ["0-9,100-109", "0-9,-10", "5-5,0-0,1000-2000"])
+@pytest.mark.parametrize("rng", ["0-9,100-109", "0-9,-10", "0-0,1000-2000,5000-5009"])
 def test_multiple_ranges_match_nginx(servers, rng):
     rf, ngx = both(servers, "/assets/vmlinuz", "-H", f"Range: bytes={rng}")
     assert rf.status == ngx.status == 206
     assert parts(rf) == parts(ngx)
     assert int(rf.headers["content-length"]) == len(rf.body)
+
+
+def test_overlapping_and_near_ranges_are_coalesced(servers):
+    # nginx sends these as three parts in request order (bytes 0-5 twice);
+    # ramfleet sorts and coalesces them (RFC 9110 14.2): every byte once.
+    rf = servers["rf"]
+    r = fetch(rf + "/assets/vmlinuz", "-H", "Range: bytes=5-5,0-0,0-5,1000-2000", tmp=servers["tmp"])
+    assert r.status == 206
+    assert [c for c, _ in parts(r)] == [f"bytes 0-5/{SIZE}", f"bytes 1000-2000/{SIZE}"]
 
 
 @pytest.mark.parametrize("rng", [f"{SIZE}-", f"{SIZE + 10}-{SIZE + 20}"])
