@@ -48,7 +48,12 @@ Reply text_reply(int status, std::string body, std::string content_type) {
 }
 
 Reply error_reply(int status, const std::string& message) {
-  return text_reply(status, nlohmann::json{{"error", message}}.dump() + "\n", "application/json");
+  // The message may quote client bytes (a decoded query value) that are not
+  // UTF-8: replace them (U+FFFD) rather than throw, which turned a 400 into a
+  // 500 (found by fuzz_http_target).
+  return text_reply(
+      status, nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+      "application/json");
 }
 
 }  // namespace ramfleet::http

@@ -65,6 +65,12 @@ TEST_F(RouterTest, UnknownPathIs404AndMalformedTargetIs400) {
   EXPECT_EQ(st.counters.get("http.error.bad_target"), 1u);
 }
 
+TEST(ErrorReply, NonUtf8MessageIsReplacedNotThrown) {
+  const Reply r = error_reply(400, std::string("bad value \xff\xfe"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("bad value"), std::string::npos);
+}
+
 TEST_F(RouterTest, AssetsWithoutDirectoryAre404) { EXPECT_EQ(call(Method::get, "/assets/vmlinuz").status, 404); }
 
 }  // namespace
