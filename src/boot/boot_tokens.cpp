@@ -18,6 +18,8 @@ std::string_view to_string(TokenRefusal r) {
       return "expired";
     case TokenRefusal::other_machine:
       return "other_machine";
+    case TokenRefusal::wrong_address:
+      return "wrong_address";
   }
   return "?";
 }
@@ -47,7 +49,7 @@ void BootTokenBook::prune(Clock::time_point now) {
   }
 }
 
-BootTokenBook::Issued BootTokenBook::issue(std::string_view machine_id, Clock::time_point now, Clock::duration ttl) {
+BootTokenBook::Issued BootTokenBook::issue(Binding binding, Clock::time_point now, Clock::duration ttl) {
   prune(now);
   Issued out;
   while (entries_.size() >= capacity_ && !order_.empty()) {
@@ -67,26 +69,34 @@ BootTokenBook::Issued BootTokenBook::issue(std::string_view machine_id, Clock::t
   }
   // Remembered for a second lifetime after expiry, so a late or replayed
   // request is told "expired" or "reused" rather than "unknown".
-  entries_.emplace(token, Entry{std::string(machine_id), now + ttl, now + 2 * ttl, false});
+  entries_.emplace(token, Entry{std::move(binding), now + ttl, now + 2 * ttl, false});
   order_.push_back(token);
   out.token = std::move(token);
   return out;
 }
 
-std::optional<TokenRefusal> BootTokenBook::redeem(std::string_view token, std::string_view machine_id,
-                                                  Clock::time_point now) {
+std::optional<TokenRefusal> BootTokenBook::check(std::string_view token, const Binding& asking, Clock::time_point now) {
   if (token.empty()) return TokenRefusal::missing;
   prune(now);
   auto it = entries_.find(std::string(token));
   if (it == entries_.end()) return TokenRefusal::unknown;
-  Entry& e = it->second;
+  const Entry& e = it->second;
+  const Binding& b = e.binding;
+  auto differs = [](const std::string& minted, const std::string& now_asked) {
+    return !minted.empty() && minted != now_asked;
+  };
   // Another machine's token is refused without using it up: the machine it
   // belongs to may still be on its way to fetch its config.
-  if (e.machine != machine_id) return TokenRefusal::other_machine;
+  if (b.machine != asking.machine) return TokenRefusal::other_machine;
+  if (differs(b.address, asking.address)) return TokenRefusal::wrong_address;
+  if (differs(b.node, asking.node) || differs(b.role, asking.role)) return TokenRefusal::other_machine;
   if (e.used) return TokenRefusal::reused;
   if (now >= e.expires) return TokenRefusal::expired;
-  e.used = true;
   return std::nullopt;
+}
+
+void BootTokenBook::spend(std::string_view token) {
+  if (auto it = entries_.find(std::string(token)); it != entries_.end()) it->second.used = true;
 }
 
 }  // namespace ramfleet::boot

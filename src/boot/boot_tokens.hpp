@@ -1,8 +1,11 @@
 #pragma once
 // Boot tokens: the proof that a config request comes from the boot that
 // ramfleet just sent an iPXE script to. Rendering a machine's script mints a
-// fresh token bound to that machine; the machine's config URL carries it; a
+// fresh token bound to that machine (its MAC, the address that fetched the
+// script, its node name and role); the machine's config URL carries it; a
 // config that holds secrets is served once against it, before it expires.
+// Checking and spending are separate, so the caller spends only once the
+// config is really on its way (never for HEAD, a 304 or a failed compile).
 //
 // Sans-IO: the caller passes the time (any steady clock) and may inject the
 // random source, so single use, expiry, machine binding and the size bound
@@ -28,7 +31,8 @@ enum class TokenRefusal {
   unknown,        // never issued, or forgotten (older than twice its lifetime, or evicted)
   reused,         // already redeemed once
   expired,        // issued, never used, past its lifetime
-  other_machine,  // issued to another machine
+  other_machine,  // issued to another machine, or to another node name or role
+  wrong_address,  // redeemed from another address than the one that fetched the script
 };
 std::string_view to_string(TokenRefusal r);
 
@@ -47,19 +51,41 @@ class BootTokenBook {
     std::string token;
     bool evicted_live = false;  // a still-valid token was dropped to make room
   };
-  // A fresh token for `machine_id`, valid for `ttl` from `now`.
-  Issued issue(std::string_view machine_id, Clock::time_point now, Clock::duration ttl);
+  // What a token is good for. An empty address, node or role is not checked.
+  struct Binding {
+    std::string machine;  // the machine id (MAC, else uuid-..)
+    std::string address;  // the IP that fetched the script: the only one that may redeem it
+    std::string node;     // the cluster node name it was minted for
+    std::string role;     // the cluster role it was minted for
+  };
 
-  // Redeems `token` for `machine_id`: nullopt when accepted (the token is then
-  // used up), else why it is refused. An empty token is `missing`.
-  std::optional<TokenRefusal> redeem(std::string_view token, std::string_view machine_id, Clock::time_point now);
+  // A fresh token for `binding`, valid for `ttl` from `now`.
+  Issued issue(Binding binding, Clock::time_point now, Clock::duration ttl);
+  Issued issue(std::string_view machine_id, Clock::time_point now, Clock::duration ttl) {
+    return issue(Binding{std::string(machine_id), {}, {}, {}}, now, ttl);
+  }
+
+  // Whether `token` may be redeemed by `asking` now: nullopt when it may, else
+  // why not. Uses nothing up: a refused or only checked token stays good for
+  // its owner. An empty token is `missing`.
+  std::optional<TokenRefusal> check(std::string_view token, const Binding& asking, Clock::time_point now);
+  // Uses `token` up (after a successful check, once the config is sent).
+  void spend(std::string_view token);
+
+  // check, then spend when accepted.
+  std::optional<TokenRefusal> redeem(std::string_view token, std::string_view machine_id, Clock::time_point now) {
+    const Binding asking{std::string(machine_id), {}, {}, {}};
+    auto why = check(token, asking, now);
+    if (!why) spend(token);
+    return why;
+  }
 
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
 
  private:
   struct Entry {
-    std::string machine;
+    Binding binding;
     Clock::time_point expires;
     Clock::time_point forget;  // after this, the token is not remembered at all
     bool used = false;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/ipv4.hpp"
+
 namespace ramfleet::boot {
 using namespace ramfleet::inventory;
 
@@ -22,9 +24,17 @@ const std::string* group_meta(const Group* group, const std::string& key) {
 }
 }  // namespace
 
-std::string cluster_node_name(const MachineFacts& facts, const Group* group) {
-  if (const auto* h = facts.get(FactKey::hostname)) return lower(*h);
-  if (const auto* h = group_meta(group, "hostname")) return lower(*h);
+const Group* operator_group(const Group* group) {
+  if (group == nullptr) return nullptr;
+  for (const auto& c : group->selector.constraints()) {
+    if (c.kind == inventory::Constraint::Kind::fact && c.fact == FactKey::mac) return group;
+  }
+  return nullptr;
+}
+
+std::string cluster_node_name(const MachineFacts& facts, const Group* group, std::string_view reserved_hostname) {
+  if (const auto* h = group_meta(operator_group(group), "hostname")) return lower(*h);
+  if (!reserved_hostname.empty()) return lower(std::string(reserved_hostname));
   if (facts.mac) {
     auto name = "node-" + facts.mac->str();
     for (auto& c : name)
@@ -35,20 +45,76 @@ std::string cluster_node_name(const MachineFacts& facts, const Group* group) {
   return {};
 }
 
-kube::MachineFacts cluster_machine_facts(const MachineFacts& facts, const Group* group) {
+kube::MachineFacts cluster_machine_facts(const MachineFacts& facts, const Group* group,
+                                         std::string_view reserved_hostname) {
   kube::MachineFacts m;
   m.mac = facts.mac;
-  m.hostname = cluster_node_name(facts, group);
-  for (const auto& [k, v] : facts.labels) m.labels[k] = v;
-  if (group != nullptr) {
-    for (const auto& [k, v] : group->metadata) m.labels[k] = v;
+  m.hostname = cluster_node_name(facts, group, reserved_hostname);
+  if (const Group* g = operator_group(group)) {
+    for (const auto& [k, v] : g->metadata) m.labels[k] = v;
   }
   return m;
 }
 
+namespace {
+std::optional<AddressOwners::Reservation> reservation(const MachineFacts& facts, const AddressOwners* owners) {
+  if (owners == nullptr || !facts.mac) return std::nullopt;
+  return owners->reservation_of(*facts.mac);
+}
+}  // namespace
+
+ClusterIdentity cluster_identity(const kube::ClusterSpec& spec, const MachineFacts& facts, const Group* group,
+                                 const AddressOwners* owners) {
+  ClusterIdentity id;
+  const auto res = reservation(facts, owners);
+  const auto m = cluster_machine_facts(facts, group, res ? std::string_view(res->hostname) : std::string_view());
+  id.name = m.hostname;
+  const auto roles = spec.roles_for(m);
+  if (!roles.empty()) id.role = roles.front();  // roles_for lists control-plane first
+  if (id.role == kube::Role::control_plane) {
+    for (const auto& member : spec.etcd_members) {
+      if (member.name == id.name) id.expected_address = member.ip.str();
+    }
+  }
+  if (id.expected_address.empty()) {
+    if (const auto* ip = group_meta(operator_group(group), "ip")) {
+      const auto parsed = Ipv4::parse(*ip);
+      id.expected_address = parsed ? parsed->str() : *ip;  // unparsable: no requester can match it
+    }
+  }
+  if (id.expected_address.empty() && res && !res->address.is_zero()) id.expected_address = res->address.str();
+  return id;
+}
+
 kube::PlacementResult place_machine(const kube::ClusterSpec& spec, const MachineFacts& facts, const Group* group,
-                                    const std::string& ip) {
-  return kube::place_node(spec, cluster_machine_facts(facts, group), ip);
+                                    const AddressOwners* owners, const std::string& worker_ip) {
+  const auto res = reservation(facts, owners);
+  return kube::place_node(
+      spec, cluster_machine_facts(facts, group, res ? std::string_view(res->hostname) : std::string_view()), worker_ip);
+}
+
+std::string requester_ipv4(std::string_view peer_address) {
+  if (peer_address.starts_with("::ffff:")) peer_address.remove_prefix(7);
+  const auto ip = Ipv4::parse(peer_address);
+  return ip ? ip->str() : std::string();
+}
+
+std::string address_mismatch(const ClusterIdentity& identity, const std::optional<MacAddress>& mac,
+                             const std::string& requester, const AddressOwners* owners) {
+  const std::string machine = mac ? mac->str() : std::string("without a MAC");
+  if (requester.empty()) return "node " + identity.name + " must boot over IPv4";
+  if (owners != nullptr && owners->leases_known()) {
+    const auto holder = owners->holder_of(*Ipv4::parse(requester));
+    if (!mac || !holder || *holder != *mac) {
+      return "the request for node " + identity.name + " (machine " + machine + ") came from " + requester +
+             ", which does not hold that machine's DHCP lease";
+    }
+  }
+  if (!identity.expected_address.empty() && identity.expected_address != requester) {
+    return "the request for node " + identity.name + " (machine " + machine + ") came from " + requester +
+           ", but the operator gave that node the address " + identity.expected_address;
+  }
+  return {};
 }
 
 RamRootResult ram_root_for(const MachineFacts& facts, const Group* group) {

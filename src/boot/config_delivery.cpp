@@ -5,6 +5,8 @@
 #include "config/compile.hpp"
 #include "core/log.hpp"
 #include "inventory/matcher.hpp"
+#include "kube/approval.hpp"
+#include "kube/names.hpp"
 #include "kube/node_files.hpp"
 
 namespace ramfleet::boot {
@@ -35,6 +37,8 @@ struct Walk {
   inv::BootDecision decision;
   ConfigRequestContext ctx;
   std::optional<NodeConfigPlan> plan;
+  std::string requester;                         // the requester's IPv4 address ("" when not IPv4)
+  ClusterIdentity identity;                      // who the operator says it is (when cluster.yaml is set)
   std::optional<kube::NodePlacement> placement;  // set when the machine takes a cluster role
   bool init_served = false;                      // the first member's init config is in this one
   std::shared_ptr<const config::CompileResult> compiled;
@@ -72,8 +76,13 @@ Refusal token_refusal(TokenRefusal why, const std::string& machine, const BootSe
                                                      ttl_text(settings.boot_token_ttl) +
                                                      " after its iPXE script; boot_token_ttl_ms in http.yaml)" + again);
     case TokenRefusal::other_machine:
-      return refused(RefusalKind::token_other_machine,
-                     "boot token refused for machine " + machine + ": it was issued to another machine");
+      return refused(RefusalKind::token_other_machine, "boot token refused for machine " + machine +
+                                                           ": it was issued to another machine, node name or role" +
+                                                           again);
+    case TokenRefusal::wrong_address:
+      return refused(RefusalKind::wrong_address,
+                     "boot token refused for machine " + machine +
+                         ": it is redeemed only from the address that fetched the machine's iPXE script" + again);
   }
   return refused(RefusalKind::token_unknown, "boot token refused");
 }
@@ -89,6 +98,15 @@ std::string take_boot_token(std::vector<std::pair<std::string, std::string>>& pa
     return true;
   });
   return token;
+}
+
+std::optional<Refusal> node_name_refusal(BootState& st, const kube::ClusterSpec& spec, const ClusterIdentity& id) {
+  auto why = kube::node_name_refusal(spec, id.name, *id.role);
+  if (!why) return std::nullopt;
+  st.counters.inc("boot.name_refused");
+  return refused(RefusalKind::name_refused,
+                 "node name '" + id.name + "' refused: " + *why +
+                     " (a node's name comes from its group's metadata.hostname or its DHCP reservation)");
 }
 
 std::optional<Refusal> read_facts(Walk& w) {
@@ -138,7 +156,8 @@ std::optional<Refusal> plan_layers(Walk& w) {
   return std::nullopt;
 }
 
-// Does this machine take a role in the cluster? Then its config carries secrets.
+// Does this machine take a role in the cluster? Then its config carries
+// secrets, and the requester must be the machine the operator means.
 std::optional<Refusal> place_in_cluster(Walk& w) {
   w.st.cluster.refresh(w.settings.config_dir, w.st.inventory_generation);
   if (!w.st.cluster.configured()) return std::nullopt;
@@ -147,15 +166,31 @@ std::optional<Refusal> place_in_cluster(Walk& w) {
         RefusalKind::cluster_error,
         "cluster.yaml has errors, so no machine gets its cluster files until they are fixed:\n" + w.st.cluster.error());
   }
-  auto placed = place_machine(*w.st.cluster.spec(), w.facts, w.decision.group, w.ctx.ip);
+  const auto& spec = *w.st.cluster.spec();
+  const auto* owners = w.st.address_owners;
+  w.identity = cluster_identity(spec, w.facts, w.decision.group, owners);
+  if (!w.identity.role) return std::nullopt;
+  if (auto why = node_name_refusal(w.st, spec, w.identity)) return why;
+  w.requester = requester_ipv4(w.req.peer.address);
+  if (auto why = address_mismatch(w.identity, w.facts.mac, w.requester, owners); !why.empty()) {
+    return refused(RefusalKind::wrong_address, why);
+  }
+  // A worker advertises the address it boots from (checked above against
+  // the operator's, when there is one), never one it claims.
+  auto placed = place_machine(spec, w.facts, w.decision.group, owners, w.requester);
   if (!placed.error.empty()) return refused(RefusalKind::cluster_error, placed.error);
   w.placement = std::move(placed.placement);
   return std::nullopt;
 }
 
+BootTokenBook::Binding binding_of(const Walk& w) {
+  return {w.id, w.requester, w.identity.name, std::string(kube::to_string(*w.identity.role))};
+}
+
+// The token is checked here and spent only once the config goes out (deliver_config).
 std::optional<Refusal> check_token(Walk& w) {
   if (!w.placement) return std::nullopt;
-  if (auto why = w.st.boot_tokens.redeem(w.token, w.id, w.now.steady)) {
+  if (auto why = w.st.boot_tokens.check(w.token, binding_of(w), w.now.steady)) {
     log::warn("http.config.token_refused", {{"reason", to_string(*why)},
                                             {"machine", w.id},
                                             {"node", w.placement->node.name},
@@ -163,8 +198,21 @@ std::optional<Refusal> check_token(Walk& w) {
                                             {"peer", w.req.peer.text}});
     return token_refusal(*why, w.id, w.settings);
   }
-  w.st.counters.inc("http.config.token_accepted");
   return std::nullopt;
+}
+
+// A control-plane member receives the cluster's CA keys: only once the
+// operator has approved it (`ramfleet cluster approve NODE`, STATE/approved/).
+std::optional<Refusal> check_approval(Walk& w) {
+  if (!w.placement || w.placement->role != kube::Role::control_plane) return std::nullopt;
+  if (kube::node_approved(w.settings.state_dir, w.placement->node.name)) return std::nullopt;
+  log::warn("http.config.awaiting_approval",
+            {{"machine", w.id}, {"node", w.placement->node.name}, {"peer", w.req.peer.text}});
+  return refused(RefusalKind::awaiting_approval,
+                 "node " + w.placement->node.name + " (machine " + w.id +
+                     ") is a control-plane member: its config carries the cluster's CA keys and is released only "
+                     "after the operator approves it: run `ramfleet cluster approve " +
+                     w.placement->node.name + "` on the ramfleet server, then let the machine retry");
 }
 
 // Its identity (issued on its first boot), join configuration and certificates, as one more layer.
@@ -212,9 +260,12 @@ std::optional<Refusal> compile(Walk& w) {
                                                   config::format_diagnostics(result.diagnostics));
 }
 
-// What the served config changes: after the first member's init config, the
-// others (and its own reboots) join (node_files.hpp).
+// The config is on its way: the token is used up, and after the first
+// member's init config the others (and its own reboots) join (node_files.hpp).
 void record_served(Walk& w) {
+  if (!w.placement) return;
+  w.st.boot_tokens.spend(w.token);
+  w.st.counters.inc("http.config.token_accepted");
   if (!w.init_served) return;
   try {
     kube::mark_bootstrapped(w.settings.state_dir, w.placement->node.name);
@@ -228,20 +279,21 @@ ConfigOutcome deliver_config(BootState& state, const BootSettings& settings, con
                              const Now& now) {
   Walk w(state, settings, request, now);
   ConfigOutcome out;
-  for (Step step :
-       {read_facts, match_machine, plan_layers, place_in_cluster, check_token, add_cluster_files, compile}) {
+  for (Step step : {read_facts, match_machine, plan_layers, place_in_cluster, check_token, check_approval,
+                    add_cluster_files, compile}) {
     if (auto why = step(w)) {
       out.refusal = std::move(*why);
       return out;
     }
   }
-  record_served(w);
   ConfigDelivery d;
   d.compiled = w.compiled;
   d.etag = "\"" + w.compiled->etag + "\"";
   d.content_type = w.compiled->content_type;
   d.not_modified = request.client_has && request.client_has(d.etag);
-  if (!d.not_modified) {
+  // Spent only when the bytes really go out: a HEAD or a 304 leaves the token for the GET.
+  if (!d.not_modified && !request.head) {
+    record_served(w);
     log::info("http.config", {{"machine", w.id},
                               {"target", config::target_name(w.target)},
                               {"profile", w.decision.profile->id},

@@ -4,12 +4,16 @@
 // (outcome.hpp). The steps, in order (config_delivery.cpp):
 //
 //   read the facts -> match the machine (inventory) -> plan its layers
-//   -> place it in the cluster (cluster.yaml) -> check its boot token
-//   -> add its cluster files (kube: identity on first boot) -> compile (config)
-//   -> record what was served (STATE/bootstrapped after the first init)
+//   -> place it in the cluster (operator identity, address, name policy)
+//   -> check its boot token (without spending it) -> check the operator's
+//   approval (control plane) -> add its cluster files (kube: identity on
+//   first boot) -> compile (config) -> spend the token and record what was
+//   served (STATE/bootstrapped after the first init), only when the bytes go out
 //
 // A machine that takes a role in cluster.yaml gets secrets in its config, so
-// it is served only against the boot token its iPXE script carried, once.
+// it is served only against the boot token its iPXE script carried, once,
+// to the address that fetched that script. A HEAD, a 304 or a refusal at any
+// step spends nothing.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,6 +41,7 @@ struct ConfigRequest {
   // Whether the client already holds these bytes (If-None-Match against the
   // quoted ETag); unset: it does not.
   std::function<bool(const std::string& quoted_etag)> client_has;
+  bool head = false;  // HEAD: the bytes are not sent, so the token is not spent
 };
 
 struct ConfigDelivery {

@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "inventory/ipxe_script.hpp"
 #include "inventory/matcher.hpp"
+#include "kube/names.hpp"
 
 namespace ramfleet::boot {
 namespace inv = ramfleet::inventory;
@@ -41,20 +42,62 @@ const std::string& token_slot() {
 }
 
 // A machine's config URLs carry a boot token when its config carries secrets:
-// it takes a role in cluster.yaml. With a broken cluster.yaml the role is
-// unknown, so the token is put in anyway (the config is refused until the
-// file is fixed).
+// it takes a role in cluster.yaml (decided by operator data only,
+// cluster_node.hpp). With a broken cluster.yaml the role is unknown, so the
+// token is put in anyway (the config is refused until the file is fixed).
 bool needs_boot_token(BootState& st, const BootSettings& settings, const inv::MachineFacts& facts,
-                      const inv::Group* group) {
+                      const inv::Group* group, CachedBoot& b) {
   st.cluster.refresh(settings.config_dir, st.inventory_generation);
   if (!st.cluster.configured()) return false;
   if (!st.cluster.spec()) return true;
-  return !st.cluster.spec()->roles_for(cluster_machine_facts(facts, group)).empty();
+  const auto& spec = *st.cluster.spec();
+  auto id = cluster_identity(spec, facts, group, st.address_owners);
+  if (!id.role) return false;
+  if (auto why = kube::node_name_refusal(spec, id.name, *id.role)) b.name_refusal = *why;
+  b.cluster = std::move(id);
+  return true;
 }
 
-// This boot's own token, never one from the cache.
-std::string mint_token(BootState& st, const BootSettings& settings, const CachedBoot& b, const Now& now) {
-  auto issued = st.boot_tokens.issue(b.machine_id, now.steady, settings.boot_token_ttl);
+// Over the per-address minting limit: 429, counted by the caller, logged
+// once per 10 s with how many were not.
+Refusal rate_limited(BootState& st, const Peer& peer, const Now& now) {
+  if (std::uint64_t suppressed = 0; st.rate_limited_log.should_log(now.steady, suppressed)) {
+    log::warn("http.ipxe.rate_limited",
+              {{"peer", peer.text}, {"not_logged_since_last", suppressed}, {"effect", "no boot token minted: 429"}});
+  }
+  return {RefusalKind::rate_limited, "too many boot tokens requested from " + peer.address +
+                                         " lately; the machine retries on its own (boot_token_rate_per_min)"};
+}
+
+// Whether this requester may have a token for this machine now; nullopt when it may.
+std::optional<Refusal> may_mint(BootState& st, const BootSettings& settings, const CachedBoot& b, const Peer& peer,
+                                const std::string& requester, const Now& now) {
+  if (b.cluster) {
+    if (!b.name_refusal.empty()) {
+      st.counters.inc("boot.name_refused");
+      return Refusal{RefusalKind::name_refused,
+                     "node name '" + b.cluster->name + "' refused: " + b.name_refusal +
+                         " (a node's name comes from its group's metadata.hostname or its DHCP reservation)"};
+    }
+    if (auto why = address_mismatch(*b.cluster, b.mac, requester, st.address_owners); !why.empty()) {
+      return Refusal{RefusalKind::wrong_address, why};
+    }
+  }
+  st.token_minting.set_limits({settings.boot_token_rate_per_min, settings.boot_token_burst, 4096});
+  if (!st.token_minting.allow(peer.address, now.steady)) return rate_limited(st, peer, now);
+  return std::nullopt;
+}
+
+// This boot's own token, never one from the cache, bound to the machine, the
+// address asking, and the node name and role the operator gave it.
+std::string mint_token(BootState& st, const BootSettings& settings, const CachedBoot& b, const std::string& requester,
+                       const Now& now) {
+  BootTokenBook::Binding binding{b.machine_id, requester.empty() ? std::string("-") : requester, {}, {}};
+  if (b.cluster && b.cluster->role) {
+    binding.node = b.cluster->name;
+    binding.role = std::string(kube::to_string(*b.cluster->role));
+  }
+  auto issued = st.boot_tokens.issue(std::move(binding), now.steady, settings.boot_token_ttl);
   st.counters.inc("http.boot_token.issued");
   if (issued.evicted_live) {
     st.counters.inc("http.boot_token.evicted");
@@ -85,7 +128,9 @@ ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const Cac
         {b.machine_id, b.facts_json, b.group, b.profile, std::string(b.decision), b.reason, now.wall_ms});
   }
   if (!b.needs_token()) return {b.script, std::nullopt};
-  return {b.script_with(mint_token(st, settings, b, now)), std::nullopt};
+  const std::string requester = requester_ipv4(peer.address);
+  if (auto why = may_mint(st, settings, b, peer, requester, now)) return {{}, std::move(why)};
+  return {b.script_with(mint_token(st, settings, b, requester, now)), std::nullopt};
 }
 }  // namespace
 
@@ -134,7 +179,8 @@ ScriptOutcome machine_script(BootState& st, const BootSettings& settings, const 
   } else {
     const auto* platform = facts.get(inv::FactKey::platform);
     const bool uefi = platform != nullptr && *platform == "efi";
-    const bool token = needs_boot_token(st, settings, facts, d.group);
+    b.mac = facts.mac;
+    const bool token = needs_boot_token(st, settings, facts, d.group, b);
     auto ctx = machine_context(facts, d.group, *d.profile, req.base_url, token ? token_slot() : "");
     b.script = inv::render_machine_script(*d.profile, ctx, uefi, comment);
     if (token) b.cut_token_slots(token_slot());

@@ -21,6 +21,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "boot/cluster_node.hpp"
+
 namespace ramfleet::boot {
 
 struct CachedBoot {
@@ -31,6 +33,11 @@ struct CachedBoot {
   std::string_view decision;  // "group", "default_profile", "exit" (static strings)
   std::string reason;
   bool matched = false;
+  // Set when the machine takes a cluster role: who the operator says it is,
+  // what each boot's token is bound to, and why its name is refused (if it is).
+  std::optional<MacAddress> mac;
+  std::optional<ClusterIdentity> cluster;
+  std::string name_refusal;
   std::string script;                 // the reply body, without boot tokens
   std::vector<std::size_t> token_at;  // offsets in `script` where this boot's token goes, ascending
 

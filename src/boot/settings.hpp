@@ -12,6 +12,11 @@ struct BootSettings {
   // How long a boot token minted for an iPXE script stays good for the one
   // config fetch it allows.
   std::chrono::milliseconds boot_token_ttl{5 * 60 * 1000};
+  // Boot tokens minted per requesting IP (/ipxe of machines with a cluster
+  // role): a token bucket of `boot_token_burst`, refilled at
+  // `boot_token_rate_per_min`; beyond it /ipxe answers 429. 0: no limit.
+  double boot_token_rate_per_min = 12;
+  double boot_token_burst = 10;
 };
 
 }  // namespace ramfleet::boot

@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 
+#include "boot/address_owners.hpp"
 #include "boot/boot_tokens.hpp"
 #include "boot/cluster_config.hpp"
 #include "boot/machine_store.hpp"
+#include "boot/rate_limit.hpp"
 #include "boot/script_cache.hpp"
 #include "core/counters.hpp"
 #include "core/diagnostic.hpp"
@@ -30,6 +32,11 @@ struct BootState {
   ScriptCache script_cache;   // rendered /ipxe replies of the current inventory generation
   ClusterConfig cluster;      // <config>/cluster.yaml, reloaded with the inventory
   BootTokenBook boot_tokens;  // minted by /ipxe, redeemed by secret-bearing configs
+  RateLimiter token_minting;  // per requesting IP (BootSettings::boot_token_rate_per_min)
+  LogThrottle rate_limited_log;
+  // Who holds which address (full DHCP mode: the lease book); null when
+  // nothing tells (docs/cluster.md, "Which machine gets the token").
+  const AddressOwners* address_owners = nullptr;
 };
 
 // The clocks of one request, passed in so the layer stays testable without sleeping.

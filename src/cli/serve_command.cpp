@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "net/interface.hpp"
 #include "settings/serve_settings.hpp"
+#include "net/dhcp_address_owners.hpp"
 #include "net/http_server.hpp"
 #include "net/dhcp_service.hpp"
 #include "net/router_advertiser.hpp"
@@ -148,6 +149,7 @@ int run_serve(const ServeFlags& flags) {
   std::unique_ptr<net::DhcpService> dhcp_service;
   std::unique_ptr<net::RouterAdvertiser> router_advertiser;
   std::unique_ptr<net::TftpService> tftp_service;
+  std::unique_ptr<net::DhcpAddressOwners> owners;
   std::unique_ptr<net::HttpServer> http_service;
   try {
     if (s.dhcp.mode == dhcp::Mode::full) leases = store::SqliteLeaseStore::open(s.state_dir);
@@ -170,6 +172,11 @@ int run_serve(const ServeFlags& flags) {
       if (s.config_dir) hs.config_dir = *s.config_dir;
       hs.state_dir = s.state_dir;
       http_service = std::make_unique<net::HttpServer>(io, hs);
+      // Boot tokens go only to the machine that is there (docs/cluster.md):
+      // full mode asks the lease book, every mode the reservations.
+      const bool full = s.dhcp.mode == dhcp::Mode::full && dhcp_service;
+      owners = std::make_unique<net::DhcpAddressOwners>(s.dhcp, full ? dhcp_service.get() : nullptr);
+      http_service->set_address_owners(owners.get());
       http_service->start();
     }
     if (user) {

@@ -21,16 +21,18 @@ bool valid_host(const std::string& h) {
 Reply script_reply(ServiceState& st, const Request& req, boot::ScriptOutcome out) {
   if (!out.refusal) return text_reply(200, std::move(out.script), kIpxeType);
   const auto& why = *out.refusal;
+  using K = boot::RefusalKind;
   int status = 400;
-  std::string counter = "http.ipxe.bad_query";
-  if (why.kind == boot::RefusalKind::no_identity) counter = "http.ipxe.no_identity";
-  if (why.kind == boot::RefusalKind::rate_limited) {
-    status = 429;
-    counter = "http.ipxe.rate_limited";
-  }
+  if (why.kind == K::wrong_address || why.kind == K::name_refused) status = 403;
+  if (why.kind == K::rate_limited) status = 429;
+  const std::string counter =
+      "http.ipxe." + std::string(why.kind == K::bad_request ? "bad_query" : boot::to_string(why.kind));
   st.counters.inc(counter);
-  if (why.kind != boot::RefusalKind::rate_limited) log::warn(counter, {{"peer", req.peer}, {"error", why.message}});
-  return error_reply(status, why.message);
+  // A flood of rate-limited requests is logged by the boot layer, once per interval.
+  if (why.kind != K::rate_limited) log::warn(counter, {{"peer", req.peer}, {"error", why.message}});
+  auto r = error_reply(status, why.message);
+  if (status == 429) r.header("Retry-After", "10");
+  return r;
 }
 }  // namespace
 
@@ -53,6 +55,8 @@ boot::BootSettings boot_settings(const HttpSettings& s) {
   b.config_dir = s.config_dir;
   b.state_dir = s.state_dir;
   b.boot_token_ttl = s.boot_token_ttl;
+  b.boot_token_rate_per_min = s.boot_token_rate_per_min;
+  b.boot_token_burst = s.boot_token_burst;
   return b;
 }
 

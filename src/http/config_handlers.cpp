@@ -80,6 +80,7 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
   creq.params = std::move(params);
   creq.base_url = base_url(st, req);
   creq.peer = peer_of(req);
+  creq.head = req.method == Method::head;
   if (req.if_none_match) {
     creq.client_has = [&req](const std::string& etag) { return etag_list_matches(*req.if_none_match, etag); };
   }

@@ -69,11 +69,15 @@ void apply_http_file(const std::filesystem::path& config_dir, HttpSettings& into
       s.reload_interval = ms;
     else if (key == "boot_token_ttl_ms")
       s.boot_token_ttl = ms;
+    else if (key == "boot_token_rate_per_min")
+      s.boot_token_rate_per_min = static_cast<double>(v);
+    else if (key == "boot_token_burst")
+      s.boot_token_burst = static_cast<double>(v);
     else {
       err(kv.first, "unknown key '" + key +
                         "' (expected max_connections, max_connections_per_ip, max_header_bytes, max_body_bytes, "
                         "request_timeout_ms, idle_timeout_ms, min_send_rate, send_window_ms, reload_interval_ms, "
-                        "boot_token_ttl_ms)");
+                        "boot_token_ttl_ms, boot_token_rate_per_min, boot_token_burst)");
       ok = false;
     }
   }

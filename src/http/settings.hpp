@@ -42,6 +42,10 @@ struct HttpSettings {
   // How long a boot token (docs/cluster.md) minted for an iPXE script stays
   // good for the one config fetch it allows.
   std::chrono::milliseconds boot_token_ttl{5 * 60 * 1000};
+  // Boot tokens /ipxe mints per requesting IP: a bucket of `boot_token_burst`
+  // refilled at `boot_token_rate_per_min` (docs/cluster.md); beyond it, 429.
+  double boot_token_rate_per_min = 12;
+  double boot_token_burst = 10;
 };
 
 inline constexpr const char* kHttpFileName = "http.yaml";

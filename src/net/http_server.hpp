@@ -22,6 +22,9 @@ class io_context;
 namespace ramfleet {
 class Counters;
 }
+namespace ramfleet::boot {
+class AddressOwners;
+}
 
 namespace ramfleet::net {
 
@@ -41,6 +44,9 @@ class HttpServer {
   // The bound port (useful with port 0).
   [[nodiscard]] std::uint16_t port() const;
   [[nodiscard]] const Counters& counters() const;
+  // Who holds which address (boot/address_owners.hpp), for binding boot
+  // tokens to the machine that is there; null: nothing tells. Must outlive this.
+  void set_address_owners(const boot::AddressOwners* owners);
 
   struct Impl;
 

@@ -7,6 +7,12 @@ same identity with two different tokens; a config asked for without a token,
 with a used one, with another machine's or with an expired one is refused
 (403), logged and counted; certificates verify with openssl against the CA
 they came with; machines without a role are served as before, tokenless.
+
+Names and roles come from the operator (docs/cluster.md): cp1 is cp1 because
+its group pins its MAC and names it, and it is served only from its etcd
+member address (127.0.0.11, curl --interface) once approved; workers are
+named after their MAC whatever hostname they send, and advertise the address
+they boot from (each test machine has its own 127.0.0.x).
 """
 import base64
 import hashlib
@@ -36,7 +42,7 @@ distribution: {distribution}
 controlPlaneEndpoint: 192.168.50.10:6443
 etcd:
   members:
-    - {{name: cp1, ip: 192.168.50.11}}
+    - {{name: cp1, ip: 127.0.0.11}}
 roles:
   control-plane: [{{hostname: cp1}}]
   worker: [{{labels: {{pool: general}}}}]
@@ -85,7 +91,8 @@ def make_server(distribution, worker_profile="ign", cp_profile="ign"):
     version, alg = ("v1.29.4", "rsa-2048") if distribution == "kubeadm" else ("v1.29.4+k3s1", "ecdsa-p256")
     (s.config / "cluster.yaml").write_text(CLUSTER.format(version=version, distribution=distribution, alg=alg))
     (s.config / "inventory.yaml").write_text("default: exit\n")
-    (s.config / "http.yaml").write_text(f"reload_interval_ms: 200\nboot_token_ttl_ms: {TOKEN_TTL_MS}\n")
+    (s.config / "http.yaml").write_text(f"reload_interval_ms: 200\nboot_token_ttl_ms: {TOKEN_TTL_MS}\n"
+                                        "boot_token_burst: 100\n")
     for sub, files in (("configs", {"base.bu": BASE_LAYER}),
                        ("profiles", {f"{k}.yaml": v for k, v in PROFILES.items()}),
                        ("groups", {f"{k}.yaml": v for k, v in groups(worker_profile, cp_profile).items()})):
@@ -95,6 +102,8 @@ def make_server(distribution, worker_profile="ign", cp_profile="ign"):
     # The operator's order: check, init the cluster's PKI in the state dir, serve with the same state dir.
     ramfleet("check", s.config)
     ramfleet("cluster", "init", "--config", s.config, "--state", s.state, "--quiet")
+    # cp1 receives the CA keys: the operator approves it first.
+    ramfleet("cluster", "approve", "cp1", "--state", s.state, "--config", s.config)
     return s.start()
 
 
@@ -123,11 +132,16 @@ def kernel_arg(script, key):
     raise AssertionError(f"{key}= not in the kernel line:\n{script}")
 
 
-def boot(server, query, key="ignition.config.url"):
-    """One boot: the machine's /ipxe script, and the config URL in it."""
-    r = server.fetch("/ipxe?" + query)
+def boot(server, query, key="ignition.config.url", source="127.0.0.21"):
+    """One boot: the machine's /ipxe script fetched from `source`, and the config URL in it."""
+    r = server.fetch("/ipxe?" + query, "--interface", source)
     assert r.status == 200, r.body
     return kernel_arg(r.text, key)
+
+
+def get(url, source="127.0.0.21", *args):
+    """A config fetch from the machine at `source` (the one that fetched the script)."""
+    return fetch(url, "--interface", source, *args)
 
 
 def token_of(url):
@@ -171,6 +185,8 @@ def counter(server, name):
 
 
 WORKER = "mac=52:54:00:00:02:01&hostname=w1&ip=192.168.50.21"
+W1 = "node-52-54-00-00-02-01"  # named after its MAC: the hostname it sends names nothing
+CP1 = "127.0.0.11"  # cp1's etcd member address: the only one it is served to
 
 
 def test_kubeadm_worker_gets_the_same_identity_on_every_boot(kubeadm_server):
@@ -180,7 +196,7 @@ def test_kubeadm_worker_gets_the_same_identity_on_every_boot(kubeadm_server):
     assert url1.startswith(f"{s.base}/ignition/mac=52:54:00:00:02:01/hostname=w1/ip=192.168.50.21/token=")
     assert token_of(url1) != token_of(url2)  # the script cache never hands one boot's token to another
 
-    r1, r2 = fetch(url1), fetch(url2)
+    r1, r2 = get(url1), get(url2)
     assert r1.status == 200, r1.body
     assert r2.status == 200, r2.body
     (s.tmp / "w1.ign").write_bytes(r1.body)
@@ -192,7 +208,7 @@ def test_kubeadm_worker_gets_the_same_identity_on_every_boot(kubeadm_server):
     for path in identity:
         assert f1[path] == f2[path], path
     assert re.fullmatch(r"[0-9a-f]{32}\n", f1["/etc/machine-id"][0])
-    assert f1["/etc/hostname"][0] == "w1\n"
+    assert f1["/etc/hostname"][0] == W1 + "\n"
     assert f1["/etc/motd"][0] == "node w1\n"  # the operator's own layers are still there
     for path in ["/etc/ssh/ssh_host_ed25519_key", "/var/lib/kubelet/pki/kubelet.key",
                  "/var/lib/kubelet/pki/kubelet-client-current.pem", "/etc/kubernetes/kubeadm.yaml",
@@ -205,12 +221,13 @@ def test_kubeadm_worker_gets_the_same_identity_on_every_boot(kubeadm_server):
     ca = f1["/etc/kubernetes/pki/ca.crt"][0]
     assert ca == (s.state / "pki/ca.crt").read_text()
     client = openssl_verify(s.tmp, ca, first_cert(f1["/var/lib/kubelet/pki/kubelet-client-current.pem"][0]), "client")
-    assert "CN = system:node:w1" in client and "O = system:nodes" in client
+    assert f"CN = system:node:{W1}" in client and "O = system:nodes" in client
     assert "TLS Web Client Authentication" in client
     # Serving certificates come from their own CA (issue 10), not the cluster CA.
     serving = openssl_verify(s.tmp, (s.state / "pki/kubelet-serving-ca.crt").read_text(),
                              f1["/var/lib/kubelet/pki/kubelet.crt"][0], "serving")
-    assert "DNS:w1" in serving and "IP Address:192.168.50.21" in serving
+    # The address it booted from, not the ip= it claimed.
+    assert f"DNS:{W1}" in serving and "IP Address:127.0.0.21" in serving and "192.168.50.21" not in serving
     assert "TLS Web Server Authentication" in serving
 
     kubeconfig = s.tmp / "kubelet.conf"
@@ -236,17 +253,17 @@ def test_kubeadm_worker_gets_the_same_identity_on_every_boot(kubeadm_server):
 
 def test_kubeadm_first_control_plane_inits_once_with_the_stacked_pki(kubeadm_server):
     s = kubeadm_server
-    r = fetch(boot(s, "mac=52:54:00:00:01:01"))
+    r = get(boot(s, "mac=52:54:00:00:01:01", source=CP1), CP1)
     assert r.status == 200, r.body
     files = ignition_files(r.body)
     docs = list(yaml.safe_load_all(files["/etc/kubernetes/kubeadm.yaml"][0]))
     assert [d["kind"] for d in docs] == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration"]
-    assert docs[0]["localAPIEndpoint"]["advertiseAddress"] == "192.168.50.11"
+    assert docs[0]["localAPIEndpoint"]["advertiseAddress"] == CP1
     pki = "/etc/kubernetes/pki/"
     ca, etcd_ca = files[pki + "ca.crt"][0], files[pki + "etcd/ca.crt"][0]
     assert files[pki + "ca.key"][1] == 0o600
     apiserver = openssl_verify(s.tmp, ca, files[pki + "apiserver.crt"][0], "apiserver")
-    assert "IP Address:192.168.50.11" in apiserver and "DNS:kubernetes.default.svc.cluster.local" in apiserver
+    assert f"IP Address:{CP1}" in apiserver and "DNS:kubernetes.default.svc.cluster.local" in apiserver
     etcd = openssl_verify(s.tmp, etcd_ca, files[pki + "etcd/server.crt"][0], "etcd-server")
     assert "CN = cp1" in etcd
     openssl_verify(s.tmp, etcd_ca, files[pki + "apiserver-etcd-client.crt"][0], "etcd-client")
@@ -259,7 +276,7 @@ def test_kubeadm_first_control_plane_inits_once_with_the_stacked_pki(kubeadm_ser
     assert docs[1]["apiServer"]["extraArgs"]["kubelet-certificate-authority"] == pki + "kubelet-serving-ca.crt"
 
     # The cluster exists now: the next boot of cp1 joins it instead of making another one.
-    again = ignition_files(fetch(boot(s, "mac=52:54:00:00:01:01")).body)
+    again = ignition_files(get(boot(s, "mac=52:54:00:00:01:01", source=CP1), CP1).body)
     docs = list(yaml.safe_load_all(again["/etc/kubernetes/kubeadm.yaml"][0]))
     assert docs[0]["kind"] == "JoinConfiguration" and docs[0]["controlPlane"]
     assert again["/var/lib/kubelet/pki/kubelet.crt"] == files["/var/lib/kubelet/pki/kubelet.crt"]
@@ -267,7 +284,7 @@ def test_kubeadm_first_control_plane_inits_once_with_the_stacked_pki(kubeadm_ser
 
 def refused(server, url, reason):
     before = counter(server, "http.config.token_refused." + reason)
-    r = fetch(url)
+    r = get(url)
     assert r.status == 403, (r.status, r.body)
     body = r.text
     assert "BEGIN" not in body and "machine-id" not in body  # nothing of the config in a refusal
@@ -284,13 +301,13 @@ def test_refused_without_a_valid_token_and_counted(kubeadm_server):
     assert "not issued" in refused(s, bare + "/token=" + "0" * 32, "unknown")
 
     # Used within its lifetime (first: issuing another node's identity below takes a while on a loaded machine).
-    assert fetch(url).status == 200
+    assert get(url).status == 200
     assert "already used" in refused(s, url, "reused")
 
     # Another machine's token: refused, and not used up for its owner.
-    other = boot(s, "mac=52:54:00:00:02:02&hostname=w2&ip=192.168.50.22")
+    other = boot(s, "mac=52:54:00:00:02:02&hostname=w2&ip=192.168.50.22", source="127.0.0.22")
     assert "another machine" in refused(s, bare + "/token=" + token_of(other), "other_machine")
-    assert fetch(other).status == 200
+    assert get(other, "127.0.0.22").status == 200
 
     late = boot(s, WORKER)
     time.sleep(TOKEN_TTL_MS / 1000 + 0.5)
@@ -310,7 +327,7 @@ def test_machines_without_a_role_are_served_without_a_token(kubeadm_server):
     url = boot(s, "mac=52:54:00:00:03:01&hostname=plain1")
     assert "/token=" not in url
     before = counter(s, "http.config.token_accepted")
-    r = fetch(url)
+    r = fetch(url)  # from any address
     assert r.status == 200, r.body
     files = ignition_files(r.body)
     assert files["/etc/motd"][0] == "node plain1\n"
@@ -322,9 +339,9 @@ def test_machines_without_a_role_are_served_without_a_token(kubeadm_server):
 def test_cached_scripts_get_a_fresh_token_each_time(kubeadm_server):
     s = kubeadm_server
     query = "mac=52:54:00:00:02:09&hostname=w9&ip=192.168.50.29"
-    boot(s, query)
+    boot(s, query, source="127.0.0.29")
     hits = counter(s, "http.ipxe.cache_hit")
-    tokens = {token_of(boot(s, query)) for _ in range(5)}
+    tokens = {token_of(boot(s, query, source="127.0.0.29")) for _ in range(5)}
     assert len(tokens) == 5
     assert counter(s, "http.ipxe.cache_hit") == hits + 5  # still answered from the cache
 
@@ -340,7 +357,7 @@ def test_k3s_agent_cloud_config_and_server_apkovl(k3s_server):
     # Agent: cloud-config, two boots, the same node password and machine-id.
     bodies = []
     for _ in range(2):
-        r = fetch(boot(s, WORKER, key="cloud-config-url"))
+        r = get(boot(s, WORKER, key="cloud-config-url"))
         assert r.status == 200, r.body
         assert r.headers["content-type"] == "text/cloud-config"
         bodies.append(yaml.safe_load(r.text))
@@ -351,16 +368,16 @@ def test_k3s_agent_cloud_config_and_server_apkovl(k3s_server):
     assert perms["/etc/rancher/node/password"] == "0600"
     assert re.fullmatch(r"[0-9a-f]{32}\n", files[0]["/etc/rancher/node/password"])
     agent = yaml.safe_load(files[0]["/etc/rancher/k3s/config.yaml"])
-    assert agent["server"] == "https://192.168.50.10:6443" and agent["node-name"] == "w1"
+    assert agent["server"] == "https://192.168.50.10:6443" and agent["node-name"] == W1
     ca = (s.state / "pki/ca.crt").read_bytes()
     assert k3s_hash(agent["token"]) == hashlib.sha256(ca).hexdigest()  # pins the CA the servers get
     assert "mirror.lab:5000" in files[0]["/etc/rancher/k3s/registries.yaml"]
-    assert bodies[0]["hostname"] == "w1"
+    assert bodies[0]["hostname"] == W1
 
     # Server: an Alpine overlay with the CA k3s serves (so the agents' pin matches).
-    url = boot(s, "mac=52:54:00:00:01:01", key="apkovl")
-    assert fetch(url[:url.rindex("/token=")]).status == 403
-    r = fetch(url)
+    url = boot(s, "mac=52:54:00:00:01:01", key="apkovl", source=CP1)
+    assert get(url[:url.rindex("/token=")], CP1).status == 403
+    r = get(url, CP1)
     assert r.status == 200, r.body
     with tarfile.open(fileobj=io.BytesIO(r.body), mode="r:gz") as tar:
         members = {m.name: m for m in tar.getmembers()}

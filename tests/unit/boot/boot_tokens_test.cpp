@@ -115,5 +115,26 @@ TEST(BootTokens, InjectedRandomThatRepeatsIsRetriedThenRefused) {
   EXPECT_THROW(stuck.issue("m1", t0, kTtl), std::runtime_error);
 }
 
+TEST(BootTokens, BoundToAddressNodeAndRoleAndCheckedWithoutSpending) {
+  BootTokenBook book;
+  const BootTokenBook::Binding minted{"52:54:00:00:00:01", "10.0.0.7", "w1", "worker"};
+  auto t = book.issue(minted, t0, kTtl).token;
+  auto other_address = minted;
+  other_address.address = "10.0.0.8";
+  EXPECT_EQ(book.check(t, other_address, t0), TokenRefusal::wrong_address);
+  auto other_node = minted;
+  other_node.node = "cp1";
+  EXPECT_EQ(book.check(t, other_node, t0), TokenRefusal::other_machine);
+  auto other_role = minted;
+  other_role.role = "control-plane";
+  EXPECT_EQ(book.check(t, other_role, t0), TokenRefusal::other_machine);
+  // Checks use nothing up; spend does.
+  EXPECT_EQ(book.check(t, minted, t0 + 1s), std::nullopt);
+  EXPECT_EQ(book.check(t, minted, t0 + 2s), std::nullopt);
+  book.spend(t);
+  EXPECT_EQ(book.check(t, minted, t0 + 3s), TokenRefusal::reused);
+  EXPECT_EQ(std::string(to_string(TokenRefusal::wrong_address)), "wrong_address");
+}
+
 }  // namespace
 }  // namespace ramfleet::boot

@@ -26,25 +26,87 @@ MachineFacts facts(std::vector<std::pair<std::string, std::string>> params) {
   return fr.facts;
 }
 
-TEST(ClusterNode, NodeNameFallsBackToGroupThenMac) {
-  EXPECT_EQ(cluster_node_name(facts({{"mac", "52:54:00:00:00:07"}, {"hostname", "Worker-7"}}), nullptr), "worker-7");
+Group mac_group(const std::string& pattern) {
   Group g;
-  g.metadata["hostname"] = "w7";
-  EXPECT_EQ(cluster_node_name(facts({{"mac", "52:54:00:00:00:07"}}), &g), "w7");
+  g.selector =
+      inventory::Selector({inventory::Constraint{inventory::Constraint::Kind::fact, FactKey::mac, {}, pattern}});
+  return g;
+}
+
+TEST(ClusterNode, NameComesFromTheOperatorNeverTheClient) {
+  // The hostname a machine sends names nothing.
+  EXPECT_EQ(cluster_node_name(facts({{"mac", "52:54:00:00:00:07"}, {"hostname", "cp1"}}), nullptr),
+            "node-52-54-00-00-00-07");
+  Group g = mac_group("52:54:00:00:00:*");
+  g.metadata["hostname"] = "W7";
+  EXPECT_EQ(cluster_node_name(facts({{"mac", "52:54:00:00:00:07"}, {"hostname", "cp1"}}), &g), "w7");
+  // A DHCP reservation names it when the group does not.
+  Group unnamed = mac_group("52:54:00:00:00:*");
+  EXPECT_EQ(cluster_node_name(facts({{"mac", "52:54:00:00:00:07"}}), &unnamed, "Res-7"), "res-7");
+  EXPECT_EQ(cluster_node_name(facts({{"mac", "52:54:00:00:00:07"}}), &g, "res-7"), "w7");
   EXPECT_EQ(cluster_node_name(facts({{"mac", "52:54:00:AB:00:07"}}), nullptr), "node-52-54-00-ab-00-07");
   EXPECT_EQ(cluster_node_name(facts({{"uuid", "4C4C4544-0000-1000-8000-000000000001"}}), nullptr),
             "node-4c4c4544-0000-1000-8000-000000000001");
 }
 
-TEST(ClusterNode, GroupMetadataOverridesWhatTheMachineSends) {
-  Group g;
+TEST(ClusterNode, AGroupChosenByClientFactsAloneDoesNotSpeakForTheMachine) {
+  Group by_label;
+  by_label.selector =
+      inventory::Selector({inventory::Constraint{inventory::Constraint::Kind::label, FactKey::mac, "rack", "r1"}});
+  by_label.metadata["hostname"] = "cp1";
+  by_label.metadata["pool"] = "general";
+  EXPECT_EQ(operator_group(&by_label), nullptr);
+  auto m = cluster_machine_facts(facts({{"mac", "52:54:00:00:00:07"}, {"rack", "r1"}}), &by_label);
+  EXPECT_EQ(m.hostname, "node-52-54-00-00-00-07");
+  EXPECT_TRUE(m.labels.empty());
+  Group pinned = mac_group("52:54:00:00:00:07");
+  EXPECT_EQ(operator_group(&pinned), &pinned);
+}
+
+TEST(ClusterNode, RoleSelectorsSeeOnlyOperatorLabels) {
+  Group g = mac_group("52:54:00:00:00:*");
   g.metadata["pool"] = "general";
   auto m = cluster_machine_facts(facts({{"mac", "52:54:00:00:00:07"}, {"pool", "gpu"}, {"rack", "r1"}}), &g);
   EXPECT_EQ(m.labels.at("pool"), "general");
-  EXPECT_EQ(m.labels.at("rack"), "r1");
+  EXPECT_EQ(m.labels.count("rack"), 0u);  // what the client sent is not a label the cluster sees
   ASSERT_TRUE(m.mac);
   EXPECT_EQ(m.mac->str(), "52:54:00:00:00:07");
   EXPECT_EQ(m.hostname, "node-52-54-00-00-00-07");
+}
+
+class FakeLeases final : public AddressOwners {
+ public:
+  bool full = true;
+  std::map<std::string, MacAddress> leases;
+  [[nodiscard]] bool leases_known() const override { return full; }
+  [[nodiscard]] std::optional<MacAddress> holder_of(Ipv4 a) const override {
+    auto it = leases.find(a.str());
+    if (it == leases.end()) return std::nullopt;
+    return it->second;
+  }
+  [[nodiscard]] std::optional<Reservation> reservation_of(const MacAddress&) const override { return std::nullopt; }
+};
+
+TEST(ClusterNode, RequesterMustHoldTheLeaseOrTheOperatorsAddress) {
+  const auto mac = MacAddress::parse("52:54:00:00:00:07");
+  ASSERT_TRUE(mac);
+  ClusterIdentity worker{"w7", kube::Role::worker, ""};
+  FakeLeases owners;
+  owners.leases["10.0.0.7"] = *mac;
+  EXPECT_EQ(address_mismatch(worker, mac, "10.0.0.7", &owners), "");
+  EXPECT_NE(address_mismatch(worker, mac, "10.0.0.8", &owners), "");  // no lease there
+  owners.leases["10.0.0.9"] = *MacAddress::parse("52:54:00:00:00:09");
+  EXPECT_NE(address_mismatch(worker, mac, "10.0.0.9", &owners), "");  // another machine's lease
+  // Proxy mode: no lease book; an operator address pins it, else any address.
+  owners.full = false;
+  EXPECT_EQ(address_mismatch(worker, mac, "10.0.0.8", &owners), "");
+  EXPECT_EQ(address_mismatch(worker, mac, "10.0.0.8", nullptr), "");
+  ClusterIdentity cp{"cp1", kube::Role::control_plane, "10.0.0.11"};
+  EXPECT_EQ(address_mismatch(cp, mac, "10.0.0.11", nullptr), "");
+  EXPECT_NE(address_mismatch(cp, mac, "10.0.0.12", nullptr).find("10.0.0.11"), std::string::npos);
+  EXPECT_NE(address_mismatch(cp, mac, "", nullptr), "");  // not IPv4
+  EXPECT_EQ(requester_ipv4("::ffff:10.0.0.7"), "10.0.0.7");
+  EXPECT_EQ(requester_ipv4("fe80::1"), "");
 }
 
 TEST(ClusterNode, RamRootSize) {
