@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
+#include "http/event_body.hpp"
 #include "http/router.hpp"
 #include "inventory/config_layers.hpp"
 #include "store/sqlite_machine_store.hpp"
@@ -134,31 +135,11 @@ Reply post_event(ServiceState& st, const Request& req, const std::string& id) {
     log::warn("http.api.bad_event", {{"peer", req.peer}, {"machine", id}, {"error", why}});
     return error_reply(400, why);
   };
-  auto body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return bad("body must be a JSON object");
-  boot::NodeEvent e;
+  auto parsed = parse_event_body(req.body);
+  if (!parsed.event) return bad(parsed.error);
+  boot::NodeEvent e = std::move(*parsed.event);
   e.machine_id = id;
   e.at_ms = now_ms();
-  for (const auto& [k, v] : body.items()) {
-    if (k == "phase") {
-      auto p = v.is_string() ? boot::phase_from_string(v.get<std::string>()) : std::nullopt;
-      if (!p) return bad("phase must be one of booted, configured, ready, error");
-      e.phase = *p;
-    } else if (k == "message") {
-      if (!v.is_string() || v.get<std::string>().size() > 4096) return bad("message must be a string of <= 4096 bytes");
-      e.message = v.get<std::string>();
-    } else if (k == "uptime") {
-      if (!v.is_number() || v.get<double>() < 0) return bad("uptime must be a non-negative number of seconds");
-      e.uptime = v.get<double>();
-    } else if (k == "root_bytes") {
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 0) return bad("root_bytes must be a non-negative integer");
-      e.root_bytes = v.get<std::int64_t>();
-    } else {
-      return bad("unknown field '" + k + "' (expected phase, message, uptime, root_bytes)");
-    }
-  }
-  if (!body.contains("phase")) return bad("phase is required");
-  if (e.phase == boot::Phase::error && e.message.empty()) return bad("an error event needs a message");
   if (!st.store->add_event(e)) {
     st.counters.inc("http.api.event_unknown_machine");
     return error_reply(404, "machine '" + id + "' has never booted from this server");
