@@ -26,7 +26,7 @@ TEST(EventBody, RefusesWhatIsNotAnEvent) {
       {R"({"phase":7})", "phase must be"},
       {R"({"phase":"error"})", "needs a message"},
       {R"({"phase":"ready","uptime":-1})", "uptime"},
-      {R"({"phase":"ready","uptime":1e400})", "uptime"},
+      {R"({"phase":"ready","uptime":1e400})", "JSON object"},  // nlohmann refuses the overflow
       {R"({"phase":"ready","root_bytes":-5})", "root_bytes"},
       {R"({"phase":"ready","root_bytes":18446744073709551615})", "root_bytes"},
       {R"({"phase":"ready","root_bytes":1.5})", "root_bytes"},
