@@ -61,9 +61,9 @@ bool needs_boot_token(BootState& st, const BootSettings& settings, const inv::Ma
 // Over the per-address minting limit: 429, counted by the caller, logged
 // once per 10 s with how many were not.
 Refusal rate_limited(BootState& st, const Peer& peer, const Now& now) {
-  if (std::uint64_t suppressed = 0; st.rate_limited_log.should_log(now.steady, suppressed)) {
+  if (auto suppressed = st.rate_limited_log.admit(now.steady)) {
     log::warn("http.ipxe.rate_limited",
-              {{"peer", peer.text}, {"not_logged_since_last", suppressed}, {"effect", "no boot token minted: 429"}});
+              {{"peer", peer.text}, {"not_logged_since_last", *suppressed}, {"effect", "no boot token minted: 429"}});
   }
   return {RefusalKind::rate_limited, "too many boot tokens requested from " + peer.address +
                                          " lately; the machine retries on its own (boot_token_rate_per_min)"};

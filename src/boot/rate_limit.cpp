@@ -32,16 +32,4 @@ bool RateLimiter::allow(std::string_view key, Clock::time_point now) {
   return true;
 }
 
-bool LogThrottle::should_log(std::chrono::steady_clock::time_point now, std::uint64_t& suppressed) {
-  if (logged_ && now - last_ < interval_) {
-    ++pending_;
-    return false;
-  }
-  suppressed = pending_;
-  pending_ = 0;
-  logged_ = true;
-  last_ = now;
-  return true;
-}
-
 }  // namespace ramfleet::boot

@@ -3,7 +3,9 @@
 // at `per_minute`. Sans-IO: the caller passes the time, so the limit is
 // unit-tested without sleeping. Memory is bounded: at most `max_keys` buckets;
 // when full, buckets that have refilled completely are forgotten first (they
-// hold no information), else the one touched longest ago.
+// hold no information), else the one touched longest ago. That eviction is
+// why this is not core/rate_limit.hpp's KeyedRateLimiter, which refuses new
+// keys when full: a booting machine is never refused for a full table here.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -43,22 +45,6 @@ class RateLimiter {
 
   Limits limits_;
   std::unordered_map<std::string, Bucket> buckets_;
-};
-
-// Says when a repeated event is worth a log line: the first time, then at
-// most once per `interval`, with how many were not logged in between.
-class LogThrottle {
- public:
-  explicit LogThrottle(std::chrono::steady_clock::duration interval = std::chrono::seconds(10)) : interval_(interval) {}
-  // True when this occurrence should be logged; `suppressed` then holds the
-  // count since the last logged one.
-  bool should_log(std::chrono::steady_clock::time_point now, std::uint64_t& suppressed);
-
- private:
-  std::chrono::steady_clock::duration interval_;
-  std::chrono::steady_clock::time_point last_{};
-  bool logged_ = false;
-  std::uint64_t pending_ = 0;
 };
 
 }  // namespace ramfleet::boot

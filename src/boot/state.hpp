@@ -15,6 +15,7 @@
 #include "boot/script_cache.hpp"
 #include "core/counters.hpp"
 #include "core/diagnostic.hpp"
+#include "core/rate_limit.hpp"
 #include "inventory/model.hpp"
 
 namespace ramfleet::boot {
@@ -33,7 +34,7 @@ struct BootState {
   ClusterConfig cluster;      // <config>/cluster.yaml, reloaded with the inventory
   BootTokenBook boot_tokens;  // minted by /ipxe, redeemed by secret-bearing configs
   RateLimiter token_minting;  // per requesting IP (BootSettings::boot_token_rate_per_min)
-  LogThrottle rate_limited_log;
+  LogThrottle<> rate_limited_log{std::chrono::seconds(10)};
   // Who holds which address (full DHCP mode: the lease book); null when
   // nothing tells (docs/cluster.md, "Which machine gets the token").
   const AddressOwners* address_owners = nullptr;

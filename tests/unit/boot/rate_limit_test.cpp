@@ -34,17 +34,5 @@ TEST(RateLimiter, MemoryIsBoundedByMaxKeys) {
   EXPECT_LE(rl.size(), 8u);
 }
 
-TEST(LogThrottle, FirstThenOncePerInterval) {
-  LogThrottle t(10s);
-  const auto t0 = Clock::time_point{} + 1h;
-  std::uint64_t suppressed = 99;
-  EXPECT_TRUE(t.should_log(t0, suppressed));
-  EXPECT_EQ(suppressed, 0u);
-  EXPECT_FALSE(t.should_log(t0 + 1s, suppressed));
-  EXPECT_FALSE(t.should_log(t0 + 2s, suppressed));
-  EXPECT_TRUE(t.should_log(t0 + 11s, suppressed));
-  EXPECT_EQ(suppressed, 2u);
-}
-
 }  // namespace
 }  // namespace ramfleet::boot
