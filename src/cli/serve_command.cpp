@@ -9,13 +9,13 @@
 #include "cli/commands.hpp"
 #include "cli/privileges.hpp"
 #include "core/log.hpp"
-#include "net/interface.hpp"
-#include "settings/serve_settings.hpp"
 #include "net/dhcp_address_owners.hpp"
-#include "net/http_server.hpp"
 #include "net/dhcp_service.hpp"
+#include "net/http_server.hpp"
+#include "net/interface.hpp"
 #include "net/router_advertiser.hpp"
 #include "net/tftp_service.hpp"
+#include "settings/serve_settings.hpp"
 #include "store/sqlite_lease_store.hpp"
 
 namespace ramfleet::cli {
@@ -65,7 +65,9 @@ std::optional<std::string> apply_flags(const ServeFlags& f, settings::ServeSetti
     auto eq = r.find('=');
     auto comma = r.find(',', eq == std::string::npos ? 0 : eq);
     auto mac = eq == std::string::npos ? std::nullopt : MacAddress::parse(r.substr(0, eq));
-    auto ip = eq == std::string::npos ? std::nullopt : Ipv4::parse(r.substr(eq + 1, comma == std::string::npos ? std::string::npos : comma - eq - 1));
+    auto ip = eq == std::string::npos
+                  ? std::nullopt
+                  : Ipv4::parse(r.substr(eq + 1, comma == std::string::npos ? std::string::npos : comma - eq - 1));
     if (!mac || !ip) return "--reserve must look like 52:54:00:12:34:56=10.0.0.10[,hostname], got '" + r + "'";
     s.dhcp.reservations.push_back({*mac, *ip, comma == std::string::npos ? "" : r.substr(comma + 1)});
   }

@@ -5,8 +5,8 @@
 
 #include "config/embedded_contents.hpp"
 #include "config/encoding.hpp"
-#include "config/target_limits.hpp"
 #include "config/tar_writer.hpp"
+#include "config/target_limits.hpp"
 
 namespace ramfleet::config {
 

@@ -1,5 +1,5 @@
-#include <charconv>
 #include <cctype>
+#include <charconv>
 
 #include "core/bytes.hpp"
 #include "core/ipv4.hpp"

@@ -79,10 +79,14 @@ void read_dhcp(YamlFields& y, const YAML::Node& node, dhcp::Settings& d) {
     return;
   if (auto m = node["mode"]) {
     auto v = y.string(m, "dhcp.mode");
-    if (v == "proxy") d.mode = dhcp::Mode::proxy;
-    else if (v == "full") d.mode = dhcp::Mode::full;
-    else if (v == "off") d.mode = dhcp::Mode::off;
-    else if (v) y.error(m, "dhcp.mode must be proxy, full or off");
+    if (v == "proxy")
+      d.mode = dhcp::Mode::proxy;
+    else if (v == "full")
+      d.mode = dhcp::Mode::full;
+    else if (v == "off")
+      d.mode = dhcp::Mode::off;
+    else if (v)
+      y.error(m, "dhcp.mode must be proxy, full or off");
   }
   if (auto subnets = node["subnets"]; subnets && y.expect_sequence(subnets, "dhcp.subnets")) {
     d.subnets.clear();

@@ -32,7 +32,8 @@ class YamlFields {
 
   std::optional<std::string> string(const YAML::Node& node, std::string_view what);
   std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
-  std::optional<std::int64_t> integer(const YAML::Node& node, std::string_view what, std::int64_t min, std::int64_t max);
+  std::optional<std::int64_t> integer(const YAML::Node& node, std::string_view what, std::int64_t min,
+                                      std::int64_t max);
   std::optional<Ipv4> ipv4(const YAML::Node& node, std::string_view what);
   std::optional<Ipv4Subnet> subnet(const YAML::Node& node, std::string_view what);
   std::optional<MacAddress> mac(const YAML::Node& node, std::string_view what);
