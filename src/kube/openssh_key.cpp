@@ -51,11 +51,12 @@ OpenSshKeyPair openssh_ed25519(const EVP_PKEY& key, std::string_view comment) {
   put_string(priv, comment);
   for (char pad = 1; priv.size() % 8 != 0; ++pad) priv.push_back(pad);
 
-  std::string blob("openssh-key-v1", 15);  // includes the terminating NUL
-  put_string(blob, "none");                // cipher
-  put_string(blob, "none");                // kdf
-  put_string(blob, "");                    // kdf options
-  put_u32(blob, 1);                        // number of keys
+  std::string blob("openssh-key-v1");
+  blob.push_back('\0');      // the format's magic includes its terminating NUL
+  put_string(blob, "none");  // cipher
+  put_string(blob, "none");  // kdf
+  put_string(blob, "");      // kdf options
+  put_u32(blob, 1);          // number of keys
   put_string(blob, pub_blob);
   put_string(blob, priv);
 
