@@ -322,6 +322,84 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     return http::error_reply(400, "malformed HTTP request: " + ec.message());
   }
 
+  // How reading one request ended.
+  enum class ReadEnd {
+    complete,     // the parser holds a whole request
+    client_left,  // between requests: the client closed, or idle_timeout
+    cut_off,      // the client closed mid-request
+    refused,      // malformed, too large or too slow: answer ec's rejection
+  };
+
+  // Reads one request into parser. The parser is fed directly (not through
+  // http::async_read, whose composed operation cost more than parsing): what
+  // is buffered first (pipelined requests), then reads while it needs more.
+  // A kept-alive connection may sit idle until idle_timeout (then closed
+  // silently); once a request has started, all of it must arrive by one
+  // deadline, request_timeout after its first byte. The deadline is fixed
+  // when the request starts and never moved by later reads, so a client
+  // sending a byte now and then cannot hold the connection.
+  awaitable<ReadEnd> read_request(Conn& c, beast::flat_buffer& buffer,
+                                  bhttp::request_parser<bhttp::string_body>& parser, boost::system::error_code& ec) {
+    bool started = buffer.size() > 0;
+    Clock::time_point deadline = Clock::now() + (started ? limits().request_timeout : limits().idle_timeout);
+    for (;;) {
+      if (buffer.size() > 0) {
+        const std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == bhttp::error::need_more) {
+          ec = {};
+        } else if (ec) {
+          co_return ReadEnd::refused;
+        } else if (parser.is_done()) {
+          co_return ReadEnd::complete;
+        } else if (used > 0 && buffer.size() > 0) {
+          continue;
+        }
+      }
+      c.arm_at(deadline);
+      auto n = co_await c.sock.async_read_some(buffer.prepare(8192), asio::redirect_error(use_awaitable, ec));
+      c.disarm();
+      if (ec) {
+        if (!started) co_return ReadEnd::client_left;
+        if (!c.timed_out && (ec == asio::error::eof || ec == asio::error::connection_reset)) co_return ReadEnd::cut_off;
+        co_return ReadEnd::refused;
+      }
+      buffer.commit(n);
+      if (!started) {
+        started = true;
+        deadline = Clock::now() + limits().request_timeout;
+      }
+    }
+  }
+
+  // The reply to one request: routed on the event loop, and run on the
+  // worker pool when the handler offloads it. An exception is a 500, logged.
+  awaitable<Reply> answer(const Request& req) {
+    Reply reply;
+    try {
+      reply = http::route(st, req);
+    } catch (const std::exception& e) {
+      co_return internal_error(req, e);
+    }
+    if (reply.offload) {
+      try {
+        reply = co_await asio::co_spawn(workers, run_offloaded(std::move(reply.offload)), use_awaitable);
+      } catch (const std::exception& e) {
+        co_return internal_error(req, e);
+      }
+      if (req.method == http::Method::head) http::strip_body_for_head(reply);
+    }
+    co_return reply;
+  }
+
+  Reply internal_error(const Request& req, const std::exception& e) {
+    st.counters.inc("http.error.internal");
+    log::error("http.internal_error", {{"target", boot::redact_boot_token(req.target)}, {"error", e.what()}});
+    return http::error_reply(500, "internal error");
+  }
+
+  // One connection: requests read, answered and written in turn while the
+  // client keeps it alive.
   awaitable<void> session(std::shared_ptr<Conn> c) {
     boost::system::error_code ec;
     c->sock.set_option(tcp::no_delay(true), ec);
@@ -334,52 +412,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       parser.header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
       parser.body_limit(limits().max_body_bytes);
       parser.eager(true);
-      // The parser is fed directly (not through http::async_read, whose
-      // composed operation cost more than parsing): what is buffered first
-      // (pipelined requests), then reads while it needs more. A kept-alive
-      // connection may sit idle until idle_timeout (then closed silently);
-      // once a request has started, all of it must arrive by one deadline,
-      // request_timeout after its first byte. The deadline is fixed when the
-      // request starts and never moved by later reads, so a client sending a
-      // byte now and then cannot hold the connection.
-      const auto now = Clock::now();
-      bool started = buffer.size() > 0;
-      Clock::time_point deadline = now + (started ? limits().request_timeout : limits().idle_timeout);
-      bool read_failed = false;
-      for (;;) {
-        if (buffer.size() > 0) {
-          const std::size_t used = parser.put(buffer.data(), ec);
-          buffer.consume(used);
-          if (ec == bhttp::error::need_more) {
-            ec = {};
-          } else if (ec || parser.is_done()) {
-            break;
-          } else if (used > 0 && buffer.size() > 0) {
-            continue;
-          }
-        }
-        c->arm_at(deadline);
-        auto n = co_await c->sock.async_read_some(buffer.prepare(8192), asio::redirect_error(use_awaitable, ec));
-        c->disarm();
-        if (ec) {
-          read_failed = true;
-          break;
-        }
-        buffer.commit(n);
-        if (!started) {
-          started = true;
-          deadline = Clock::now() + limits().request_timeout;
-        }
-      }
-      if (read_failed && !started) {  // between requests: the client left, or idle_timeout
+      ec = {};
+      const ReadEnd end = co_await read_request(*c, buffer, parser, ec);
+      if (end == ReadEnd::client_left) {
         if (c->timed_out) st.counters.inc("http.conn.idle_closed");
         break;
       }
-      if (ec) {
-        if (read_failed && !c->timed_out && (ec == asio::error::eof || ec == asio::error::connection_reset)) {
-          st.counters.inc("http.conn.closed_mid_request");
-          break;
-        }
+      if (end == ReadEnd::cut_off) {
+        st.counters.inc("http.conn.closed_mid_request");
+        break;
+      }
+      if (end == ReadEnd::refused) {
         Reply r = rejection_for(ec, *c);
         log::warn("http.rejected", {{"peer", c->peer}, {"status", r.status}, {"error", ec.message()}});
         co_await write_reply(*c, r, false, 11);
@@ -388,24 +431,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       auto& msg = parser.get();
       const Request req = to_request(msg, *c);
-      Reply reply;
-      try {
-        reply = http::route(st, req);
-      } catch (const std::exception& e) {
-        st.counters.inc("http.error.internal");
-        log::error("http.internal_error", {{"target", boot::redact_boot_token(req.target)}, {"error", e.what()}});
-        reply = http::error_reply(500, "internal error");
-      }
-      if (reply.offload) {
-        try {
-          reply = co_await asio::co_spawn(workers, run_offloaded(std::move(reply.offload)), use_awaitable);
-        } catch (const std::exception& e) {
-          st.counters.inc("http.error.internal");
-          log::error("http.internal_error", {{"target", boot::redact_boot_token(req.target)}, {"error", e.what()}});
-          reply = http::error_reply(500, "internal error");
-        }
-        if (req.method == http::Method::head) http::strip_body_for_head(reply);
-      }
+      const Reply reply = co_await answer(req);
       if (reply.status >= 400) {
         log::debug("http.error_reply",
                    {{"peer", c->peer}, {"target", boot::redact_boot_token(req.target)}, {"status", reply.status}});
