@@ -107,8 +107,10 @@ std::optional<std::string> complete_dhcp_subnet(const ServeFlags& f, const net::
   return std::nullopt;
 }
 
-int run_serve(const ServeFlags& flags) {
-  auto s = settings::default_serve_settings();
+// Defaults, then ramfleet.yaml, then flags. Returns the exit status on a
+// configuration error (already printed).
+std::optional<int> resolve_settings(const ServeFlags& flags, settings::ServeSettings& s) {
+  s = settings::default_serve_settings();
   if (!flags.config_dir.empty()) {
     s.config_dir = flags.config_dir;
     Diagnostics diags;
@@ -120,13 +122,13 @@ int run_serve(const ServeFlags& flags) {
     if (std::filesystem::is_directory(assets)) s.tftp.roots.insert(s.tftp.roots.begin(), assets);
   }
   if (auto err = apply_flags(flags, s)) return fail(*err);
-  std::optional<TargetUser> user;
-  if (!flags.user.empty()) {
-    user = find_user(flags.user);
-    if (!user) return fail("--user " + flags.user + ": no such user");
-  }
+  return std::nullopt;
+}
 
-  std::optional<net::Interface> iface;
+// The boot interface gives DHCP its address and subnet, and HTTP/TFTP their
+// listen address unless --listen says otherwise.
+std::optional<int> resolve_interface(const ServeFlags& flags, settings::ServeSettings& s,
+                                     std::optional<net::Interface>& iface) {
   if (!s.interface.empty()) {
     iface = net::find_interface(s.interface);
     if (!iface) return fail("interface '" + s.interface + "' does not exist or has no IPv4 address");
@@ -140,6 +142,73 @@ int run_serve(const ServeFlags& flags) {
   s.dhcp.http_port = s.http.port;
   // DHCP picks snponly.efi vs ipxe.efi (and arm64 or nothing) by what TFTP can serve.
   s.dhcp.boot_file_roots = s.tftp.roots;
+  return std::nullopt;
+}
+
+// Every service serve runs, in the order they are started (and, reversed,
+// destroyed: HTTP before the address owners it asks, DHCP after).
+struct Services {
+  std::unique_ptr<store::SqliteLeaseStore> leases;
+  std::unique_ptr<net::DhcpService> dhcp;
+  std::unique_ptr<net::RouterAdvertiser> router_advertiser;
+  std::unique_ptr<net::TftpService> tftp;
+  std::unique_ptr<net::DhcpAddressOwners> owners;
+  std::unique_ptr<net::HttpServer> http;
+};
+
+// Binds every socket and opens every store; throws on failure.
+void start_services(boost::asio::io_context& io, const settings::ServeSettings& s,
+                    const std::optional<net::Interface>& iface, Services& sv) {
+  if (s.dhcp.mode == dhcp::Mode::full) sv.leases = store::SqliteLeaseStore::open(s.state_dir);
+  if (s.dhcp.mode != dhcp::Mode::off) {
+    sv.dhcp = std::make_unique<net::DhcpService>(io, *iface, s.dhcp, sv.leases.get());
+    sv.dhcp->start();
+  }
+  if (iface && s.dhcp.answer_router_solicitations) {
+    sv.router_advertiser = std::make_unique<net::RouterAdvertiser>(io, *iface);
+    sv.router_advertiser->start();
+  }
+  if (s.tftp.enabled) {
+    sv.tftp = std::make_unique<net::TftpService>(io, s.listen_address, s.tftp);
+    sv.tftp->start();
+  }
+  if (s.http.enabled) {
+    http::HttpSettings hs;
+    hs.bind_address = s.listen_address.str();
+    hs.port = s.http.port;
+    if (s.config_dir) hs.config_dir = *s.config_dir;
+    hs.state_dir = s.state_dir;
+    sv.http = std::make_unique<net::HttpServer>(io, hs);
+    // Boot tokens go only to the machine that is there (docs/cluster.md):
+    // full mode asks the lease book, every mode the reservations.
+    const bool full = s.dhcp.mode == dhcp::Mode::full && sv.dhcp;
+    sv.owners = std::make_unique<net::DhcpAddressOwners>(s.dhcp, full ? sv.dhcp.get() : nullptr);
+    sv.http->set_address_owners(sv.owners.get());
+    sv.http->start();
+  }
+}
+
+void log_ready(const settings::ServeSettings& s) {
+  log::info("serve.ready", {{"interface", s.interface.empty() ? "-" : s.interface},
+                            {"address", s.listen_address.str()},
+                            {"dhcp", s.dhcp.mode == dhcp::Mode::full    ? "full"
+                                     : s.dhcp.mode == dhcp::Mode::proxy ? "proxy"
+                                                                        : "off"},
+                            {"tftp_port", s.tftp.enabled ? std::to_string(s.tftp.port) : "off"},
+                            {"http_port", s.http.enabled ? std::to_string(s.http.port) : "off"},
+                            {"state", s.state_dir.string()}});
+}
+
+int run_serve(const ServeFlags& flags) {
+  settings::ServeSettings s;
+  if (auto status = resolve_settings(flags, s)) return *status;
+  std::optional<TargetUser> user;
+  if (!flags.user.empty()) {
+    user = find_user(flags.user);
+    if (!user) return fail("--user " + flags.user + ": no such user");
+  }
+  std::optional<net::Interface> iface;
+  if (auto status = resolve_interface(flags, s, iface)) return *status;
 
   std::error_code ec;
   std::filesystem::create_directories(s.state_dir, ec);
@@ -147,40 +216,9 @@ int run_serve(const ServeFlags& flags) {
 
   // One thread runs every service: tell Asio so it can skip its internal locking.
   boost::asio::io_context io{1};
-  std::unique_ptr<store::SqliteLeaseStore> leases;
-  std::unique_ptr<net::DhcpService> dhcp_service;
-  std::unique_ptr<net::RouterAdvertiser> router_advertiser;
-  std::unique_ptr<net::TftpService> tftp_service;
-  std::unique_ptr<net::DhcpAddressOwners> owners;
-  std::unique_ptr<net::HttpServer> http_service;
+  Services services;
   try {
-    if (s.dhcp.mode == dhcp::Mode::full) leases = store::SqliteLeaseStore::open(s.state_dir);
-    if (s.dhcp.mode != dhcp::Mode::off) {
-      dhcp_service = std::make_unique<net::DhcpService>(io, *iface, s.dhcp, leases.get());
-      dhcp_service->start();
-    }
-    if (iface && s.dhcp.answer_router_solicitations) {
-      router_advertiser = std::make_unique<net::RouterAdvertiser>(io, *iface);
-      router_advertiser->start();
-    }
-    if (s.tftp.enabled) {
-      tftp_service = std::make_unique<net::TftpService>(io, s.listen_address, s.tftp);
-      tftp_service->start();
-    }
-    if (s.http.enabled) {
-      http::HttpSettings hs;
-      hs.bind_address = s.listen_address.str();
-      hs.port = s.http.port;
-      if (s.config_dir) hs.config_dir = *s.config_dir;
-      hs.state_dir = s.state_dir;
-      http_service = std::make_unique<net::HttpServer>(io, hs);
-      // Boot tokens go only to the machine that is there (docs/cluster.md):
-      // full mode asks the lease book, every mode the reservations.
-      const bool full = s.dhcp.mode == dhcp::Mode::full && dhcp_service;
-      owners = std::make_unique<net::DhcpAddressOwners>(s.dhcp, full ? dhcp_service.get() : nullptr);
-      http_service->set_address_owners(owners.get());
-      http_service->start();
-    }
+    start_services(io, s, iface, services);
     if (user) {
       // Every socket is bound and every store open: root is no longer needed.
       hand_over(s.state_dir, *user);
@@ -197,14 +235,7 @@ int run_serve(const ServeFlags& flags) {
     log::info("serve.stop", {{"signal", signo}});
     io.stop();
   });
-  log::info("serve.ready", {{"interface", s.interface.empty() ? "-" : s.interface},
-                            {"address", s.listen_address.str()},
-                            {"dhcp", s.dhcp.mode == dhcp::Mode::full    ? "full"
-                                     : s.dhcp.mode == dhcp::Mode::proxy ? "proxy"
-                                                                        : "off"},
-                            {"tftp_port", s.tftp.enabled ? std::to_string(s.tftp.port) : "off"},
-                            {"http_port", s.http.enabled ? std::to_string(s.http.port) : "off"},
-                            {"state", s.state_dir.string()}});
+  log_ready(s);
   io.run();
   return 0;
 }
