@@ -215,6 +215,26 @@ std::optional<Refusal> check_approval(Walk& w) {
                      w.placement->node.name + "` on the ramfleet server, then let the machine retry");
 }
 
+// An etcd member's authenticated boot (etcd.mode: ramfleet): what its etcd
+// starts with, decided by the membership service (boot/etcd_membership.hpp).
+// A HEAD decides without acting.
+std::optional<Refusal> decide_etcd_boot(Walk& w, std::optional<etcd::MemberBoot>& out) {
+  const auto& spec = *w.st.cluster.spec();
+  if (spec.etcd.mode != kube::EtcdMode::ramfleet || !w.placement->member) return std::nullopt;
+  if (w.st.etcd == nullptr) {
+    out = first_formation(spec);
+    return std::nullopt;
+  }
+  auto answer = w.st.etcd->member_booted(spec, *w.placement->member, w.requester, w.req.base_url, !w.req.head);
+  if (answer.boot) {
+    out = std::move(answer.boot);
+    return std::nullopt;
+  }
+  w.st.counters.inc(answer.retry ? "etcd.boot.wait" : "etcd.boot.refused");
+  return refused(answer.retry ? RefusalKind::etcd_wait : RefusalKind::etcd_refused,
+                 "etcd member " + w.placement->member->name + ": " + answer.refusal);
+}
+
 // Its identity (issued on its first boot), join configuration and certificates, as one more layer.
 std::optional<Refusal> add_cluster_files(Walk& w) {
   if (!w.placement) return std::nullopt;
@@ -223,8 +243,11 @@ std::optional<Refusal> add_cluster_files(Walk& w) {
   if (w.settings.state_dir.empty()) {
     return refused(RefusalKind::cluster_error, "cluster.yaml is set but ramfleet serve has no --state");
   }
+  std::optional<etcd::MemberBoot> etcd_boot;
+  if (auto why = decide_etcd_boot(w, etcd_boot)) return why;
   try {
-    const auto bundle = kube::node_bundle(*w.st.cluster.spec(), w.settings.state_dir, *w.placement, ram.ram);
+    const auto bundle = kube::node_bundle(*w.st.cluster.spec(), w.settings.state_dir, *w.placement, ram.ram,
+                                          kube::Clock::now(), etcd_boot ? &*etcd_boot : nullptr);
     add_generated_layer(*w.plan, "cluster node " + w.placement->node.name + " (cluster.yaml)",
                         node_files_layer(bundle.files));
     w.init_served = bundle.init;

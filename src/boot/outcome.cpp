@@ -36,6 +36,10 @@ std::string_view to_string(RefusalKind kind) {
       return "compile_failed";
     case RefusalKind::cluster_error:
       return "cluster_error";
+    case RefusalKind::etcd_refused:
+      return "etcd_refused";
+    case RefusalKind::etcd_wait:
+      return "etcd_wait";
   }
   return "?";
 }

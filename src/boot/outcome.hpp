@@ -24,6 +24,8 @@ enum class RefusalKind {
   rate_limited,         // too many boot tokens minted for this address lately
   compile_failed,       // the config (or its layer paths) does not compile
   cluster_error,        // cluster.yaml or STATE cannot give this machine its files
+  etcd_refused,         // etcd membership: acting would be wrong (a healthy member, quorum loss)
+  etcd_wait,            // etcd membership: not now, ask again shortly (503, Retry-After)
 };
 
 std::string_view to_string(RefusalKind kind);

@@ -10,6 +10,7 @@
 #include "boot/address_owners.hpp"
 #include "boot/boot_tokens.hpp"
 #include "boot/cluster_config.hpp"
+#include "boot/etcd_membership.hpp"
 #include "boot/machine_store.hpp"
 #include "boot/rate_limit.hpp"
 #include "boot/script_cache.hpp"
@@ -38,6 +39,8 @@ struct BootState {
   // Who holds which address (full DHCP mode: the lease book); null when
   // nothing tells (docs/cluster.md, "Which machine gets the token").
   const AddressOwners* address_owners = nullptr;
+  // etcd membership (cluster.yaml `etcd.mode: ramfleet`); null: first formation only.
+  EtcdMembership* etcd = nullptr;
 };
 
 // The clocks of one request, passed in so the layer stays testable without sleeping.

@@ -33,6 +33,10 @@ int status_of(boot::RefusalKind kind) {
       return 403;
     case K::rate_limited:
       return 429;
+    case K::etcd_refused:
+      return 409;
+    case K::etcd_wait:
+      return 503;
     case K::compile_failed:
     case K::cluster_error:
       return 500;
@@ -57,7 +61,9 @@ Reply refuse(ServiceState& st, const Request& req, const boot::Refusal& why) {
   if (!boot::is_token_refusal(why.kind) && why.kind != boot::RefusalKind::compile_failed) {
     log::warn(counter, {{"peer", req.peer}, {"target", boot::redact_boot_token(req.target)}, {"error", why.message}});
   }
-  return error_reply(status_of(why.kind), why.message);
+  auto r = error_reply(status_of(why.kind), why.message);
+  if (why.kind == boot::RefusalKind::etcd_wait) r.header("Retry-After", "3");
+  return r;
 }
 }  // namespace
 

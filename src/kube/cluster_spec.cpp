@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/duration.hpp"
 #include "core/yaml_syntax.hpp"
 #include "kube/names.hpp"
 #include "kube/secret_files.hpp"
@@ -17,6 +18,7 @@ namespace fs = std::filesystem;
 
 std::string_view to_string(Distribution d) { return d == Distribution::kubeadm ? "kubeadm" : "k3s"; }
 std::string_view to_string(Role r) { return r == Role::control_plane ? "control-plane" : "worker"; }
+std::string_view to_string(EtcdMode m) { return m == EtcdMode::stacked ? "stacked" : "ramfleet"; }
 
 namespace {
 
@@ -221,6 +223,41 @@ void parse_role(SpecReader& r, const YAML::Node& n, const std::string& where, st
   }
 }
 
+// etcd.mode and etcd.snapshot.{interval,keep} (docs/etcd.md).
+void parse_etcd_options(SpecReader& r, const YAML::Node& etcd, EtcdOptions& out) {
+  if (const auto n = etcd["mode"]) {
+    if (const auto s = r.scalar(n, "etcd.mode")) {
+      if (*s == "stacked")
+        out.mode = EtcdMode::stacked;
+      else if (*s == "ramfleet")
+        out.mode = EtcdMode::ramfleet;
+      else
+        r.error(n.Mark(), "etcd.mode: \"" + *s + "\" is not one of: stacked, ramfleet");
+    }
+  }
+  const auto snap = etcd["snapshot"];
+  if (!snap || !r.is_map(snap, "etcd.snapshot")) return;
+  r.known_keys(snap, {"interval", "keep"}, "etcd.snapshot");
+  if (const auto n = snap["interval"]) {
+    if (const auto s = r.scalar(n, "etcd.snapshot.interval")) {
+      const auto d = parse_duration(*s);
+      if (!d || *d < std::chrono::seconds(10))
+        r.error(n.Mark(), "etcd.snapshot.interval: \"" + *s + "\" is not a duration of at least 10s (like 5m)");
+      else
+        out.snapshot_interval = *d;
+    }
+  }
+  if (const auto n = snap["keep"]) {
+    if (const auto s = r.scalar(n, "etcd.snapshot.keep")) {
+      const auto k = parse_int(*s);
+      if (!k || *k < 1 || *k > 1000)
+        r.error(n.Mark(), "etcd.snapshot.keep: \"" + *s + "\" is not a number from 1 to 1000");
+      else
+        out.snapshot_keep = static_cast<unsigned>(*k);
+    }
+  }
+}
+
 struct Marks {
   YAML::Mark root, endpoint, pod, service, members, roles, cert_sans;
   bool have_cert_sans = false;
@@ -342,7 +379,8 @@ SpecResult parse_cluster_spec(std::string_view yaml, const std::string& file_nam
 
   marks.members = root.Mark();
   if (const auto etcd = required(root, "etcd", "cluster spec"); etcd && r.is_map(etcd, "etcd")) {
-    r.known_keys(etcd, {"members"}, "etcd");
+    r.known_keys(etcd, {"members", "mode", "snapshot"}, "etcd");
+    parse_etcd_options(r, etcd, spec.etcd);
     if (const auto members = required(etcd, "members", "etcd"); members && r.is_seq(members, "etcd.members")) {
       marks.members = members.Mark();
       std::set<std::string> names;

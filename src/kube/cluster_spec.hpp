@@ -2,6 +2,7 @@
 // cluster.yaml: the one file that describes the Kubernetes cluster a fleet
 // forms. See docs/cluster.md for the format. Parsing never throws on bad
 // input: every problem becomes a Diagnostic naming file:line:column.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -46,6 +47,20 @@ struct EtcdMember {
   Ipv4 ip;
 };
 
+// Who runs etcd on the members (docs/etcd.md):
+//   stacked   kubeadm (static pod) or k3s run it; ramfleet only clears a
+//             rebooted member's stale entry before it joins again
+//   ramfleet  the node runs etcd from the config ramfleet compiles for it
+//             (/etc/ramfleet/etcd/), and ramfleet owns membership and snapshots
+enum class EtcdMode { stacked, ramfleet };
+std::string_view to_string(EtcdMode m);
+
+struct EtcdOptions {
+  EtcdMode mode = EtcdMode::stacked;
+  std::chrono::milliseconds snapshot_interval{5 * 60 * 1000};  // etcd.snapshot.interval
+  unsigned snapshot_keep = 5;                                  // etcd.snapshot.keep
+};
+
 struct RegistryMirror {
   std::string registry;                // e.g. "docker.io"
   std::vector<std::string> endpoints;  // e.g. "https://mirror.lab:5000"
@@ -61,6 +76,7 @@ struct ClusterSpec {
   std::string dns_domain = "cluster.local";
   std::vector<std::string> cert_sans;  // extra apiserver SANs (DNS names or IPs)
   std::vector<EtcdMember> etcd_members;
+  EtcdOptions etcd;
   std::vector<Selector> control_plane;  // role selectors
   std::vector<Selector> workers;
   std::vector<RegistryMirror> registry_mirrors;

@@ -127,9 +127,24 @@ void mark_bootstrapped(const fs::path& state, const std::string& node) {
   log::info("kube.cluster.bootstrapped", {{"node", node}});
 }
 
+void add_etcd_member_files(std::vector<NodeFile>& out, const EtcdMember& member, const etcd::MemberBoot& boot,
+                           const StateReader& read_state) {
+  namespace np = etcd::node_paths;
+  out.push_back({np::kConf, etcd::render_conf(member.name, member.ip.str(), boot), false});
+  out.push_back({np::kCa, read_state(std::string(paths::kEtcdCa) + ".crt"), false});
+  for (const char* kind : {"server", "peer"}) {
+    const std::string base = paths::etcd_member(member.name, kind);
+    const bool server = std::string_view(kind) == "server";
+    out.push_back({server ? np::kServerCert : np::kPeerCert, read_state(base + ".crt"), false});
+    out.push_back({server ? np::kServerKey : np::kPeerKey, read_state(base + ".key"), true});
+  }
+  // Carries a one-time URL to all of the cluster's data.
+  if (boot.restore) out.push_back({np::kRestoreEnv, etcd::render_restore_env(*boot.restore), true});
+}
+
 std::vector<NodeFile> assemble_node_files(const ClusterSpec& spec, const NodePlacement& p, bool init,
                                           const NodeIdentity& id, const JoinSecrets& secrets, const RamRoot& ram,
-                                          const StateReader& read_state) {
+                                          const StateReader& read_state, const etcd::MemberBoot* etcd_boot) {
   Files f(read_state);
   // Who the node is: the same on every boot.
   f.add("/etc/hostname", p.node.name + "\n", false);
@@ -158,11 +173,15 @@ std::vector<NodeFile> assemble_node_files(const ClusterSpec& spec, const NodePla
     if (auto reg = render_k3s_registries(spec); !reg.empty()) f.add("/etc/rancher/k3s/registries.yaml", reg, false);
     if (control_plane) k3s_server(f);
   }
-  return f.take();
+  auto files = f.take();
+  if (spec.etcd.mode == EtcdMode::ramfleet && p.member && etcd_boot != nullptr) {
+    add_etcd_member_files(files, *p.member, *etcd_boot, read_state);
+  }
+  return files;
 }
 
 NodeBundle node_bundle(const ClusterSpec& spec, const fs::path& state, const NodePlacement& p, const RamRoot& ram,
-                       Clock::time_point now) {
+                       Clock::time_point now, const etcd::MemberBoot* etcd_boot) {
   const ClusterInfo info = load_cluster_info(state);
   if (info.name != spec.name) {
     throw StateError(state.string() + " holds the PKI of cluster \"" + info.name + "\" but cluster.yaml names \"" +
@@ -189,7 +208,7 @@ NodeBundle node_bundle(const ClusterSpec& spec, const fs::path& state, const Nod
   };
   NodeBundle b;
   b.init = p.first_member && !cluster_bootstrapped(state);
-  b.files = assemble_node_files(spec, p, b.init, id, secrets, ram, read);
+  b.files = assemble_node_files(spec, p, b.init, id, secrets, ram, read, etcd_boot);
   return b;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "etcd/member_conf.hpp"
 #include "kube/cluster_spec.hpp"
 #include "kube/node_identity.hpp"
 #include "kube/render.hpp"
@@ -57,9 +58,15 @@ using StateReader = std::function<std::string(const std::string& relative_path)>
 
 // The files for one node: pure apart from `read_state`, which supplies the
 // cluster PKI. `init` selects kubeadm init / k3s cluster-init for the first member.
+// `etcd_boot`: with `etcd.mode: ramfleet`, what this member's etcd boots with
+// (boot layer's decision); its files are the node contract of etcd/member_conf.hpp.
 std::vector<NodeFile> assemble_node_files(const ClusterSpec& spec, const NodePlacement& placement, bool init,
                                           const NodeIdentity& identity, const JoinSecrets& secrets, const RamRoot& ram,
-                                          const StateReader& read_state);
+                                          const StateReader& read_state, const etcd::MemberBoot* etcd_boot = nullptr);
+
+// The etcd member files of the node contract (etcd/member_conf.hpp).
+void add_etcd_member_files(std::vector<NodeFile>& out, const EtcdMember& member, const etcd::MemberBoot& boot,
+                           const StateReader& read_state);
 
 struct NodeBundle {
   std::vector<NodeFile> files;
@@ -72,6 +79,7 @@ struct NodeBundle {
 // Throws StateError (no cluster in STATE, another cluster's STATE, material
 // missing because `cluster init` was not run again after an edit) or CryptoError.
 NodeBundle node_bundle(const ClusterSpec& spec, const std::filesystem::path& state, const NodePlacement& placement,
-                       const RamRoot& ram, Clock::time_point now = Clock::now());
+                       const RamRoot& ram, Clock::time_point now = Clock::now(),
+                       const etcd::MemberBoot* etcd_boot = nullptr);
 
 }  // namespace ramfleet::kube

@@ -128,6 +128,7 @@ void check_ca_continuity(const fs::path& state) {
   CaContinuity etcd{"the etcd CA", {std::string(paths::kEtcdCa) + ".crt", std::string(paths::kEtcdCa) + ".key"}, {}};
   add_pair_if_present(state, paths::kApiserverEtcdClient, etcd.made_with_it);
   add_pair_if_present(state, paths::kEtcdHealthcheckClient, etcd.made_with_it);
+  add_pair_if_present(state, paths::kEtcdRamfleetClient, etcd.made_with_it);
   for (auto& f : files_under(state, "pki/etcd/members")) etcd.made_with_it.push_back(std::move(f));
   add_if_present(state, bootstrapped, etcd.made_with_it);
   cas.push_back(std::move(etcd));
@@ -413,6 +414,7 @@ InitReport init_cluster(const ClusterSpec& spec, const fs::path& state, Clock::t
                     client_profile("kube-etcd-healthcheck-client",
                                    modern ? std::vector<std::string>{} : std::vector<std::string>{"system:masters"}),
                     &etcd_ca, alg, now, report);
+  ensure_keyed_cert(state, paths::kEtcdRamfleetClient, client_profile("ramfleet"), &etcd_ca, alg, now, report);
   for (const auto& m : spec.etcd_members) {
     ensure_keyed_cert(state, paths::etcd_member(m.name, "server"), etcd_member_profile(m), &etcd_ca, alg, now, report);
     ensure_keyed_cert(state, paths::etcd_member(m.name, "peer"), etcd_member_profile(m), &etcd_ca, alg, now, report);
@@ -442,6 +444,15 @@ InitReport init_cluster(const ClusterSpec& spec, const fs::path& state, Clock::t
   for (const auto& node : refresh_kubelet_serving_certs(state, serving_ca, now))
     report.push_back({"nodes/" + node + "/kubelet.crt", true});
   return report;
+}
+
+void ensure_ramfleet_etcd_client(const fs::path& state, KeyAlgorithm algorithm, Clock::time_point now) {
+  if (present(state / (std::string(paths::kEtcdRamfleetClient) + ".crt")) &&
+      present(state / (std::string(paths::kEtcdRamfleetClient) + ".key")))
+    return;
+  const auto etcd_ca = load_keyed_cert(state, paths::kEtcdCa);
+  InitReport report;
+  ensure_keyed_cert(state, paths::kEtcdRamfleetClient, client_profile("ramfleet"), &etcd_ca, algorithm, now, report);
 }
 
 std::string k3s_token(const fs::path& state) {

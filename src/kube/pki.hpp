@@ -44,6 +44,8 @@ inline constexpr const char* kApiserverKubeletClient = "pki/apiserver-kubelet-cl
 inline constexpr const char* kApiserverEtcdClient = "pki/apiserver-etcd-client";
 inline constexpr const char* kFrontProxyClient = "pki/front-proxy-client";
 inline constexpr const char* kEtcdHealthcheckClient = "pki/etcd/healthcheck-client";
+// ramfleet's own etcd client (CN ramfleet): membership and snapshots (docs/etcd.md).
+inline constexpr const char* kEtcdRamfleetClient = "pki/etcd/ramfleet-client";
 inline constexpr const char* kAdminConf = "kubeconfig/admin.conf";
 inline constexpr const char* kSuperAdminConf = "kubeconfig/super-admin.conf";
 inline constexpr const char* kControllerManagerConf = "kubeconfig/controller-manager.conf";
@@ -75,6 +77,12 @@ InitReport init_cluster(const ClusterSpec& spec, const std::filesystem::path& st
                         Clock::time_point now = Clock::now());
 
 ClusterInfo load_cluster_info(const std::filesystem::path& state);
+
+// STATE/pki/etcd/ramfleet-client.{crt,key}, issued from the etcd CA if missing
+// (init_cluster issues it too; serve calls this for a STATE from before it
+// existed). Throws StateError when the etcd CA is missing or unpaired.
+void ensure_ramfleet_etcd_client(const std::filesystem::path& state, KeyAlgorithm algorithm,
+                                 Clock::time_point now = Clock::now());
 
 // A certificate and its key, e.g. a CA used to sign.
 struct KeyedCert {

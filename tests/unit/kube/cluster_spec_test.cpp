@@ -189,3 +189,34 @@ TEST(KubernetesVersion, Parses) {
 
 }  // namespace
 }  // namespace ramfleet::kube
+
+namespace ramfleet::kube {
+namespace {
+
+TEST(ClusterSpec, EtcdModeAndSnapshots) {
+  auto r = parse_cluster_spec(kGood, "cluster.yaml");
+  ASSERT_TRUE(r.spec.has_value());
+  EXPECT_EQ(r.spec->etcd.mode, EtcdMode::stacked);
+  EXPECT_EQ(r.spec->etcd.snapshot_interval, std::chrono::minutes(5));
+  EXPECT_EQ(r.spec->etcd.snapshot_keep, 5u);
+  const auto yaml = replace(kGood, "etcd:\n", "etcd:\n  mode: ramfleet\n  snapshot: {interval: 1m30s, keep: 3}\n");
+  r = parse_cluster_spec(yaml, "cluster.yaml");
+  ASSERT_TRUE(r.spec.has_value()) << r.diagnostics[0].str();
+  EXPECT_EQ(r.spec->etcd.mode, EtcdMode::ramfleet);
+  EXPECT_EQ(r.spec->etcd.snapshot_interval, std::chrono::seconds(90));
+  EXPECT_EQ(r.spec->etcd.snapshot_keep, 3u);
+}
+
+TEST(ClusterSpec, BadEtcdOptionsNameTheirPlace) {
+  EXPECT_EQ(only_error(replace(kGood, "etcd:\n", "etcd:\n  mode: k8s\n")),
+            "cluster.yaml:12:9: error: etcd.mode: \"k8s\" is not one of: stacked, ramfleet");
+  EXPECT_EQ(only_error(replace(kGood, "etcd:\n", "etcd:\n  snapshot: {interval: 2s}\n")),
+            "cluster.yaml:12:24: error: etcd.snapshot.interval: \"2s\" is not a duration of at least 10s (like 5m)");
+  EXPECT_EQ(only_error(replace(kGood, "etcd:\n", "etcd:\n  snapshot: {keep: 0}\n")),
+            "cluster.yaml:12:20: error: etcd.snapshot.keep: \"0\" is not a number from 1 to 1000");
+  EXPECT_EQ(only_error(replace(kGood, "etcd:\n", "etcd:\n  snapshot: {every: 1m}\n")),
+            "cluster.yaml:12:14: error: unknown key \"every\" in etcd.snapshot (expected one of: interval, keep)");
+}
+
+}  // namespace
+}  // namespace ramfleet::kube

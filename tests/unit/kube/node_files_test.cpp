@@ -243,3 +243,48 @@ TEST_F(NodeFilesTest, StateOfAnotherClusterOrMissingMaterialIsAnError) {
 
 }  // namespace
 }  // namespace ramfleet::kube
+
+namespace ramfleet::kube {
+namespace {
+
+// etcd.mode: ramfleet: the member gets the node contract of etcd/member_conf.hpp
+// (its own certificates, keys 0600); restore.env only on a cold start.
+TEST_F(NodeFilesTest, RamfleetEtcdMemberGetsTheNodeContract) {
+  auto s = kubeadm();
+  s.etcd.mode = EtcdMode::ramfleet;
+  init_cluster(s, state);
+  etcd::MemberBoot boot;
+  boot.state = etcd::ClusterState::existing;
+  boot.token = "ramfleet-unit";
+  boot.initial_cluster = {{"cp1", "https://192.168.50.11:2380"}, {"cp2", "https://192.168.50.12:2380"}};
+  auto files = by_path(node_bundle(s, state, place(s, "cp2"), {}, Clock::now(), &boot).files);
+  const auto conf = YAML::Load(files.at("/etc/ramfleet/etcd/etcd.conf.yml").contents);
+  EXPECT_EQ(conf["name"].as<std::string>(), "cp2");
+  EXPECT_EQ(conf["initial-cluster-state"].as<std::string>(), "existing");
+  EXPECT_EQ(conf["advertise-client-urls"].as<std::string>(), "https://192.168.50.12:2379");
+  EXPECT_EQ(files.at("/etc/ramfleet/etcd/pki/ca.crt").contents, read_file_or_throw(state / "pki/etcd/ca.crt"));
+  for (const char* kind : {"server", "peer"}) {
+    const std::string node = std::string("/etc/ramfleet/etcd/pki/") + kind;
+    const std::string st = std::string("pki/etcd/members/cp2/") + kind;
+    EXPECT_EQ(files.at(node + ".crt").contents, read_file_or_throw(state / (st + ".crt")));
+    EXPECT_EQ(files.at(node + ".key").contents, read_file_or_throw(state / (st + ".key")));
+    EXPECT_TRUE(files.at(node + ".key").secret);
+    EXPECT_FALSE(files.at(node + ".crt").secret);
+  }
+  EXPECT_FALSE(files.count("/etc/ramfleet/etcd/restore.env"));
+
+  boot.restore = etcd::Restore{"http://192.168.50.1/etcd/snapshot/t0k3n", std::string(64, 'a')};
+  files = by_path(node_bundle(s, state, place(s, "cp2"), {}, Clock::now(), &boot).files);
+  EXPECT_TRUE(files.at("/etc/ramfleet/etcd/restore.env").secret);
+  EXPECT_NE(files.at("/etc/ramfleet/etcd/restore.env").contents.find("RESTORE_URL=http://192.168.50.1/"),
+            std::string::npos);
+  // Workers and stacked etcd get none of it.
+  EXPECT_FALSE(by_path(node_bundle(s, state, place(s, "w1"), {}, Clock::now(), &boot).files)
+                   .count("/etc/ramfleet/etcd/etcd.conf.yml"));
+  s.etcd.mode = EtcdMode::stacked;
+  EXPECT_FALSE(by_path(node_bundle(s, state, place(s, "cp2"), {}, Clock::now(), &boot).files)
+                   .count("/etc/ramfleet/etcd/etcd.conf.yml"));
+}
+
+}  // namespace
+}  // namespace ramfleet::kube
