@@ -3,10 +3,31 @@
 #include <array>
 
 #include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
 
 namespace ramfleet::log {
 namespace {
 Format g_format = Format::logfmt;
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::trace:
+      return spdlog::level::trace;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
+    case Level::critical:
+      return spdlog::level::critical;
+    case Level::off:
+      break;
+  }
+  return spdlog::level::off;
+}
 
 // Table lookups, early exit: string_view::find_first_of calls memchr per
 // character, which cost ~5k instructions per /ipxe boot log line.
@@ -77,8 +98,9 @@ void init(std::string_view level, Format format) {
   spdlog::flush_on(spdlog::level::info);
 }
 
-void event(spdlog::level::level_enum level, std::string_view name, std::initializer_list<Field> fields) {
-  if (!spdlog::should_log(level)) return;
+void event(Level level, std::string_view name, std::initializer_list<Field> fields) {
+  const auto spd_level = to_spdlog(level);
+  if (!spdlog::should_log(spd_level)) return;
   std::string line;
   line.reserve(256);
   if (g_format == Format::json) {
@@ -101,7 +123,7 @@ void event(spdlog::level::level_enum level, std::string_view name, std::initiali
     }
   }
   // A string_view is logged as is; "{}" would format the line a second time.
-  spdlog::log(level, spdlog::string_view_t(line));
+  spdlog::log(spd_level, spdlog::string_view_t(line));
 }
 
 }  // namespace ramfleet::log

@@ -585,8 +585,8 @@ void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Fi
   counters.inc("tftp.bytes_sent", bytes);
   const auto level =
       finished.outcome == tftp::Outcome::completed || finished.outcome == tftp::Outcome::aborted_by_client
-          ? spdlog::level::info
-          : spdlog::level::warn;
+          ? log::Level::info
+          : log::Level::warn;
   log::event(level, "tftp.transfer.end",
              {{"id", s->id},
               {"client", endpoint_text(s->client)},
