@@ -1,6 +1,6 @@
 #include "settings/serve_settings.hpp"
 
-#include "settings/yaml_fields.hpp"
+#include "core/yaml_fields.hpp"
 
 namespace ramfleet::settings {
 
