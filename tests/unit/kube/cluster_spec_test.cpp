@@ -112,14 +112,14 @@ TEST(ClusterSpec, EvenNumberOfEtcdMembers) {
 TEST(ClusterSpec, UnknownKey) {
   auto yaml = replace(kGood, "  dnsDomain: cluster.local\n", "  dnsDomain: cluster.local\n  podCidr: 10.0.0.0/8\n");
   EXPECT_EQ(only_error(yaml),
-            "cluster.yaml:9:3: error: unknown key \"podCidr\" in networking (expected one of: podSubnet, "
+            "cluster.yaml:9:3: error: unknown key 'podCidr' in networking (expected one of: podSubnet, "
             "serviceSubnet, dnsDomain)");
 }
 
 TEST(ClusterSpec, WrongTypes) {
   EXPECT_EQ(only_error(replace(kGood, "networking:\n  podSubnet", "networking: [1]\nxnetworking:\n  podSubnet")),
             "cluster.yaml:5:13: error: networking: expected a mapping, found a list\n"
-            "cluster.yaml:6:1: error: unknown key \"xnetworking\" in cluster spec (expected one of: name, "
+            "cluster.yaml:6:1: error: unknown key 'xnetworking' in cluster spec (expected one of: name, "
             "kubernetesVersion, distribution, controlPlaneEndpoint, networking, apiServer, etcd, roles, "
             "registryMirrors, pki)\n");
   EXPECT_EQ(only_error(replace(kGood, "name: lab", "name: {a: b}")),
@@ -137,7 +137,7 @@ TEST(ClusterSpec, WrongTypes) {
 
 TEST(ClusterSpec, MissingRequiredKeyPointsAtParent) {
   EXPECT_EQ(only_error(replace(kGood, "kubernetesVersion: v1.29.4\n", "")),
-            "cluster.yaml:1:1: error: cluster spec: missing required key \"kubernetesVersion\"");
+            "cluster.yaml:1:1: error: cluster spec: missing required key 'kubernetesVersion'");
 }
 
 TEST(ClusterSpec, SyntaxErrorHasPosition) {
@@ -215,7 +215,7 @@ TEST(ClusterSpec, BadEtcdOptionsNameTheirPlace) {
   EXPECT_EQ(only_error(replace(kGood, "etcd:\n", "etcd:\n  snapshot: {keep: 0}\n")),
             "cluster.yaml:12:20: error: etcd.snapshot.keep: \"0\" is not a number from 1 to 1000");
   EXPECT_EQ(only_error(replace(kGood, "etcd:\n", "etcd:\n  snapshot: {every: 1m}\n")),
-            "cluster.yaml:12:14: error: unknown key \"every\" in etcd.snapshot (expected one of: interval, keep)");
+            "cluster.yaml:12:14: error: unknown key 'every' in etcd.snapshot (expected one of: interval, keep)");
 }
 
 }  // namespace
