@@ -3,12 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <set>
 
 #include "config/compile.hpp"
-#include "core/yaml_syntax.hpp"
+#include "core/yaml_fields.hpp"
 #include "inventory/config_layers.hpp"
 #include "inventory/ipxe_script.hpp"
 
@@ -29,69 +27,35 @@ std::vector<fs::path> yaml_files(const fs::path& dir) {
   return out;
 }
 
+// One inventory file, read through core's field reader, plus what only the
+// inventory needs: source marks kept in the model, template checks.
 class FileLoader {
  public:
-  FileLoader(std::string file, Diagnostics& out) : file_(std::move(file)), out_(out) {}
+  FileLoader(std::string file, Diagnostics& out) : y_(std::move(file), out) {}
 
   SourceMark mark(const YAML::Node& n) const {
-    const auto m = n.Mark();
-    if (m.line < 0) return {file_, 0, 0};
-    return {file_, static_cast<std::size_t>(m.line) + 1, static_cast<std::size_t>(m.column) + 1};
+    const auto p = yaml_place(n);
+    return {y_.file(), p.line, p.column};
   }
-  void error(const YAML::Node& n, std::string msg) const {
-    auto m = mark(n);
-    out_.push_back({m.file, m.line, m.column, Diagnostic::Severity::error, std::move(msg)});
-  }
-  void error_file(std::string msg) const { out_.push_back({file_, 0, 0, Diagnostic::Severity::error, std::move(msg)}); }
-
-  std::optional<YAML::Node> parse() const {
-    std::ifstream in(file_, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in && !in.eof()) {
-      error_file("cannot read: bad file: " + file_);
-      return std::nullopt;
-    }
-    auto loaded = load_yaml(text, file_);
-    if (auto* d = std::get_if<Diagnostic>(&loaded)) {
-      out_.push_back(std::move(*d));
-      return std::nullopt;
-    }
-    return std::get<YAML::Node>(std::move(loaded));
-  }
-
-  std::optional<std::string> scalar(const YAML::Node& n, std::string_view what) const {
-    if (!n.IsScalar()) {
-      error(n, std::string(what) + " must be a string");
-      return std::nullopt;
-    }
-    return n.Scalar();
-  }
-
+  void error(const YAML::Node& n, std::string msg) { y_.error(n, std::move(msg)); }
+  std::optional<YAML::Node> parse() { return y_.load(); }
+  std::optional<std::string> scalar(const YAML::Node& n, std::string_view what) { return y_.string(n, what); }
+  std::optional<bool> boolean(const YAML::Node& n, std::string_view what) { return y_.boolean(n, what); }
   // Rejects keys outside `allowed` so a typo ("selecter:") is an error, not a silent no-op.
-  bool known_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed, std::string_view what) const {
-    bool ok = true;
-    for (const auto& kv : map) {
-      const auto key = kv.first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        error(kv.first, "unknown key '" + key + "' in " + std::string(what) + " (expected one of: " + list + ")");
-        ok = false;
-      }
-    }
-    return ok;
+  bool known_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed, std::string_view what) {
+    return y_.known_keys(map, what, allowed);
   }
 
-  void check_template(const YAML::Node& n, const std::string& text) const {
+  void check_template(const YAML::Node& n, const std::string& text) {
     auto err = template_error(text);
     if (!err.empty()) error(n, "invalid template: " + err);
   }
 
-  const std::string& file() const { return file_; }
+  [[nodiscard]] std::size_t errors() const { return y_.errors(); }
+  const std::string& file() const { return y_.file(); }
 
  private:
-  std::string file_;
-  Diagnostics& out_;
+  YamlFields y_;
 };
 
 std::string stem_id(const fs::path& p) { return p.stem().string(); }
@@ -102,7 +66,7 @@ bool valid_id(const std::string& id) {
   });
 }
 
-std::optional<std::string> read_id(const FileLoader& fl, const YAML::Node& doc, const fs::path& path) {
+std::optional<std::string> read_id(FileLoader& fl, const YAML::Node& doc, const fs::path& path) {
   std::string id = stem_id(path);
   if (doc["id"]) {
     auto v = fl.scalar(doc["id"], "id");
@@ -119,7 +83,7 @@ std::optional<std::string> read_id(const FileLoader& fl, const YAML::Node& doc, 
 // A config layer: "path" or {path:, optional:}. Paths are relative to
 // <config>/configs and may be templates; `..` and absolute paths are refused
 // (a rendered path is checked again per machine, see node_config.cpp).
-std::vector<ConfigLayerRef> load_layer_refs(const FileLoader& fl, const YAML::Node& n, std::string_view what) {
+std::vector<ConfigLayerRef> load_layer_refs(FileLoader& fl, const YAML::Node& n, std::string_view what) {
   std::vector<ConfigLayerRef> out;
   if (!n.IsSequence()) {
     fl.error(n, std::string(what) + " must be a list of layer files (relative to <config>/configs/)");
@@ -136,13 +100,8 @@ std::vector<ConfigLayerRef> load_layer_refs(const FileLoader& fl, const YAML::No
         fl.error(item, "config layer needs 'path:'");
         continue;
       }
-      if (auto o = item["optional"]) {
-        if (o.IsScalar() && (o.Scalar() == "true" || o.Scalar() == "false")) {
-          ref.optional = o.Scalar() == "true";
-        } else {
-          fl.error(o, "optional must be true or false");
-        }
-      }
+      if (auto o = item["optional"])
+        if (auto v = fl.boolean(o, "optional")) ref.optional = *v;
     }
     auto path = fl.scalar(path_node, "config layer path");
     if (!path) continue;
@@ -157,7 +116,7 @@ std::vector<ConfigLayerRef> load_layer_refs(const FileLoader& fl, const YAML::No
   return out;
 }
 
-std::optional<ProfileConfig> load_profile_config(const FileLoader& fl, const YAML::Node& n) {
+std::optional<ProfileConfig> load_profile_config(FileLoader& fl, const YAML::Node& n) {
   if (!n.IsMap()) {
     fl.error(n, "config must be a mapping {target: ignition|cloud-config|apkovl, layers: [...]}");
     return std::nullopt;
@@ -175,13 +134,8 @@ std::optional<ProfileConfig> load_profile_config(const FileLoader& fl, const YAM
   }
   if (auto l = n["layers"]) c.layers = load_layer_refs(fl, l, "config layers");
   if (auto l = n["machine_layers"]) c.machine_layers = load_layer_refs(fl, l, "config machine_layers");
-  if (auto s = n["strict"]) {
-    if (s.IsScalar() && (s.Scalar() == "true" || s.Scalar() == "false")) {
-      c.strict = s.Scalar() == "true";
-    } else {
-      fl.error(s, "strict must be true or false");
-    }
-  }
+  if (auto s = n["strict"])
+    if (auto v = fl.boolean(s, "strict")) c.strict = *v;
   if (auto v = n["ignition_version"]) {
     if (auto t = fl.scalar(v, "ignition_version")) {
       auto spec = config::IgnitionSpec::parse(*t);
@@ -204,7 +158,7 @@ std::optional<Profile> load_profile(const fs::path& path, Diagnostics& diags) {
     fl.error(*doc, "a profile file must be a mapping (kernel:, initrds:, args:)");
     return std::nullopt;
   }
-  const auto before = diags.size();
+  const auto before = fl.errors();
   fl.known_keys(*doc, {"id", "kernel", "initrds", "args", "config", "description"}, "profile");
   Profile p;
   p.mark = fl.mark(*doc);
@@ -244,7 +198,7 @@ std::optional<Profile> load_profile(const fs::path& path, Diagnostics& diags) {
     }
   }
   if (auto n = (*doc)["config"]) p.config = load_profile_config(fl, n);
-  if (diags.size() != before) return std::nullopt;
+  if (fl.errors() != before) return std::nullopt;
   return p;
 }
 
@@ -256,7 +210,7 @@ std::optional<Group> load_group(const fs::path& path, Diagnostics& diags) {
     fl.error(*doc, "a group file must be a mapping (profile:, selector:, metadata:)");
     return std::nullopt;
   }
-  const auto before = diags.size();
+  const auto before = fl.errors();
   fl.known_keys(*doc, {"id", "profile", "selector", "metadata", "config", "description"}, "group");
   Group g;
   g.mark = fl.mark(*doc);
@@ -325,7 +279,7 @@ std::optional<Group> load_group(const fs::path& path, Diagnostics& diags) {
       if (auto l = c["layers"]) g.config_layers = load_layer_refs(fl, l, "config layers");
     }
   }
-  if (diags.size() != before) return std::nullopt;
+  if (fl.errors() != before) return std::nullopt;
   return g;
 }
 
