@@ -12,7 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "config/compile.hpp"
-#include "core/yaml_syntax.hpp"
+#include "core/yaml_fields.hpp"
 
 namespace ramfleet::cli {
 
@@ -89,23 +89,12 @@ int run_compile(const CompileArgs& args) {
 
   config::Variables vars = config::Variables::object();
   if (!args.vars_file.empty()) {
-    std::ifstream in(args.vars_file, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in && !in.eof()) {
-      std::cerr << args.vars_file << ": error: cannot read file\n";
-      return 1;
-    }
-    auto loaded = load_yaml(text, args.vars_file);
-    if (const auto* d = std::get_if<Diagnostic>(&loaded)) {
-      std::cerr << d->str() << "\n";
-      return 1;
-    }
-    const YAML::Node& root = std::get<YAML::Node>(loaded);
-    if (!root.IsMap()) {
-      std::cerr << args.vars_file << ":1:1: error: variables file must be a mapping\n";
-      return 1;
-    }
-    vars = yaml_to_variables(root);
+    Diagnostics diags;
+    YamlFields y(args.vars_file, diags);
+    auto root = y.load();
+    if (root && y.expect_map(*root, "variables file")) vars = yaml_to_variables(*root);
+    for (const auto& d : diags) std::cerr << d.str() << "\n";
+    if (has_errors(diags)) return 1;
   }
   for (const auto& kv : args.vars) {
     auto eq = kv.find('=');
