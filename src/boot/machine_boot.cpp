@@ -83,7 +83,7 @@ std::optional<Refusal> may_mint(BootState& st, const BootSettings& settings, con
       return Refusal{RefusalKind::wrong_address, why};
     }
   }
-  st.token_minting.set_limits({settings.boot_token_rate_per_min, settings.boot_token_burst, 4096});
+  st.token_minting.set_limit({settings.boot_token_rate_per_min / 60, settings.boot_token_burst}, now.steady);
   if (!st.token_minting.allow(peer.address, now.steady)) return rate_limited(st, peer, now);
   return std::nullopt;
 }

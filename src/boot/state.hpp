@@ -6,13 +6,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "boot/address_owners.hpp"
 #include "boot/boot_tokens.hpp"
 #include "boot/cluster_config.hpp"
 #include "boot/etcd_membership.hpp"
 #include "boot/machine_store.hpp"
-#include "boot/rate_limit.hpp"
 #include "boot/script_cache.hpp"
 #include "core/counters.hpp"
 #include "core/diagnostic.hpp"
@@ -34,7 +34,10 @@ struct BootState {
   ScriptCache script_cache;   // rendered /ipxe replies of the current inventory generation
   ClusterConfig cluster;      // <config>/cluster.yaml, reloaded with the inventory
   BootTokenBook boot_tokens;  // minted by /ipxe, redeemed by secret-bearing configs
-  RateLimiter token_minting;  // per requesting IP (BootSettings::boot_token_rate_per_min)
+  // Per requesting IP (BootSettings::boot_token_rate_per_min; the rate is set
+  // per request). A full table forgets the quietest IP: a booting machine is
+  // never refused because others filled it.
+  KeyedRateLimiter<std::string> token_minting{RateLimit{12.0 / 60, 10}, 4096, WhenFull::evict_least_recent};
   LogThrottle<> rate_limited_log{std::chrono::seconds(10)};
   // Who holds which address (full DHCP mode: the lease book); null when
   // nothing tells (docs/cluster.md, "Which machine gets the token").

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <list>
 #include <map>
 #include <optional>
 #include <utility>
@@ -40,6 +42,12 @@ class TokenBucket {
     tokens_ -= cost;
     return true;
   }
+  // A new rate: what was earned at the old one until `now` is kept, capped at the new burst.
+  void set_limit(RateLimit limit, TimePoint now) {
+    refill(now);
+    limit_ = limit;
+    tokens_ = std::min(tokens_, capacity());
+  }
   // True when the bucket would be full at `now`: it then holds no memory of past use.
   [[nodiscard]] bool full_at(TimePoint now) const {
     if (limit_.unlimited()) return true;
@@ -62,21 +70,41 @@ class TokenBucket {
   TimePoint last_{};
 };
 
+// What a full key table does with a new key, once the buckets that have
+// refilled completely (they remember nothing) have been forgotten.
+enum class WhenFull {
+  // Refuse the new key (Verdict::table_full). For DHCP's per-MAC limit: a
+  // flood of spoofed MACs fills the table, and evicting would hand every
+  // spoofed key a fresh burst while pushing out the real clients' history;
+  // under such a flood the new keys were going to be limited anyway.
+  refuse_new,
+  // Forget the key seen least recently and admit the new one. For /ipxe's
+  // boot tokens per IP: a booting machine is never refused because the table
+  // is full. The evicted key is the one least likely to be mid-burst (it has
+  // been quiet longest), and at worst it starts again with a full bucket,
+  // which is what it would have after waiting `burst / rate` anyway.
+  evict_least_recent,
+};
+
 // One bucket per key (client MAC, client IP...), holding at most `max_keys`
-// buckets so that a flood of spoofed keys cannot grow memory. When the table is
-// full, buckets that have refilled completely are forgotten (they remember
-// nothing); if none has, the new key is refused until one does: under such a
-// flood the new keys were going to be limited anyway. That sweep is O(keys),
-// so a full table is swept at most once per `sweep_interval`: a flood of new
-// keys cannot make every packet pay for it.
+// buckets so that a flood of new keys cannot grow memory. When the table is
+// full, buckets that have refilled completely are forgotten first; if none
+// has, `WhenFull` decides. That sweep is O(keys), so a full table is swept at
+// most once per `sweep_interval`: a flood of new keys cannot make every
+// packet pay for it. Eviction of the least recent key is O(1) (a recency list).
 template <typename Key, typename Clock = std::chrono::steady_clock>
 class KeyedRateLimiter {
  public:
   using TimePoint = typename Clock::time_point;
 
-  KeyedRateLimiter(RateLimit limit, std::size_t max_keys,
+  KeyedRateLimiter(RateLimit limit, std::size_t max_keys, WhenFull when_full = WhenFull::refuse_new,
                    typename Clock::duration sweep_interval = std::chrono::seconds(1))
-      : limit_(limit), max_keys_(std::max<std::size_t>(max_keys, 1)), sweep_interval_(sweep_interval) {}
+      : limit_(limit),
+        max_keys_(std::max<std::size_t>(max_keys, 1)),
+        when_full_(when_full),
+        sweep_interval_(sweep_interval) {}
+  KeyedRateLimiter(RateLimit limit, std::size_t max_keys, typename Clock::duration sweep_interval)
+      : KeyedRateLimiter(limit, max_keys, WhenFull::refuse_new, sweep_interval) {}
 
   enum class Verdict { allowed, limited, table_full };
 
@@ -89,27 +117,55 @@ class KeyedRateLimiter {
         last_sweep_ = now;
         prune(now);
       }
-      if (buckets_.size() >= max_keys_) return Verdict::table_full;
-      it = buckets_.emplace(key, TokenBucket<Clock>(limit_, now)).first;
+      if (buckets_.size() >= max_keys_) {
+        if (when_full_ == WhenFull::refuse_new) return Verdict::table_full;
+        buckets_.erase(recency_.front());
+        recency_.pop_front();
+      }
+      recency_.push_back(key);
+      it = buckets_.emplace(key, Entry{TokenBucket<Clock>(limit_, now), std::prev(recency_.end())}).first;
+    } else {
+      recency_.splice(recency_.end(), recency_, it->second.seen);  // now the most recent
     }
-    return it->second.take(now, cost) ? Verdict::allowed : Verdict::limited;
+    return it->second.bucket.take(now, cost) ? Verdict::allowed : Verdict::limited;
   }
   bool allow(const Key& key, TimePoint now, double cost = 1) { return take(key, now, cost) == Verdict::allowed; }
 
   // Forgets the buckets that have refilled completely.
   void prune(TimePoint now) {
-    std::erase_if(buckets_, [&](const auto& entry) { return entry.second.full_at(now); });
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      if (it->second.bucket.full_at(now)) {
+        recency_.erase(it->second.seen);
+        it = buckets_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // A new rate for every key (a settings reload): each bucket keeps what it
+  // had earned at the old rate until `now`, capped at the new burst.
+  void set_limit(RateLimit limit, TimePoint now) {
+    if (limit == limit_) return;
+    limit_ = limit;
+    for (auto& [key, entry] : buckets_) entry.bucket.set_limit(limit, now);
   }
   [[nodiscard]] std::size_t size() const { return buckets_.size(); }
   [[nodiscard]] const RateLimit& limit() const { return limit_; }
 
  private:
+  struct Entry {
+    TokenBucket<Clock> bucket;
+    typename std::list<Key>::iterator seen;  // this key's place in recency_
+  };
+
   RateLimit limit_;
   std::size_t max_keys_;
+  WhenFull when_full_;
   typename Clock::duration sweep_interval_;
   bool swept_ = false;
   TimePoint last_sweep_{};
-  std::map<Key, TokenBucket<Clock>> buckets_;
+  std::map<Key, Entry> buckets_;
+  std::list<Key> recency_;  // least recently seen first
 };
 
 // "Log once per interval": for a warning that a flood would repeat per packet

@@ -86,3 +86,52 @@ TEST(KeyedRateLimiter, AFullTableIsSweptAtMostOncePerInterval) {
   EXPECT_EQ(l.size(), 2U);
   EXPECT_TRUE(l.allow(3, t0 + 1s));
 }
+
+TEST(KeyedRateLimiter, EvictingTableForgetsTheQuietestKeyAndNeverRefusesANewOne) {
+  using L = KeyedRateLimiter<std::string>;
+  L l(RateLimit{1.0 / 60, 1}, 3, WhenFull::evict_least_recent);  // one a minute
+  EXPECT_TRUE(l.allow("a", t0));
+  EXPECT_TRUE(l.allow("b", t0 + 1s));
+  EXPECT_TRUE(l.allow("c", t0 + 2s));
+  EXPECT_FALSE(l.allow("a", t0 + 3s));  // "a" is now the most recent, "b" the quietest
+  // Nobody has refilled: the table is full, yet the new key is admitted...
+  EXPECT_EQ(l.take("d", t0 + 4s), L::Verdict::allowed);
+  EXPECT_EQ(l.size(), 3U);
+  // ...in place of "b" (a fresh bucket), while "a" and "c" keep their history.
+  EXPECT_TRUE(l.allow("b", t0 + 5s));
+  EXPECT_FALSE(l.allow("a", t0 + 6s));
+  EXPECT_EQ(l.size(), 3U);
+}
+
+TEST(KeyedRateLimiter, EvictingTableForgetsRefilledKeysBeforeTheQuietestOne) {
+  KeyedRateLimiter<int> l(RateLimit{1, 1}, 2, WhenFull::evict_least_recent);
+  EXPECT_TRUE(l.allow(1, t0));             // 1: empty, the quietest from now on
+  EXPECT_TRUE(l.allow(2, t0 + 100ms, 0));  // 2: seen last, but its bucket is still full
+  EXPECT_TRUE(l.allow(3, t0 + 200ms));     // full table: the refilled 2 goes, not 1
+  EXPECT_EQ(l.size(), 2U);
+  EXPECT_FALSE(l.allow(1, t0 + 300ms));  // 1 kept its history (0.3 tokens)
+}
+
+TEST(KeyedRateLimiter, MemoryStaysBoundedUnderAFloodOfNewKeys) {
+  KeyedRateLimiter<std::string> l(RateLimit{1.0 / 60, 1}, 8, WhenFull::evict_least_recent);
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(l.allow("10.0." + std::to_string(i), t0 + std::chrono::milliseconds(i)));
+  EXPECT_EQ(l.size(), 8U);
+}
+
+TEST(KeyedRateLimiter, ANewRateKeepsWhatWasEarnedCappedAtTheNewBurst) {
+  KeyedRateLimiter<int> l(RateLimit{1, 5}, 4);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(l.allow(1, t0));
+  EXPECT_FALSE(l.allow(1, t0));
+  l.set_limit(RateLimit{10, 2}, t0 + 500ms);  // 0.5 token earned at the old rate
+  EXPECT_FALSE(l.allow(1, t0 + 500ms));
+  EXPECT_TRUE(l.allow(1, t0 + 550ms));  // + 0.5 at the new rate
+  EXPECT_TRUE(l.allow(1, t0 + 1h));
+  EXPECT_TRUE(l.allow(1, t0 + 1h));
+  EXPECT_FALSE(l.allow(1, t0 + 1h));  // refilled to the new burst of 2, not the old 5
+}
+
+TEST(KeyedRateLimiter, ZeroRateDisablesTheLimitAndKeepsNoKeys) {
+  KeyedRateLimiter<std::string> l(RateLimit{0, 1}, 16, WhenFull::evict_least_recent);
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(l.allow("a", t0));
+  EXPECT_EQ(l.size(), 0U);
+}
