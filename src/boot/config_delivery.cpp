@@ -71,10 +71,10 @@ Refusal token_refusal(TokenRefusal why, const std::string& machine, const BootSe
       return refused(RefusalKind::token_reused, "boot token refused for machine " + machine +
                                                     ": already used (a config is served once per boot)" + again);
     case TokenRefusal::expired:
-      return refused(RefusalKind::token_expired, "boot token refused for machine " + machine +
-                                                     ": expired (a token is good for " +
-                                                     ttl_text(settings.boot_token_ttl) +
-                                                     " after its iPXE script; boot_token_ttl_ms in http.yaml)" + again);
+      return refused(RefusalKind::token_expired,
+                     "boot token refused for machine " + machine + ": expired (a token is good for " +
+                         ttl_text(settings.boot_token_ttl) +
+                         " after its iPXE script; http.boot_token_ttl in ramfleet.yaml)" + again);
     case TokenRefusal::other_machine:
       return refused(RefusalKind::token_other_machine, "boot token refused for machine " + machine +
                                                            ": it was issued to another machine, node name or role" +

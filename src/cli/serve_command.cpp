@@ -173,9 +173,8 @@ void start_services(boost::asio::io_context& io, const settings::ServeSettings& 
     sv.tftp->start();
   }
   if (s.http.enabled) {
-    http::HttpSettings hs;
+    http::HttpSettings hs = s.http;
     hs.bind_address = s.listen_address.str();
-    hs.port = s.http.port;
     if (s.config_dir) hs.config_dir = *s.config_dir;
     hs.state_dir = s.state_dir;
     sv.http = std::make_unique<net::HttpServer>(io, hs);

@@ -29,10 +29,8 @@ void open_service_state(ServiceState& st) {
   namespace fs = std::filesystem;
   auto& s = st.settings;
   if (!s.config_dir.empty()) {
-    Diagnostics diags;
-    apply_http_file(s.config_dir, s, diags);
     auto r = inventory::load_inventory(s.config_dir);
-    diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
+    Diagnostics diags = std::move(r.diagnostics);
     if (has_errors(diags)) {
       std::string msg = "the config has errors:";
       for (const auto& d : diags) msg += "\n  " + d.str();

@@ -8,7 +8,7 @@
 
 namespace ramfleet::http {
 
-// Applies http.yaml, loads the inventory, finds the assets directory and opens
+// Loads the inventory, finds the assets directory and opens
 // <state>/ramfleet.db. Throws std::system_error naming every problem
 // (file:line:col for config errors); `state` is unusable after a throw.
 void open_service_state(ServiceState& state);

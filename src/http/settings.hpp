@@ -1,14 +1,13 @@
 #pragma once
-// Settings of the HTTP boot service. `ramfleet serve` fills bind address, port
-// and directories; limits come from the optional <config>/http.yaml
-// (see docs/http.md) so operators and tests can tighten them.
+// Settings of the HTTP boot service, one struct: the settings module reads it
+// from ramfleet.yaml's `http:` section (and the older <config>/http.yaml,
+// settings/http_settings.hpp; docs/http.md lists the keys), `ramfleet serve`
+// adds the bind address and directories.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
-
-#include "core/diagnostic.hpp"
 
 namespace ramfleet::http {
 
@@ -31,9 +30,10 @@ struct HttpLimits {
 };
 
 struct HttpSettings {
+  bool enabled = true;
   std::string bind_address = "0.0.0.0";
   std::uint16_t port = 80;
-  std::filesystem::path config_dir;  // inventory and http.yaml; empty: no inventory (every machine exits)
+  std::filesystem::path config_dir;  // inventory and cluster.yaml; empty: no inventory (every machine exits)
   std::filesystem::path assets_dir;  // empty: <config_dir>/assets
   std::filesystem::path state_dir;   // ramfleet.db (machines, boots, events); leases.db is read from here
   std::string base_url;              // empty: "http://" + the request's Host header
@@ -47,11 +47,5 @@ struct HttpSettings {
   double boot_token_rate_per_min = 12;
   double boot_token_burst = 10;
 };
-
-inline constexpr const char* kHttpFileName = "http.yaml";
-
-// Applies <config_dir>/http.yaml (absent: nothing) onto `into`; problems go to
-// `out` with file:line:column, and `into` is untouched on error.
-void apply_http_file(const std::filesystem::path& config_dir, HttpSettings& into, Diagnostics& out);
 
 }  // namespace ramfleet::http

@@ -1,6 +1,7 @@
 #include "settings/serve_settings.hpp"
 
 #include "core/yaml_fields.hpp"
+#include "settings/http_settings.hpp"
 
 namespace ramfleet::settings {
 
@@ -154,27 +155,24 @@ void read_tftp(YamlFields& y, const YAML::Node& node, tftp::Settings& t, const s
 }  // namespace
 
 void apply_serve_file(const std::filesystem::path& config_dir, ServeSettings& into, Diagnostics& out) {
-  auto path = config_dir / kServeFileName;
-  if (!std::filesystem::exists(path)) return;
   Diagnostics local;
-  YamlFields y(path.string(), local);
   ServeSettings s = into;
-  if (auto doc = y.load()) {
-    if (doc->IsNull()) return;  // an empty file sets nothing
-    if (y.expect_map(*doc, "ramfleet.yaml", {"interface", "state", "dhcp", "tftp", "http"})) {
+  apply_legacy_http_file(config_dir, s.http, local);
+  auto path = config_dir / kServeFileName;
+  if (std::filesystem::exists(path)) {
+    YamlFields y(path.string(), local);
+    auto doc = y.load();
+    // An empty file sets nothing.
+    if (doc && !doc->IsNull() && y.expect_map(*doc, "ramfleet.yaml", {"interface", "state", "dhcp", "tftp", "http"})) {
       if (auto i = (*doc)["interface"]) s.interface = y.string(i, "interface").value_or(s.interface);
       if (auto st = (*doc)["state"])
         if (auto v = y.string(st, "state")) s.state_dir = *v;
       if (auto d = (*doc)["dhcp"]) read_dhcp(y, d, s.dhcp);
       if (auto t = (*doc)["tftp"]) read_tftp(y, t, s.tftp, config_dir);
-      if (auto h = (*doc)["http"]; h && y.expect_map(h, "http", {"enabled", "port"})) {
-        if (h["enabled"]) s.http.enabled = y.boolean(h["enabled"], "http.enabled").value_or(s.http.enabled);
-        if (h["port"])
-          if (auto v = y.integer(h["port"], "http.port", 1, 65535)) s.http.port = static_cast<std::uint16_t>(*v);
-      }
+      if (auto h = (*doc)["http"]) read_http_section(y, h, s.http);
     }
   }
-  bool failed = has_errors(local);
+  const bool failed = has_errors(local);
   out.insert(out.end(), local.begin(), local.end());
   if (!failed) into = std::move(s);
 }

@@ -8,16 +8,12 @@
 
 #include "core/diagnostic.hpp"
 #include "dhcp/settings.hpp"
+#include "http/settings.hpp"
 #include "tftp/settings.hpp"
 
 namespace ramfleet::settings {
 
 inline constexpr const char* kServeFileName = "ramfleet.yaml";
-
-struct HttpSettings {
-  bool enabled = true;
-  std::uint16_t port = 80;
-};
 
 struct ServeSettings {
   std::string interface;  // empty: no DHCP; TFTP/HTTP listen on listen_address
@@ -26,7 +22,7 @@ struct ServeSettings {
   std::optional<std::filesystem::path> config_dir;
   dhcp::Settings dhcp;
   tftp::Settings tftp;
-  HttpSettings http;
+  http::HttpSettings http;  // ramfleet.yaml's http: (and the older http.yaml); serve adds address and dirs
 };
 
 // The defaults an operator gets with no config and no flags: proxyDHCP, TFTP
@@ -34,8 +30,10 @@ struct ServeSettings {
 ServeSettings default_serve_settings();
 
 // Applies <config_dir>/ramfleet.yaml (absent file: nothing to apply) on top of
-// `into`. Every problem is reported in `out` with file:line:column; on any
-// error `into` is left as it was, so nothing half-read is ever used.
+// `into`, after the older <config_dir>/http.yaml if there is one
+// (settings/http_settings.hpp). Every problem is reported in `out` with
+// file:line:column; on any error `into` is left as it was, so nothing
+// half-read is ever used.
 void apply_serve_file(const std::filesystem::path& config_dir, ServeSettings& into, Diagnostics& out);
 
 // Parses "10.0.0.100-10.0.0.200".

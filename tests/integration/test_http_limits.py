@@ -2,33 +2,41 @@
 the real `ramfleet serve` on loopback (tests/lib/loopback_serve.py):
 
 * slowloris: connections dribbling a request one byte every 0.5 s are closed
-  at the request deadline (request_timeout_ms from the first byte), and a new
+  at the request deadline (http.request_timeout from the first byte), and a new
   client is served once they are gone;
 * minimum send rate: a client that stops reading a big asset is closed within
   two send windows; one reading slowly but steadily gets the whole file;
 * per-IP cap: over max_connections_per_ip a client gets 503, while a second
   address (127.0.0.2) is still served;
-* overlapping ranges: 32 x "0-" sends the file once, not 32 times.
+* overlapping ranges: 32 x "0-" sends the file once, not 32 times;
+* the limits are read from ramfleet.yaml's http: section; the older http.yaml
+  still works, and each of its keys gets a warning naming its new place.
 """
 import os
 import select
 import socket
+import subprocess
 import tempfile
 import time
 
 import pytest
 
 from loopback_serve import LoopbackServe
+from netlab import RAMFLEET_BIN
 
 
 @pytest.fixture
 def serve_with():
     started = []
 
-    def start(http_yaml, assets=None):
+    def start(http_section, assets=None, legacy_http_yaml=None):
+        """http_section: the lines of ramfleet.yaml's http: mapping."""
         tmp = tempfile.mkdtemp(prefix="rf-http-limits-")
         s = LoopbackServe(tmp)
-        (s.config / "http.yaml").write_text(http_yaml)
+        indented = "".join("  " + line + "\n" for line in http_section.splitlines())
+        (s.config / "ramfleet.yaml").write_text("http:\n" + indented)
+        if legacy_http_yaml is not None:
+            (s.config / "http.yaml").write_text(legacy_http_yaml)
         (s.config / "assets").mkdir()
         for name, size in (assets or {}).items():
             with open(s.config / "assets" / name, "wb") as f:
@@ -54,7 +62,7 @@ def http_get(port, path, source="127.0.0.1", timeout=5):
 
 
 def test_slowloris_is_closed_at_the_request_deadline(serve_with):
-    s = serve_with("request_timeout_ms: 2000\nmax_connections: 8\nreload_interval_ms: 200\n")
+    s = serve_with("request_timeout: 2s\nmax_connections: 8\nreload_interval: 200ms\n")
     dribblers = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(8)]
     for d in dribblers:
         d.setblocking(False)
@@ -109,7 +117,7 @@ def test_slowloris_is_closed_at_the_request_deadline(serve_with):
 
 
 def test_reader_that_stops_reading_is_closed(serve_with):
-    s = serve_with("send_window_ms: 1000\nmin_send_rate: 65536\n",
+    s = serve_with("send_window: 1s\nmin_send_rate: 64KiB\n",
                    assets={"big.img": 256 << 20, "medium.img": 4 << 20})
     # Stalled: read the head, then nothing.
     stalled = socket.create_connection(("127.0.0.1", s.port))
@@ -167,7 +175,7 @@ def test_per_ip_cap_leaves_other_addresses_served(serve_with):
 
 def test_overlapping_ranges_send_the_file_once(serve_with):
     size = 1 << 20
-    s = serve_with("reload_interval_ms: 1000\n", assets={"k.img": size})
+    s = serve_with("reload_interval: 1\n", assets={"k.img": size})
     with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
         ranges = ",".join(["0-"] * 32)
         c.sendall(f"GET /assets/k.img HTTP/1.1\r\nHost: x\r\nRange: bytes={ranges}\r\nConnection: close\r\n\r\n".encode())
@@ -190,3 +198,36 @@ def test_overlapping_ranges_send_the_file_once(serve_with):
     assert head.startswith(b"HTTP/1.1 206"), head
     assert body.count(b"Content-Range: bytes ") == 32
     assert len(body) < 32 * 200
+
+
+def test_old_http_yaml_still_applies_and_names_each_new_key(serve_with, tmp_path):
+    legacy = "max_connections_per_ip: 2\nrequest_timeout_ms: 2500\n"
+    (tmp_path / "http.yaml").write_text(legacy)
+    r = subprocess.run([RAMFLEET_BIN, "check", str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert (f"{tmp_path}/http.yaml:2:1: warning: http.yaml is replaced by ramfleet.yaml's http: section: "
+            "move 'request_timeout_ms: 2500' there as 'request_timeout: 2s500ms'") in out, out
+    assert f"{tmp_path}/http.yaml:1:1: warning:" in out and "as 'max_connections_per_ip: 2'" in out, out
+
+    # serve still applies it (the per-IP cap of 2), and ramfleet.yaml's http: wins where both set a key.
+    s = serve_with("max_connections: 100\n", legacy_http_yaml=legacy)
+    assert "as 'max_connections_per_ip: 2'" in s.log_path.read_text()
+    held = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(2)]
+    try:
+        time.sleep(0.3)
+        assert http_get(s.port, "/healthz")[0] == 503
+    finally:
+        for h in held:
+            h.close()
+
+
+def test_bad_http_settings_name_file_line_and_column(tmp_path):
+    (tmp_path / "ramfleet.yaml").write_text("http:\n  request_timeout: soon\n  max_conections: 3\n")
+    (tmp_path / "http.yaml").write_text("idle_timeout_ms: -5\n")
+    r = subprocess.run([RAMFLEET_BIN, "check", str(tmp_path)], capture_output=True, text=True, timeout=30)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert f"{tmp_path}/ramfleet.yaml:2:20: error: http.request_timeout must be a positive duration" in out, out
+    assert f"{tmp_path}/ramfleet.yaml:3:3: error: unknown key 'max_conections' in http" in out, out
+    assert f"{tmp_path}/http.yaml:1:18: error: idle_timeout_ms must be a positive duration" in out, out
