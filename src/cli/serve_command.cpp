@@ -175,6 +175,7 @@ void start_services(boost::asio::io_context& io, const settings::ServeSettings& 
   if (s.http.enabled) {
     http::HttpSettings hs = s.http;
     hs.bind_address = s.listen_address.str();
+    hs.store = s.store;
     if (s.config_dir) hs.config_dir = *s.config_dir;
     hs.state_dir = s.state_dir;
     sv.http = std::make_unique<net::HttpServer>(io, hs);

@@ -51,7 +51,7 @@ void open_service_state(ServiceState& st) {
   if (!s.state_dir.empty()) {
     fs::create_directories(s.state_dir, ec);
     try {
-      st.store = store::SqliteMachineStore::open(s.state_dir);
+      st.store = store::SqliteMachineStore::open(s.state_dir, s.store);
     } catch (const std::exception& e) {
       fail(e.what());
     }

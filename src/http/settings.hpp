@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "boot/machine_store_limits.hpp"
+
 namespace ramfleet::http {
 
 // Every resource a client can make the server hold is bounded here; the
@@ -38,6 +40,7 @@ struct HttpSettings {
   std::filesystem::path state_dir;   // ramfleet.db (machines, boots, events); leases.db is read from here
   std::string base_url;              // empty: "http://" + the request's Host header
   HttpLimits limits;
+  boot::MachineStoreLimits store;  // of <state_dir>/ramfleet.db, which this service opens (ramfleet.yaml store:)
   std::chrono::milliseconds reload_interval{1000};  // inventory poll period
   // How long a boot token (docs/cluster.md) minted for an iPXE script stays
   // good for the one config fetch it allows.

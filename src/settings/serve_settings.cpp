@@ -2,6 +2,7 @@
 
 #include "core/yaml_fields.hpp"
 #include "settings/http_settings.hpp"
+#include "settings/store_settings.hpp"
 
 namespace ramfleet::settings {
 
@@ -163,13 +164,15 @@ void apply_serve_file(const std::filesystem::path& config_dir, ServeSettings& in
     YamlFields y(path.string(), local);
     auto doc = y.load();
     // An empty file sets nothing.
-    if (doc && !doc->IsNull() && y.expect_map(*doc, "ramfleet.yaml", {"interface", "state", "dhcp", "tftp", "http"})) {
+    if (doc && !doc->IsNull() &&
+        y.expect_map(*doc, "ramfleet.yaml", {"interface", "state", "dhcp", "tftp", "http", "store"})) {
       if (auto i = (*doc)["interface"]) s.interface = y.string(i, "interface").value_or(s.interface);
       if (auto st = (*doc)["state"])
         if (auto v = y.string(st, "state")) s.state_dir = *v;
       if (auto d = (*doc)["dhcp"]) read_dhcp(y, d, s.dhcp);
       if (auto t = (*doc)["tftp"]) read_tftp(y, t, s.tftp, config_dir);
       if (auto h = (*doc)["http"]) read_http_section(y, h, s.http);
+      if (auto st = (*doc)["store"]) read_store_section(y, st, s.store);
     }
   }
   const bool failed = has_errors(local);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "boot/machine_store_limits.hpp"
 #include "core/diagnostic.hpp"
 #include "dhcp/settings.hpp"
 #include "http/settings.hpp"
@@ -22,7 +23,8 @@ struct ServeSettings {
   std::optional<std::filesystem::path> config_dir;
   dhcp::Settings dhcp;
   tftp::Settings tftp;
-  http::HttpSettings http;  // ramfleet.yaml's http: (and the older http.yaml); serve adds address and dirs
+  boot::MachineStoreLimits store;  // ramfleet.yaml's store:; the HTTP service opens the machine store
+  http::HttpSettings http;         // ramfleet.yaml's http: (and the older http.yaml); serve adds address and dirs
 };
 
 // The defaults an operator gets with no config and no flags: proxyDHCP, TFTP

@@ -28,6 +28,15 @@ def test_check_passes_a_good_config(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_check_reads_the_store_limits(tmp_path):
+    (tmp_path / "ramfleet.yaml").write_text("store:\n  boot_history: 20\n  event_max_age: 7d\n  max_db_bytes: 256MiB\n")
+    assert ramfleet("check", tmp_path).returncode == 0
+    (tmp_path / "ramfleet.yaml").write_text("store:\n  event_max_age: a while\n")
+    r = ramfleet("check", tmp_path)
+    assert r.returncode == 1
+    assert f"{tmp_path}/ramfleet.yaml:2:18: error: store.event_max_age must be a positive duration" in r.stderr
+
+
 def test_serve_refuses_a_broken_config_before_binding(tmp_path):
     (tmp_path / "ramfleet.yaml").write_text("tftp:\n  port: seventy\n")
     r = ramfleet("serve", "--dhcp", "off", "--config", tmp_path, "--state", tmp_path / "state")
