@@ -41,7 +41,15 @@ void add_lab_command(CLI::App& app, CommandTable& commands) {
   up->add_option("--dir", *dir, "lab state, config and logs")->capture_default_str();
   up->add_option("--cache", o->cache_dir, "download cache (kernel package)")->capture_default_str();
   up->add_option("--source-dir", o->source_dir, "ramfleet source tree (default: the one it was built from)");
-  up->add_option("--memory", o->memory_mb, "MiB of RAM per VM (default: 512 for small, 2048 for debian)")
+  up->add_option("--cluster", o->cluster,
+                 "etcd: the nodes are the etcd members of a generated cluster.yaml; wait until they form a healthy "
+                 "cluster")
+      ->check(CLI::IsMember({"etcd"}));
+  up->add_option("--etcd-snapshot-interval", o->etcd_snapshot_interval,
+                 "with --cluster etcd: how often ramfleet snapshots the cluster (cluster.yaml etcd.snapshot.interval)")
+      ->capture_default_str();
+  up->add_option("--memory", o->memory_mb,
+                 "MiB of RAM per VM (default: 512 for small, 768 for small with --cluster etcd, 2048 for debian)")
       ->check(CLI::Range(128, 65536));
   up->add_option("--cpus", o->cpus, "vCPUs per VM (default: 1 for small, 2 for debian)")->check(CLI::Range(1, 64));
   up->add_option("--timeout", o->timeout_s, "time until every node must be ready (seconds, or 90s, 5m, 1h)")
@@ -53,10 +61,12 @@ void add_lab_command(CLI::App& app, CommandTable& commands) {
     return lab::lab_up(*o);
   });
 
-  auto node = std::make_shared<std::string>();
+  auto node = std::make_shared<std::vector<std::string>>();
   auto reboot_timeout = std::make_shared<int>(300);
-  auto* reboot = lab->add_subcommand("reboot", "Power-cycle one node and wait until it reports ready again");
-  reboot->add_option("node", *node, "node name (node1, node2, ...)")->required();
+  auto* reboot = lab->add_subcommand(
+      "reboot", "Power-cycle nodes at once and wait until they report ready again (and are etcd voters again)");
+  reboot->add_option("node", *node, "node names (node1 node2 ...): several are power-cycled at the same moment")
+      ->required();
   reboot->add_option("--dir", *dir, "lab state directory")->capture_default_str();
   reboot->add_option("--timeout", *reboot_timeout, "time until it must be ready (seconds, or 90s, 5m, 1h)")
       ->transform(duration_in_seconds())

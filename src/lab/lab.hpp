@@ -4,6 +4,7 @@
 // image built from this source tree. See docs/lab.md.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ramfleet::lab {
 
@@ -17,12 +18,17 @@ struct UpOptions {
   int memory_mb = 0;                                        // 0: the image's default (default_memory_mb)
   int cpus = 0;                                             // 0: the image's default (default_cpus)
   int timeout_s = 300;
+  // "etcd": every node is an etcd member of a generated cluster.yaml (the
+  // image gets etcd; up waits until they form a healthy cluster). "": none.
+  std::string cluster;
+  std::string etcd_snapshot_interval = "30s";  // cluster.yaml etcd.snapshot.interval
 };
 
 // MiB of RAM a node of `image` gets unless --memory says otherwise: the
 // kernel caps an initramfs at half of RAM, and the root is copied into a
-// tmpfs beside it (debian: ~260 MB twice, plus systemd and containers).
-int default_memory_mb(const std::string& image);
+// tmpfs beside it (debian: ~260 MB twice, plus systemd and containers; an
+// etcd member: etcd's ~40 MB twice, plus etcd).
+int default_memory_mb(const std::string& image, bool etcd = false);
 // vCPUs per node unless --cpus says otherwise: systemd starts units in
 // parallel, and QEMU's multi-threaded TCG runs 2 vCPUs on 2 host threads
 // (debian: ready ~15-20% sooner than with 1); the small image's one shell
@@ -33,10 +39,11 @@ int default_cpus(const std::string& image);
 // failure (everything removed, logs kept), 130 on SIGINT/SIGTERM.
 int lab_up(const UpOptions& o);
 
-// Power-cycles one node of the running lab in `dir` (its QEMU is stopped and
-// started again: fresh RAM, firmware, network boot) and waits until it has
-// reported `ready` again. 0 when it did within `timeout_s`.
-int lab_reboot(const std::filesystem::path& dir, const std::string& node, int timeout_s);
+// Power-cycles nodes of the running lab in `dir`, all at once (their QEMUs
+// are stopped and started again: fresh RAM, firmware, network boot), and
+// waits until each has reported `ready` again and, in an etcd lab, is a
+// healthy voting member again. 0 when they did within `timeout_s`.
+int lab_reboot(const std::filesystem::path& dir, const std::vector<std::string>& nodes, int timeout_s);
 
 // Removes the lab recorded in `dir`: VMs and ramfleet by PID, then the
 // namespace with its bridge and taps. 0 when nothing is left.

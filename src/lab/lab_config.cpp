@@ -5,9 +5,7 @@
 #include <stdexcept>
 
 namespace ramfleet::lab {
-namespace {
-
-void write_text(const std::filesystem::path& p, const std::string& text) {
+void write_text_file(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::create_directories(p.parent_path());
   auto tmp = p;
   tmp += ".tmp";
@@ -18,8 +16,6 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
   }
   std::filesystem::rename(tmp, p);
 }
-
-}  // namespace
 
 std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
   if (count < 1 || count > 100) throw std::invalid_argument("--nodes must be 1..100");
@@ -33,7 +29,7 @@ std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
   return nodes;
 }
 
-std::vector<std::string> node_kernel_args(bool ignition) {
+std::vector<std::string> node_kernel_args(ConfigDelivery delivery) {
   // quiet: every kernel line costs time on an emulated serial port.
   // panic=-1 with QEMU's -no-reboot: a panicking node stops its VM, which the lab sees.
   std::vector<std::string> args{"console=ttyS0",
@@ -43,8 +39,34 @@ std::vector<std::string> node_kernel_args(bool ignition) {
                                 "ramfleet.id={{machine_id}}",
                                 "ramfleet.hostname={{metadata.hostname}}"};
   // The real Ignition (-platform metal) reads its config URL from here.
-  if (ignition) args.emplace_back("ignition.config.url={{ignition_url}}");
+  if (delivery == ConfigDelivery::ignition) args.emplace_back("ignition.config.url={{ignition_url}}");
+  // The small image's /init. Both URLs end in the machine's boot token.
+  if (delivery == ConfigDelivery::apkovl) args.emplace_back("ramfleet.config={{apkovl_url}}");
   return args;
+}
+
+std::string lab_cluster_yaml(const std::vector<NodeSpec>& nodes, const std::string& snapshot_interval) {
+  std::string y =
+      "# Written by `ramfleet lab up --cluster etcd`: every node is an etcd member (docs/lab.md).\n"
+      "name: lab\n"
+      "kubernetesVersion: v1.29.4\n"
+      "distribution: kubeadm\n"
+      "controlPlaneEndpoint: " +
+      nodes.front().ip +
+      ":6443\n"
+      "etcd:\n"
+      "  mode: ramfleet\n"
+      "  snapshot: {interval: " +
+      snapshot_interval +
+      "}\n"
+      "  members:\n";
+  for (const auto& n : nodes) y += "    - {name: " + n.name + ", ip: " + n.ip + "}\n";
+  y += "roles:\n  control-plane:\n";
+  for (const auto& n : nodes) y += "    - hostname: " + n.name + "\n";
+  // The default service subnet (10.96.0.0/12) holds the lab's 10.99.0.0/24.
+  y += "networking: {podSubnet: 10.244.0.0/16, serviceSubnet: 172.20.0.0/16}\n";
+  y += "pki:\n  keyAlgorithm: ecdsa-p256\n";
+  return y;
 }
 
 void write_lab_config(const std::filesystem::path& config, const std::vector<NodeSpec>& nodes,
@@ -65,23 +87,23 @@ void write_lab_config(const std::filesystem::path& config, const std::vector<Nod
       "  reservations:\n";
   for (const auto& n : nodes) y += "    - {mac: \"" + n.mac + "\", ip: " + n.ip + ", hostname: " + n.name + "}\n";
   y += "http:\n  port: 80\n";
-  write_text(config / "ramfleet.yaml", y);
+  write_text_file(config / "ramfleet.yaml", y);
 
   std::filesystem::remove_all(config / "profiles");
   std::filesystem::remove_all(config / "groups");
   std::filesystem::remove_all(config / "configs");
-  const bool ignition = !assets.ignition_layers.empty();
   std::string p =
       "# Written by `ramfleet lab up`.\nkernel: " + assets.kernel + "\ninitrds: [" + assets.initrd + "]\nargs:\n";
-  for (const auto& a : node_kernel_args(ignition)) p += "  - \"" + a + "\"\n";
-  if (ignition) {
-    p += "config:\n  target: ignition\n  layers:\n";
-    for (const auto& l : assets.ignition_layers) {
+  for (const auto& a : node_kernel_args(assets.delivery)) p += "  - \"" + a + "\"\n";
+  if (assets.delivery != ConfigDelivery::none) {
+    p += std::string("config:\n  target: ") + (assets.delivery == ConfigDelivery::ignition ? "ignition" : "apkovl") +
+         "\n  layers:\n";
+    for (const auto& l : assets.config_layers) {
       p += "    - \"" + l.path + "\"\n";
-      write_text(config / "configs" / l.path, l.text);
+      write_text_file(config / "configs" / l.path, l.text);
     }
   }
-  write_text(config / "profiles" / (assets.name + ".yaml"), p);
+  write_text_file(config / "profiles" / (assets.name + ".yaml"), p);
   for (const auto& n : nodes) {
     // A stable machine-id per node ("ramfleet" in hex, then the MAC), as a
     // cluster node gets one: the Debian image's config delivers it, so the lab
@@ -89,11 +111,11 @@ void write_lab_config(const std::filesystem::path& config, const std::vector<Nod
     std::string machine_id = "72616d666c6565740000";
     for (char c : n.mac)
       if (c != ':') machine_id += c;
-    write_text(config / "groups" / (n.name + ".yaml"), "profile: " + assets.name + "\nselector:\n  mac: \"" + n.mac +
-                                                           "\"\nmetadata:\n  hostname: " + n.name +
-                                                           "\n  machine_id: \"" + machine_id + "\"\n");
+    write_text_file(config / "groups" / (n.name + ".yaml"), "profile: " + assets.name + "\nselector:\n  mac: \"" +
+                                                                n.mac + "\"\nmetadata:\n  hostname: " + n.name +
+                                                                "\n  machine_id: \"" + machine_id + "\"\n");
   }
-  write_text(config / "inventory.yaml", "default: exit\n");
+  write_text_file(config / "inventory.yaml", "default: exit\n");
 }
 
 }  // namespace ramfleet::lab

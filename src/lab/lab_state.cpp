@@ -24,6 +24,7 @@ void save_state(const LabState& s) {
   j["dir"] = s.dir.string();
   j["server_ip"] = s.server_ip;
   j["http_port"] = s.http_port;
+  j["cluster"] = s.cluster;
   if (s.serve) j["serve"] = to_json(*s.serve);
   j["vms"] = nlohmann::json::array();
   for (const auto& v : s.vms) j["vms"].push_back(to_json(v));
@@ -52,6 +53,7 @@ std::optional<LabState> load_state(const std::filesystem::path& dir) {
   s.dir = dir;
   s.server_ip = j.value("server_ip", "");
   s.http_port = j.value("http_port", 80);
+  s.cluster = j.value("cluster", "");
   if (j.contains("serve")) s.serve = process_from(j["serve"]);
   for (const auto& v : j.value("vms", nlohmann::json::array())) s.vms.push_back(process_from(v));
   if (j.contains("vm_argv") && j["vm_argv"].is_array())

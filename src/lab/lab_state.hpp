@@ -28,6 +28,7 @@ struct LabState {
   std::vector<NodeSpec> nodes;
   std::string server_ip;
   int http_port = 80;
+  std::string cluster;  // "etcd": the nodes are etcd members (STATE in <dir>/state)
 };
 
 std::filesystem::path state_file(const std::filesystem::path& dir);

@@ -74,3 +74,30 @@ def lab_dir(tmp_path):
     keep = os.environ.get("RAMFLEET_KEEP_LOGS")
     if keep and (d / "logs").exists():
         subprocess.run(["cp", "-r", str(d / "logs"), keep], check=False)
+
+
+# ---- etcd labs (`lab up --cluster etcd`, tests/e2e/test_lab_etcd.py) ----
+
+def etcd_client_cert(dir_):
+    """(ca, cert, key) etcdctl presents: ramfleet's own client certificate from
+    its etcd CA when `cluster init` made one, else kubeadm's healthcheck client
+    (same CA), as `lab up` itself chooses (src/lab/etcd_probe.cpp)."""
+    pki = Path(dir_) / "state" / "pki" / "etcd"
+    for name in ("ramfleet-client", "healthcheck-client"):
+        if (pki / f"{name}.crt").exists() and (pki / f"{name}.key").exists():
+            return pki / "ca.crt", pki / f"{name}.crt", pki / f"{name}.key"
+    raise AssertionError(f"no etcd client certificate under {pki}")
+
+
+def endpoints(st, names=None):
+    return ",".join(f"https://{n['ip']}:2379" for n in st["nodes"] if names is None or n["name"] in names)
+
+
+def etcdctl(st, dir_, *args, names=None, timeout=60, input=None):
+    """Debian's etcdctl from the host, inside the lab's namespace, with TLS
+    client-certificate auth against the members (all, or those in `names`)."""
+    ca, cert, key = etcd_client_cert(dir_)
+    cmd = ["ip", "netns", "exec", st["namespace"], "etcdctl", f"--endpoints={endpoints(st, names)}",
+           f"--cacert={ca}", f"--cert={cert}", f"--key={key}", "--dial-timeout=3s", "--command-timeout=20s", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input,
+                          env={**os.environ, "ETCDCTL_API": "3"})
