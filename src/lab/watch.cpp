@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
-#include <map>
 #include <thread>
 
 #include "lab/process.hpp"
@@ -57,15 +56,18 @@ void BootWatch::poll(Clock::time_point start) {
   auto machines = get_json(st_.server_ip, st_.http_port, "/api/v1/machines").value_or(nlohmann::json::array());
   std::map<std::string, MemberView> etcd;
   bool probed = false;
-  if (etcd_ && (!last_etcd_probe_ || seconds_since(*last_etcd_probe_) >= kEtcdProbeInterval)) {
+  if (etcd_probe_.valid() && etcd_probe_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    etcd = etcd_probe_.get();
+    probed = true;
+  }
+  if (etcd_ && !etcd_probe_.valid() && (!last_etcd_probe_ || seconds_since(*last_etcd_probe_) >= kEtcdProbeInterval)) {
     // Only once some watched node runs etcd: before that nothing can answer.
     bool any_configured = false;
     for (const auto& n : progress_)
       any_configured = any_configured || n.at[static_cast<std::size_t>(Phase::configured)];
     if (any_configured) {
-      etcd = probe_etcd(st_.nodes, *etcd_);
-      probed = true;
       last_etcd_probe_ = Clock::now();
+      etcd_probe_ = std::async(std::launch::async, probe_etcd, st_.nodes, *etcd_);
     }
   }
   double now = seconds_since(start);

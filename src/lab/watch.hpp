@@ -1,10 +1,12 @@
 #pragma once
 // Watching nodes boot, for `lab up` and `lab reboot`: polls ramfleet's API
 // (leases, machines, each node's events) every 0.5 s, and for etcd members
-// etcdctl every 2 s (etcd_probe.hpp), and shows the progress per node: a
+// etcdctl every 2 s, in a thread of its own (etcd_probe.hpp), and shows the progress per node: a
 // table redrawn in place on a terminal, else one line per phase reached.
 // Runs from inside the lab's namespace.
 #include <functional>
+#include <future>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +56,9 @@ class BootWatch {
   std::vector<WatchedNode> nodes_;
   std::optional<EtcdClientCert> etcd_;
   std::vector<NodeProgress> progress_;
+  // etcdctl runs in a thread: a probe of members that are down waits for
+  // its dial timeout, and the API poll must not wait with it.
+  std::future<std::map<std::string, MemberView>> etcd_probe_;
   std::optional<Clock::time_point> last_etcd_probe_;
   bool tty_ = false;
   std::size_t drawn_lines_ = 0;
