@@ -40,7 +40,11 @@ void observe(NodeProgress& n, const Observation& o, double now) {
   if (o.init_started || o.last_phase == "booted") upto(Phase::kernel);
   if (o.last_phase == "configured") upto(Phase::configured);
   if (o.last_phase == "ready") upto(Phase::ready);
-  if (n.etcd_member && o.etcd_voting) upto(Phase::etcd);
+  // A member can vote before its node reports ready (the Debian node's
+  // reporter waits for the whole boot): the etcd phase follows ready, so
+  // `done` still means the node said ready, and ready's time stays its own.
+  const bool ready = reached >= static_cast<int>(Phase::ready) || n.ready();
+  if (n.etcd_member && o.etcd_voting && ready) upto(Phase::etcd);
   for (int i = 0; i <= reached; ++i)
     if (!n.at[static_cast<std::size_t>(i)]) n.at[static_cast<std::size_t>(i)] = now;
 }

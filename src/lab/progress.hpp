@@ -43,7 +43,8 @@ struct NodeProgress {
 };
 
 // Records phases newly seen at time `now`. A later phase implies the earlier
-// ones (a poll can miss a short phase): they get the same time.
+// ones (a poll can miss a short phase): they get the same time. The etcd
+// phase is the exception: it is recorded only once the node reported ready.
 void observe(NodeProgress& n, const Observation& o, double now);
 
 // A table: one line per node, each phase's time or "." while pending (the

@@ -41,6 +41,21 @@ TEST(LabProgress, AMemberIsDoneOnlyAsAVoter) {
   EXPECT_EQ(*n.at[static_cast<std::size_t>(Phase::etcd)], 12);
 }
 
+TEST(LabProgress, VotingBeforeReadyWaitsForTheNodesReady) {
+  auto n = node(true);
+  Observation o;
+  o.last_phase = "configured";
+  o.etcd_voting = true;  // etcd votes while the node is still booting
+  observe(n, o, 20);
+  EXPECT_FALSE(n.ready());
+  EXPECT_FALSE(n.at[static_cast<std::size_t>(Phase::etcd)]);
+  EXPECT_EQ(n.waiting_for(), Phase::ready);
+  o.last_phase = "ready";
+  observe(n, o, 25);
+  EXPECT_TRUE(n.done());
+  EXPECT_EQ(*n.at[static_cast<std::size_t>(Phase::etcd)], 25);
+}
+
 TEST(LabProgress, VotingIsIgnoredForANonMember) {
   auto n = node(false);
   Observation o;
