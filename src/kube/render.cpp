@@ -16,7 +16,7 @@ std::string kubeadm_api(const ClusterSpec& spec) {
 
 std::string percent_of(std::uint64_t bytes, unsigned pct) {
   // Kubelet quantities: plain bytes with the Mi suffix keep the YAML readable.
-  return std::to_string(bytes * pct / 100 / (1024 * 1024)) + "Mi";
+  return std::to_string(bytes * pct / 100 / (std::uint64_t{1024} * 1024)) + "Mi";
 }
 
 void node_registration(YAML::Emitter& out, const NodeFacts& node, Role role, bool joining) {

@@ -44,7 +44,7 @@ BootstrapToken generate_bootstrap_token(std::chrono::seconds ttl, Clock::time_po
   return t;
 }
 
-TokenStore::TokenStore(fs::path state_dir) : file_(std::move(state_dir) / "tokens.json") {}
+TokenStore::TokenStore(const fs::path& state_dir) : file_(state_dir / "tokens.json") {}
 
 std::vector<BootstrapToken> TokenStore::all() const {
   std::vector<BootstrapToken> out;

@@ -38,7 +38,7 @@ BootstrapToken generate_bootstrap_token(std::chrono::seconds ttl, Clock::time_po
 // Tokens of one cluster, persisted as STATE/tokens.json (0600, atomic).
 class TokenStore {
  public:
-  explicit TokenStore(std::filesystem::path state_dir);
+  explicit TokenStore(const std::filesystem::path& state_dir);
 
   [[nodiscard]] std::vector<BootstrapToken> all() const;
   [[nodiscard]] std::vector<BootstrapToken> valid(Clock::time_point now) const;

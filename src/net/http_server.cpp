@@ -273,7 +273,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     char sink[4096];
     std::size_t drained = 0;
     c.arm(std::chrono::milliseconds(1000));
-    while (drained < 256 * 1024) {
+    while (drained < std::size_t{256} * 1024) {
       auto n = co_await c.sock.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       drained += n;
@@ -463,7 +463,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void spawn_reject(const std::shared_ptr<Conn>& conn, std::string why) {
     if (rejecting >= 64) return;  // conn goes out of scope: closed without a reply
     ++rejecting;
-    asio::co_spawn(io, reject(conn, std::move(why)), [self = shared_from_this(), conn](std::exception_ptr) {
+    asio::co_spawn(io, reject(conn, std::move(why)), [self = shared_from_this(), conn](const std::exception_ptr&) {
       conn->release();
       --self->rejecting;
     });
@@ -473,7 +473,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     ++active;
     ++per_ip[addr];
     st.counters.inc("http.connections");
-    asio::co_spawn(io, session(conn), [self = shared_from_this(), conn, addr](std::exception_ptr e) {
+    asio::co_spawn(io, session(conn), [self = shared_from_this(), conn, addr](const std::exception_ptr& e) {
       conn->release();
       --self->active;
       if (auto it = self->per_ip.find(addr); it != self->per_ip.end() && --it->second == 0) self->per_ip.erase(it);

@@ -60,7 +60,7 @@ Bytes router_advertisement(const MacAddress& mac) {
 }
 
 RouterAdvertiser::RouterAdvertiser(boost::asio::io_context& io, const Interface& iface)
-    : io_(io), iface_(iface), socket_(io), retry_(io), pace_(io), ra_(router_advertisement(iface.mac)) {}
+    : iface_(iface), socket_(io), retry_(io), pace_(io), ra_(router_advertisement(iface.mac)) {}
 
 void RouterAdvertiser::start() {
   auto ll = link_local_of(iface_.name);

@@ -38,7 +38,6 @@ class RouterAdvertiser {
   void send_to(const std::array<std::uint8_t, 16>& address);
   void schedule_multicast(dhcp::RaPacer::TimePoint at);
 
-  boost::asio::io_context& io_;
   Interface iface_;
   boost::asio::ip::icmp::socket socket_;
   boost::asio::steady_timer retry_;

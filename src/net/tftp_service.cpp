@@ -65,7 +65,7 @@ class PreadReader final : public tftp::FileReader {
   }
 
  private:
-  static constexpr std::size_t kReadAhead = 128 * 1024;
+  static constexpr std::size_t kReadAhead = std::size_t{128} * 1024;
 
   bool fill(std::uint64_t offset, std::size_t size) {
     buffer_.resize(size);

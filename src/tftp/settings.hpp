@@ -37,7 +37,7 @@ struct Settings {
   // windowsize is lowered so that windowsize * blksize stays under this bound
   // (at least one block), which caps the window memory at max_transfers *
   // (max_window_bytes + one block read ahead).
-  std::size_t max_window_bytes = 1024 * 1024;
+  std::size_t max_window_bytes = std::size_t{1024} * 1024;
 };
 
 }  // namespace ramfleet::tftp
