@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "net/dhcp_address_owners.hpp"
 #include "net/dhcp_service.hpp"
+#include "net/etcd_service.hpp"
 #include "net/http_server.hpp"
 #include "net/interface.hpp"
 #include "net/router_advertiser.hpp"
@@ -153,6 +154,7 @@ struct Services {
   std::unique_ptr<net::RouterAdvertiser> router_advertiser;
   std::unique_ptr<net::TftpService> tftp;
   std::unique_ptr<net::DhcpAddressOwners> owners;
+  std::unique_ptr<net::EtcdService> etcd;  // asked by HTTP's boot path: destroyed after it
   std::unique_ptr<net::HttpServer> http;
 };
 
@@ -184,6 +186,11 @@ void start_services(boost::asio::io_context& io, const settings::ServeSettings& 
     const bool full = s.dhcp.mode == dhcp::Mode::full && sv.dhcp;
     sv.owners = std::make_unique<net::DhcpAddressOwners>(s.dhcp, full ? sv.dhcp.get() : nullptr);
     sv.http->set_address_owners(sv.owners.get());
+    // etcd membership and snapshots (cluster.yaml etcd.mode: ramfleet; idle otherwise).
+    if (s.config_dir) {
+      sv.etcd = std::make_unique<net::EtcdService>(net::EtcdService::Options{s.state_dir, *s.config_dir});
+      sv.http->set_etcd_membership(sv.etcd.get());
+    }
     sv.http->start();
   }
 }
@@ -229,6 +236,8 @@ int run_serve(const ServeFlags& flags) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  // Its thread starts as the user serve runs as, so what it writes in STATE is that user's.
+  if (services.etcd) services.etcd->start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int signo) {

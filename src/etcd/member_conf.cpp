@@ -38,6 +38,9 @@ std::string render_conf(std::string_view name, std::string_view ip, const Member
   out += "initial-cluster: " + quoted(cluster) + "\n";
   out += "initial-cluster-state: " + quoted(to_string(boot.state)) + "\n";
   out += "initial-cluster-token: " + quoted(boot.token) + "\n";
+  // ramfleet speaks to members over the v3 JSON gateway; etcd's flag turns it
+  // on by default, its config file does not.
+  out += "enable-grpc-gateway: true\n";
   out += "client-transport-security:\n" + transport(node_paths::kServerCert, node_paths::kServerKey);
   out += "peer-transport-security:\n" + transport(node_paths::kPeerCert, node_paths::kPeerKey);
   return out;

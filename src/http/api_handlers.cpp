@@ -181,6 +181,7 @@ Reply handle_api(ServiceState& st, const Request& req, const std::vector<std::st
     if (s.size() == 1 && s[0] == "groups") return get ? json_reply(200, groups_json(*st.inventory)) : only_get();
     if (s.size() == 1 && s[0] == "profiles") return get ? json_reply(200, profiles_json(*st.inventory)) : only_get();
     if (s.size() == 1 && s[0] == "inventory") return get ? json_reply(200, inventory_status(st)) : only_get();
+    if (s.size() == 1 && s[0] == "etcd") return get ? handle_etcd_status(st) : only_get();
     if (s.size() == 1 && s[0] == "counters") {
       if (!get) return only_get();
       json c = st.counters.all();

@@ -65,6 +65,11 @@ Reply dispatch(ServiceState& st, const Request& req) {
     segs.erase(segs.begin());
     return handle_asset(st, req, segs);
   }
+  if (segs.size() == 3 && segs[0] == "etcd" && segs[1] == "snapshot") {
+    // GET only: a HEAD must not spend the one-time token.
+    if (req.method != Method::get) return method_not_allowed(st, "GET");
+    return handle_etcd_snapshot(st, req, segs[2]);
+  }
   if (segs.size() == 1 && segs[0] == "healthz") {
     if (!get) return method_not_allowed(st, "GET, HEAD");
     return handle_healthz(st);

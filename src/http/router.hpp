@@ -4,8 +4,9 @@
 //   GET  /ipxe?mac=&uuid=&arch=...       per-machine script (inventory match + render)
 //   GET  /ignition|/cloud-config|/apkovl?mac=..  the machine's compiled OS config (ETag)
 //   GET  /assets/<path>                  kernels, initrds, images (HEAD, Range, ETag)
+//   GET  /etcd/snapshot/<token>          a cold start's etcd snapshot (one-time, bound to one address)
 //   GET  /healthz                        liveness and inventory state
-//   GET  /api/v1/{machines,groups,profiles,leases,counters,inventory}
+//   GET  /api/v1/{machines,groups,profiles,leases,counters,inventory,etcd}
 //   GET  /api/v1/machines/{id}[/events]
 //   POST /api/v1/machines/{id}/events    node reports a boot phase
 #include <optional>
@@ -35,6 +36,9 @@ std::optional<Reply> handle_cached_machine_script(ServiceState& state, const Req
 Reply handle_asset(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
 Reply handle_healthz(ServiceState& state);
 Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
+// GET /api/v1/etcd and GET /etcd/snapshot/<token> (etcd_handlers.cpp, docs/etcd.md).
+Reply handle_etcd_status(ServiceState& state);
+Reply handle_etcd_snapshot(ServiceState& state, const Request& req, const std::string& token);
 // GET /ignition, /cloud-config, /apkovl (config_handlers.cpp); segments[0] is the target.
 Reply handle_node_config(ServiceState& state, const Request& req, const std::vector<std::string>& segments,
                          std::vector<std::pair<std::string, std::string>> params);

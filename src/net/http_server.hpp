@@ -24,7 +24,8 @@ class Counters;
 }
 namespace ramfleet::boot {
 class AddressOwners;
-}
+class EtcdMembership;
+}  // namespace ramfleet::boot
 
 namespace ramfleet::net {
 
@@ -47,6 +48,8 @@ class HttpServer {
   // Who holds which address (boot/address_owners.hpp), for binding boot
   // tokens to the machine that is there; null: nothing tells. Must outlive this.
   void set_address_owners(const boot::AddressOwners* owners);
+  // etcd membership (cluster.yaml etcd.mode: ramfleet, docs/etcd.md); null: none. Must outlive this.
+  void set_etcd_membership(boot::EtcdMembership* etcd);
 
   struct Impl;
 

@@ -30,6 +30,7 @@ TEST(MemberConf, NewMemberListsEveryPeerOverTls) {
             "etcd1=https://10.0.0.11:2380,etcd2=https://10.0.0.12:2380,etcd3=https://10.0.0.13:2380");
   EXPECT_EQ(y["initial-cluster-state"].as<std::string>(), "new");
   EXPECT_EQ(y["initial-cluster-token"].as<std::string>(), "ramfleet-lab-1a2b");
+  EXPECT_TRUE(y["enable-grpc-gateway"].as<bool>());  // off by default in a config file
   for (const char* side : {"client-transport-security", "peer-transport-security"}) {
     const auto t = y[side];
     ASSERT_TRUE(t.IsMap()) << side;
