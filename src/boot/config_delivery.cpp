@@ -218,15 +218,23 @@ std::optional<Refusal> check_approval(Walk& w) {
 // An etcd member's authenticated boot (etcd.mode: ramfleet): what its etcd
 // starts with, decided by the membership service (boot/etcd_membership.hpp).
 // A HEAD decides without acting.
+// kubeadm's stacked etcd (etcd.mode: stacked): a rebooted member's stale
+// entry is removed before its join config is served, so `kubeadm join
+// --control-plane` can add it again; its init config (the cluster's first
+// boot) asks nothing.
 std::optional<Refusal> decide_etcd_boot(Walk& w, std::optional<etcd::MemberBoot>& out) {
   const auto& spec = *w.st.cluster.spec();
-  if (spec.etcd.mode != kube::EtcdMode::ramfleet || !w.placement->member) return std::nullopt;
+  if (!w.placement->member) return std::nullopt;
+  const bool stacked_join = spec.etcd.mode == kube::EtcdMode::stacked &&
+                            spec.distribution == kube::Distribution::kubeadm &&
+                            !(w.placement->first_member && !kube::cluster_bootstrapped(w.settings.state_dir));
+  if (spec.etcd.mode != kube::EtcdMode::ramfleet && !stacked_join) return std::nullopt;
   if (w.st.etcd == nullptr) {
-    out = first_formation(spec);
+    if (spec.etcd.mode == kube::EtcdMode::ramfleet) out = first_formation(spec);
     return std::nullopt;
   }
   auto answer = w.st.etcd->member_booted(spec, *w.placement->member, w.requester, w.req.base_url, !w.req.head);
-  if (answer.boot) {
+  if (answer.boot || answer.refusal.empty()) {
     out = std::move(answer.boot);
     return std::nullopt;
   }

@@ -16,8 +16,8 @@
 namespace ramfleet::boot {
 
 struct EtcdBootAnswer {
-  std::optional<etcd::MemberBoot> boot;  // what the member boots with
-  std::string refusal;                   // when !boot: why it gets no config now
+  std::optional<etcd::MemberBoot> boot;  // what the member boots with (etcd.mode: ramfleet)
+  std::string refusal;                   // non-empty: why it gets no config now (else: go ahead)
   bool retry = false;                    // the refusal is temporary (503, Retry-After)
 };
 
@@ -26,6 +26,7 @@ class EtcdMembership {
   virtual ~EtcdMembership() = default;
   // `member` booted (authenticated) from `requester`; `base_url` is where it
   // reached us (for a snapshot URL). act=false (HEAD): decide, change nothing.
+  // etcd.mode: stacked (a kubeadm join): only its stale entry is removed; no boot.
   virtual EtcdBootAnswer member_booted(const kube::ClusterSpec& spec, const kube::EtcdMember& member,
                                        const std::string& requester, const std::string& base_url, bool act) = 0;
   // GET /etcd/snapshot/<token>: the snapshot file the token was minted for,

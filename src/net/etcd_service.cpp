@@ -207,6 +207,7 @@ boot::EtcdBootAnswer EtcdService::member_booted(const kube::ClusterSpec& spec, c
   }
   const auto d = etcd::decide_boot(members, member.name, seen, formation, good && good->snapshot);
   const std::string ip = member.ip.str();
+  if (spec.etcd.mode == kube::EtcdMode::stacked) return stacked_join(*c, members, member, seen, d, requester, act);
   switch (d.verdict) {
     case etcd::BootVerdict::first_formation: {
       auto b = boot::first_formation(spec);
@@ -287,6 +288,40 @@ boot::EtcdBootAnswer EtcdService::member_booted(const kube::ClusterSpec& spec, c
            a.boot.has_value());
   }
   return a;
+}
+
+boot::EtcdBootAnswer EtcdService::stacked_join(EtcdClient& c, const std::vector<etcd::ConfiguredMember>& members,
+                                               const kube::EtcdMember& member, const etcd::Observation& seen,
+                                               const etcd::BootDecision& d, const std::string& requester, bool act) {
+  boot::EtcdBootAnswer a;
+  switch (d.verdict) {
+    case etcd::BootVerdict::rejoin:
+    case etcd::BootVerdict::wait_learner:  // kubeadm adds (and promotes) its own learner
+      if (act && d.stale) {
+        const auto r = c.post(leader_url(seen, members), etcd::member_remove_request(d.stale->id), kChangeTimeout);
+        const auto p = etcd::parse_ack(r.status, r.body);
+        if (auto err = error_of(r, p); !err.empty()) {
+          a.refusal = "removing its stale member " + etcd::id_hex(d.stale->id) + " failed: " + err;
+          a.retry = true;
+          record("remove_failed", member.name, a.refusal, false);
+          return a;
+        }
+        record("removed_stale", member.name,
+               "member " + etcd::id_hex(d.stale->id) + " removed before its kubeadm join --control-plane (boot from " +
+                   requester + ")");
+      }
+      return a;
+    case etcd::BootVerdict::refuse_healthy:
+    case etcd::BootVerdict::refuse_no_quorum:
+    case etcd::BootVerdict::refuse_quorum_loss:
+      a.refusal = d.reason;
+      a.retry = etcd::is_wait(d.verdict);
+      if (act) record(std::string(etcd::to_string(d.verdict)), member.name, d.reason, false);
+      return a;
+    default:  // nothing answers: kubeadm's cluster, not ramfleet's to form or restore
+      if (act) record("stacked_nothing_answers", member.name, "no member answers; its join config is served as is");
+      return a;
+  }
 }
 
 std::optional<fs::path> EtcdService::redeem_snapshot(const std::string& token, const std::string& requester) {

@@ -75,6 +75,9 @@ class EtcdService : public boot::EtcdMembership {
   void save_formation(const etcd::Formation& f);
   void record(std::string action, std::string member, std::string reason, bool ok = true);
   void take_snapshot(EtcdClient& c, const std::string& from, const kube::ClusterSpec& spec);
+  boot::EtcdBootAnswer stacked_join(EtcdClient& c, const std::vector<etcd::ConfiguredMember>& members,
+                                    const kube::EtcdMember& member, const etcd::Observation& seen,
+                                    const etcd::BootDecision& d, const std::string& requester, bool act);
 
   Options opt_;
   etcd::SnapshotStore snapshots_;

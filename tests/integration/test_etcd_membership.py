@@ -13,7 +13,9 @@ a member killed (-9) and wiped rejoins as a learner and is promoted, the
 keys readable from it; a healthy member's boot is refused; a member cut off
 by a link down is left alone; every member wiped -> restored from the newest
 snapshot that passes its check (a corrupted newest one is skipped), the
-snapshot URL refused to everybody but its member and to it a second time.
+snapshot URL refused to everybody but its member and to it a second time;
+and with `etcd.mode: stacked` (kubeadm runs etcd) a rebooted control-plane
+member's stale entry is removed before its kubeadm join config is served.
 """
 import base64
 import hashlib
@@ -140,7 +142,7 @@ class Lab:
         run([RAMFLEET_BIN, "cluster", "init", "-q", "--config", cfg, "--state", state], timeout=120)
         for name in MEMBERS:
             run([RAMFLEET_BIN, "cluster", "approve", name, "--state", state, "--config", cfg])
-        self.state = state
+        self.state, self.cfg = state, cfg
         self.serve_log = self.tmp / "serve.log"
         self._log = open(self.serve_log, "w")
         self.serve = subprocess.Popen(
@@ -190,6 +192,7 @@ class Lab:
         if status != 200:
             return body
         files = {f["path"]: data_url(f["contents"]["source"]) for f in json.loads(body)["storage"]["files"]}
+        self.last_files = files
         return {p: t for p, t in files.items() if p.startswith("/etc/ramfleet/etcd/")}
 
     def root(self, name):
@@ -296,6 +299,12 @@ def test_first_formation_every_member_new_once(lab):
     s = lab.wait_for("the formation recorded", lambda s: s["formed"])
     assert s["leader"] in MEMBERS
     assert actions(s, "formed")
+    # The operator's view: `ramfleet etcd status` prints what the API says.
+    out = lab.in_ns(lab.hub, RAMFLEET_BIN, "etcd", "status", "--server", f"{HUB_IP}:{PORT}").stdout
+    assert f"leader: {s['leader']}" in out and "3/3 voting members answer" in out, out
+    for name in MEMBERS:
+        assert re.search(rf"^{name} +[0-9a-f]+ +(leader|voter) +yes", out, re.M), out
+    assert "first_formation" in out and "RPO:" in out
 
 
 def test_thousand_keys_and_a_snapshot_holding_them(lab):
@@ -422,3 +431,27 @@ def test_cold_start_restores_the_newest_good_snapshot(lab):
     counters = json.loads(lab.curl(lab.hub, "/api/v1/counters")[1])
     assert counters.get("http.etcd.snapshot_refused", 0) >= 4
     assert counters.get("http.etcd.snapshot_served") == 1
+
+
+def test_stacked_kubeadm_member_is_removed_before_its_join(lab):
+    """etcd.mode: stacked: kubeadm's `join --control-plane` adds the member itself;
+    ramfleet removes the rebooted member's stale entry first, adds nothing, and
+    compiles no etcd configuration."""
+    before = lab.curl(lab.hub, "/healthz")[1]
+    generation = json.loads(before)["inventory"]["generation"]
+    (lab.cfg / "cluster.yaml").write_text(CLUSTER.replace("mode: ramfleet", "mode: stacked"))
+    (lab.cfg / "inventory.yaml").write_text("default: exit\n# etcd.mode: stacked\n")
+    deadline = time.monotonic() + 15
+    while json.loads(lab.curl(lab.hub, "/healthz")[1])["inventory"]["generation"] == generation:
+        assert time.monotonic() < deadline, "the config edit was not picked up"
+        time.sleep(0.2)
+    listed = json.loads(lab.etcdctl("member", "list", "-w", "json").stdout)["members"]
+    old_id = next(m["ID"] for m in listed if m.get("name") == "e3")
+    lab.kill9("e3")
+    assert lab.boot("e3") == {}  # no /etc/ramfleet/etcd files: kubeadm runs etcd
+    assert "JoinConfiguration" in lab.last_files["/etc/kubernetes/kubeadm.yaml"]
+    assert "/etc/kubernetes/pki/etcd/peer.key" in lab.last_files
+    listed = json.loads(lab.etcdctl("member", "list", "-w", "json").stdout)["members"]
+    assert old_id not in [m["ID"] for m in listed]
+    assert len(listed) == 2 and not any(m.get("isLearner") for m in listed)  # kubeadm's join adds it back
+    assert actions(lab.api(), "removed_stale", "e3")[-1]["reason"].find("kubeadm join") >= 0
