@@ -8,7 +8,7 @@
 //   STATE/pki/kubelet-serving-ca.{crt,key} signs only kubelet serving certs (CN kubelet-serving-ca)
 //   STATE/pki/sa.{key,pub}              service-account signing key pair
 //   STATE/pki/apiserver*.{crt,key}, front-proxy-client.{crt,key}
-//   STATE/pki/etcd/healthcheck-client.{crt,key}
+//   STATE/pki/etcd/healthcheck-client.{crt,key}, ramfleet-client.{crt,key}
 //   STATE/pki/etcd/members/<name>/{server,peer}.{crt,key}
 //   STATE/kubeconfig/{admin,super-admin,controller-manager,scheduler}.conf
 //   STATE/secrets/k3s-server-secret
