@@ -82,7 +82,7 @@ asio::awaitable<void> exchange(ssl::context& ctx, Target t, etcd::GatewayRequest
     http::response_parser<http::string_body> p;
     p.body_limit(EtcdClient::kMaxReply);
     co_await http::async_read(s, buf, p, asio::use_awaitable);
-    out.status = p.get().result_int();
+    out.status = static_cast<int>(p.get().result_int());
     out.body = std::move(p.get().body());
   } catch (const boost::system::system_error& e) {
     out.error = describe(e.code());
@@ -103,7 +103,7 @@ asio::awaitable<void> streamed(ssl::context& ctx, Target t, etcd::GatewayRequest
     p.body_limit(std::numeric_limits<std::uint64_t>::max());  // the sink bounds it
     tcp_layer.expires_after(idle);
     co_await http::async_read_header(s, buf, p, asio::use_awaitable);
-    out.status = p.get().result_int();
+    out.status = static_cast<int>(p.get().result_int());
     std::array<char, 1U << 16U> chunk{};
     while (!p.is_done()) {
       p.get().body().data = chunk.data();

@@ -46,7 +46,7 @@ std::string leader_url(const etcd::Observation& seen, const std::vector<etcd::Co
   std::string any;
   for (const auto& [name, st] : seen.answered) {
     if (st.learner) continue;
-    const auto url = etcd::client_url(ip_of(members, name));
+    auto url = etcd::client_url(ip_of(members, name));
     if (st.id == st.leader) return url;
     if (any.empty()) any = url;
   }
@@ -119,6 +119,7 @@ EtcdClient* EtcdService::client(const kube::ClusterSpec& spec) {
 etcd::Observation EtcdService::observe(EtcdClient& c, const std::vector<etcd::ConfiguredMember>& members) {
   etcd::Observation o;
   std::vector<std::string> urls;
+  urls.reserve(members.size());
   for (const auto& m : members) urls.push_back(etcd::client_url(m.ip));
   const auto replies = c.post_each(urls, etcd::status_request(), kObserveTimeout);
   for (std::size_t i = 0; i < members.size(); ++i) {
