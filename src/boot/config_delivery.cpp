@@ -276,13 +276,13 @@ std::optional<Refusal> compile(Walk& w) {
   w.st.counters.inc(lookup.hit ? "http.config.cache_hit" : "http.config.cache_miss");
   if (!lookup.hit) {
     for (const auto& diag : result.diagnostics) {
-      if (diag.severity == config::Severity::warning)
+      if (diag.severity == Diagnostic::Severity::warning)
         log::warn("config.warning", {{"machine", w.id}, {"diagnostic", diag.str()}});
     }
   }
   if (result.ok()) return std::nullopt;
   for (const auto& diag : result.diagnostics) {
-    if (diag.severity == config::Severity::error)
+    if (diag.severity == Diagnostic::Severity::error)
       log::error("http.config.compile_failed", {{"machine", w.id}, {"diagnostic", diag.str()}});
   }
   return refused(RefusalKind::compile_failed, "the " + std::string(config::target_name(w.target)) +

@@ -35,9 +35,7 @@ std::optional<std::string> read_text(const fs::path& p) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-config::Location location(const SourceMark& m) {
-  return {m.file, static_cast<int>(m.line), static_cast<int>(m.column)};
-}
+Location location(const SourceMark& m) { return {m.file, m.line, m.column}; }
 
 config::Variables machine_config_variables(const Inventory& inv, const Group* group, const Profile& profile,
                                            const MachineFacts& facts, const ConfigRequestContext& ctx) {
@@ -114,15 +112,15 @@ PlanResult plan_node_config(const Inventory& inv, const Group* group, const Prof
   plan.options.files_dir = configs;
 
   config::TemplateRenderer renderer(plan.variables);
-  config::Diagnostics diag;
+  DiagnosticCollector diag;
   auto add = [&](const ConfigLayerRef& ref) {
     std::string rel = ref.path;
     if (rel.find("{{") != std::string::npos) {
-      config::Diagnostics local;
+      DiagnosticCollector local;
       auto rendered = renderer.render(rel, config::ScalarOrigin{{}, 0, location(ref.mark)}, local);
       if (!rendered) {
         if (ref.optional) return;  // "machines/{{hostname}}.bu" for a machine without a hostname
-        for (const auto& d : local.all()) diag.error(d.where, "config layer path: " + d.message);
+        for (const auto& d : local.all()) diag.error(d.location(), "config layer path: " + d.message);
         return;
       }
       rel = *rendered;
@@ -172,10 +170,8 @@ config::CompileResult compile_node_config(const NodeConfigPlan& plan) {
   for (std::size_t i = 0; i < plan.layer_files.size(); ++i) {
     auto text = read_text(plan.layer_files[i]);
     if (!text) {
-      config::Diagnostic d;
-      d.where = {plan.layer_files[i], 0, 0};
-      d.message = "cannot read config layer (listed at " + plan.layer_marks[i] + ")";
-      missing.diagnostics.push_back(std::move(d));
+      missing.diagnostics.push_back(Diagnostic::at({plan.layer_files[i]}, Diagnostic::Severity::error,
+                                                   "cannot read config layer (listed at " + plan.layer_marks[i] + ")"));
       continue;
     }
     layers.push_back({plan.layer_files[i], std::move(*text)});
@@ -187,10 +183,8 @@ config::CompileResult compile_node_config(const NodeConfigPlan& plan) {
   const bool no_layers = layers.empty();
   layers.insert(layers.end(), plan.generated_layers.begin(), plan.generated_layers.end());
   if (no_layers) {
-    config::Diagnostic d;
-    d.where = {"<profile>", 0, 0};
-    d.message = "the profile's config lists no layers for this machine";
-    missing.diagnostics.push_back(std::move(d));
+    missing.diagnostics.push_back(Diagnostic::at({"<profile>"}, Diagnostic::Severity::error,
+                                                 "the profile's config lists no layers for this machine"));
     return missing;
   }
   return config::compile_machine(layers, plan.variables, plan.target, plan.options);

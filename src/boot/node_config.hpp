@@ -69,9 +69,9 @@ void add_generated_layer(NodeConfigPlan& plan, std::string name, std::string tex
 
 struct PlanResult {
   std::optional<NodeConfigPlan> plan;
-  int status = 200;                             // 404: no config for this target; 500: a layer path is bad
-  std::string error;                            // when !plan
-  std::vector<config::Diagnostic> diagnostics;  // when a templated layer path cannot be rendered
+  int status = 200;         // 404: no config for this target; 500: a layer path is bad
+  std::string error;        // when !plan
+  Diagnostics diagnostics;  // when a templated layer path cannot be rendered
 };
 
 // `group` may be null (the default profile).

@@ -66,14 +66,10 @@ inv::MachineFacts representative_machine(const inv::Group* group) {
   return fr.facts;  // a pattern that normalises oddly leaves a fact out: its templates then report it
 }
 
-Diagnostic convert(const config::Diagnostic& d, const std::string& context) {
-  Diagnostic out;
-  out.file = d.where.file;
-  out.line = d.where.line > 0 ? static_cast<std::size_t>(d.where.line) : 0;
-  out.column = d.where.column > 0 ? static_cast<std::size_t>(d.where.column) : 0;
-  out.severity = d.severity == config::Severity::error ? Diagnostic::Severity::error : Diagnostic::Severity::warning;
-  out.message = d.message + " (" + context + ")";
-  return out;
+// The compiler's diagnostic, told which machine, group and profile showed it.
+Diagnostic with_context(Diagnostic d, const std::string& context) {
+  d.message += " (" + context + ")";
+  return d;
 }
 
 Diagnostics check_node_configs(const std::filesystem::path& dir) {
@@ -93,20 +89,18 @@ Diagnostics check_node_configs(const std::filesystem::path& dir) {
                                 ", profile '" + profile.id + "', target " + profile.config->target;
     boot::ConfigRequestContext ctx{kPlaceholderServer, kPlaceholderIp};
     auto plan = boot::plan_node_config(inventory, group, profile, facts, *target, ctx);
-    std::vector<config::Diagnostic> diags;
+    Diagnostics diags;
     if (!plan.plan) {
       diags = plan.diagnostics;
       if (diags.empty()) {
-        config::Diagnostic d;
-        d.where = {profile.mark.file, static_cast<int>(profile.mark.line), static_cast<int>(profile.mark.column)};
-        d.message = plan.error;
-        diags.push_back(std::move(d));
+        diags.push_back(
+            {profile.mark.file, profile.mark.line, profile.mark.column, Diagnostic::Severity::error, plan.error});
       }
     } else {
       diags = boot::compile_node_config(*plan.plan).diagnostics;
     }
     for (const auto& d : diags) {
-      if (seen.insert(d.str()).second) out.push_back(convert(d, context));
+      if (seen.insert(d.str()).second) out.push_back(with_context(d, context));
     }
   };
   for (const auto& g : inventory.groups) {

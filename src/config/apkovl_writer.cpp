@@ -29,7 +29,7 @@ std::string sh_quote(const std::string& s) {
 
 class Writer {
  public:
-  explicit Writer(Diagnostics& diag) : diag_(diag) {}
+  explicit Writer(DiagnosticCollector& diag) : diag_(diag) {}
 
   std::optional<std::string> run(const NodeConfig& c) {
     reject_ignition_only_features(c, kTarget, diag_);
@@ -261,13 +261,13 @@ class Writer {
     return gzip_compress(*tar);
   }
 
-  Diagnostics& diag_;
+  DiagnosticCollector& diag_;
   std::map<std::string, TarEntry> entries_;
 };
 
 }  // namespace
 
-std::optional<std::string> write_apkovl(const NodeConfig& config, Diagnostics& diag) {
+std::optional<std::string> write_apkovl(const NodeConfig& config, DiagnosticCollector& diag) {
   return Writer(diag).run(config);
 }
 

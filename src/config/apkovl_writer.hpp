@@ -7,11 +7,11 @@
 #include <optional>
 #include <string>
 
-#include "config/diagnostic.hpp"
 #include "config/model.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet::config {
 
-std::optional<std::string> write_apkovl(const NodeConfig& config, Diagnostics& diag);
+std::optional<std::string> write_apkovl(const NodeConfig& config, DiagnosticCollector& diag);
 
 }  // namespace ramfleet::config

@@ -46,13 +46,14 @@ using Keys = std::initializer_list<std::string_view>;
 
 class Parser {
  public:
-  Parser(const LayerSource& layer, const TemplateRenderer& renderer, const ParseOptions& options, Diagnostics& diag)
+  Parser(const LayerSource& layer, const TemplateRenderer& renderer, const ParseOptions& options,
+         DiagnosticCollector& diag)
       : layer_(layer), renderer_(renderer), files_(options.files_dir), diag_(diag) {}
 
   NodeConfig run() {
     auto loaded = load_yaml(layer_.text, layer_.name);
     if (const auto* d = std::get_if<ramfleet::Diagnostic>(&loaded)) {
-      diag_.error(Location{d->file, static_cast<int>(d->line), static_cast<int>(d->column)}, d->message);
+      diag_.error(d->location(), d->message);
       return std::move(config_);
     }
     YAML::Node root = std::get<YAML::Node>(std::move(loaded));
@@ -101,7 +102,7 @@ class Parser {
   // ---- locations and generic shapes -------------------------------------------------
   Location at(const YAML::Mark& m) const {
     if (m.is_null() || m.line < 0) return Location{layer_.name, 0, 0};
-    return Location{layer_.name, m.line + 1, m.column + 1};
+    return Location{layer_.name, static_cast<std::size_t>(m.line) + 1, static_cast<std::size_t>(m.column) + 1};
   }
   Location at(const YAML::Node& n) const { return at(n.Mark()); }
 
@@ -781,14 +782,14 @@ class Parser {
   const LayerSource& layer_;
   const TemplateRenderer& renderer_;
   FilesDir files_;
-  Diagnostics& diag_;
+  DiagnosticCollector& diag_;
   NodeConfig config_;
 };
 
 }  // namespace
 
 NodeConfig parse_layer(const LayerSource& layer, const TemplateRenderer& renderer, const ParseOptions& options,
-                       Diagnostics& diag) {
+                       DiagnosticCollector& diag) {
   return Parser(layer, renderer, options, diag).run();
 }
 

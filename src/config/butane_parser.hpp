@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
-#include "config/diagnostic.hpp"
 #include "config/model.hpp"
 #include "config/template_renderer.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet::config {
 
@@ -24,7 +24,7 @@ struct ParseOptions {
 
 // Always returns what could be parsed; errors and warnings go to `diag`.
 NodeConfig parse_layer(const LayerSource& layer, const TemplateRenderer& renderer, const ParseOptions& options,
-                       Diagnostics& diag);
+                       DiagnosticCollector& diag);
 
 // The key that marks a list entry as a removal of an earlier layer's entry.
 inline constexpr const char* kRemoveKey = "ramfleet.remove";

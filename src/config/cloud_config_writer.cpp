@@ -52,7 +52,7 @@ struct WriteFile {
 
 class Writer {
  public:
-  explicit Writer(Diagnostics& diag) : diag_(diag) {}
+  explicit Writer(DiagnosticCollector& diag) : diag_(diag) {}
 
   std::optional<std::string> run(const NodeConfig& c) {
     reject_ignition_only_features(c, "cloud-config", diag_);
@@ -326,7 +326,7 @@ class Writer {
     out << YAML::EndMap;
   }
 
-  Diagnostics& diag_;
+  DiagnosticCollector& diag_;
   std::optional<std::string> hostname_;
   std::vector<std::string> groups_;
   std::vector<const User*> users_;
@@ -338,7 +338,7 @@ class Writer {
 
 }  // namespace
 
-std::optional<std::string> write_cloud_config(const NodeConfig& config, Diagnostics& diag) {
+std::optional<std::string> write_cloud_config(const NodeConfig& config, DiagnosticCollector& diag) {
   return Writer(diag).run(config);
 }
 

@@ -43,7 +43,7 @@ std::string_view content_type(Target target) {
 namespace {
 
 std::optional<IgnitionSpec> choose_spec(const NodeConfig& merged, const std::vector<LayerSource>& layers,
-                                        const CompileOptions& options, Diagnostics& diag) {
+                                        const CompileOptions& options, DiagnosticCollector& diag) {
   if (options.ignition_version) {
     if (!supported_ignition_spec(*options.ignition_version)) {
       diag.error(Location{"--ignition-version"},
@@ -73,7 +73,7 @@ CompileResult compile_machine(const std::vector<LayerSource>& layers, const Vari
                               const CompileOptions& options) {
   CompileResult result;
   result.content_type = std::string(content_type(target));
-  Diagnostics diag(options.strict);
+  DiagnosticCollector diag(options.strict);
   TemplateRenderer renderer(variables);
   ParseOptions parse_options{options.files_dir};
 
@@ -101,7 +101,7 @@ CompileResult compile_machine(const std::vector<LayerSource>& layers, const Vari
   // A renderer that gives no output must have said why: never "no config, no error".
   if (!diag.has_errors() && !out) diag.error(Location{"<output>"}, "no output was produced");
   std::size_t warnings = 0;
-  for (const auto& d : diag.all()) warnings += d.severity == Severity::warning ? 1 : 0;
+  for (const auto& d : diag.all()) warnings += d.severity == Diagnostic::Severity::warning ? 1 : 0;
   if (!diag.has_errors() && out) {
     result.etag = sha256_hex(*out);
     result.output = std::move(out);

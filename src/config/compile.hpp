@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "config/butane_parser.hpp"
-#include "config/diagnostic.hpp"
 #include "config/spec_version.hpp"
 #include "config/template_renderer.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet {
 class Counters;

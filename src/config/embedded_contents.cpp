@@ -28,7 +28,7 @@ std::string lower(std::string s) {
 }
 }  // namespace
 
-std::optional<EmbeddedBytes> embedded_bytes(const Resource& r, const std::string& target, Diagnostics& diag) {
+std::optional<EmbeddedBytes> embedded_bytes(const Resource& r, const std::string& target, DiagnosticCollector& diag) {
   EmbeddedBytes out;
   if (r.source) {
     auto decoded = decode_data_url(*r.source);

@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "config/diagnostic.hpp"
 #include "config/model.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet::config {
 
@@ -17,6 +17,6 @@ struct EmbeddedBytes {
 };
 
 // `target` names the output in error messages ("cloud-config", "apkovl").
-std::optional<EmbeddedBytes> embedded_bytes(const Resource& r, const std::string& target, Diagnostics& diag);
+std::optional<EmbeddedBytes> embedded_bytes(const Resource& r, const std::string& target, DiagnosticCollector& diag);
 
 }  // namespace ramfleet::config

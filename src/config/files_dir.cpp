@@ -28,7 +28,7 @@ bool is_within(const fs::path& root, const fs::path& candidate) {
 }
 }  // namespace
 
-std::optional<fs::path> FilesDir::resolve(const std::string& relative, const Location& at, Diagnostics& diag,
+std::optional<fs::path> FilesDir::resolve(const std::string& relative, const Location& at, DiagnosticCollector& diag,
                                           bool want_directory) const {
   if (!root_) {
     diag.error(at, "local '" + relative + "' needs --files-dir (no files directory was given)");
@@ -67,7 +67,8 @@ std::optional<fs::path> FilesDir::resolve(const std::string& relative, const Loc
   return full;
 }
 
-std::optional<std::string> FilesDir::read(const std::string& relative, const Location& at, Diagnostics& diag) const {
+std::optional<std::string> FilesDir::read(const std::string& relative, const Location& at,
+                                          DiagnosticCollector& diag) const {
   auto path = resolve(relative, at, diag);
   if (!path) return std::nullopt;
   auto data = read_whole_file(*path);

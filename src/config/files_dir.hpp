@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "config/diagnostic.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet::config {
 
@@ -16,10 +16,10 @@ class FilesDir {
 
   // Resolves `relative` inside the root; nullopt (with an error at `at`) when it
   // is not allowed or not there. `kind` says what is expected ("file", "directory").
-  std::optional<std::filesystem::path> resolve(const std::string& relative, const Location& at, Diagnostics& diag,
-                                               bool want_directory = false) const;
+  std::optional<std::filesystem::path> resolve(const std::string& relative, const Location& at,
+                                               DiagnosticCollector& diag, bool want_directory = false) const;
   // Resolves and reads a regular file.
-  std::optional<std::string> read(const std::string& relative, const Location& at, Diagnostics& diag) const;
+  std::optional<std::string> read(const std::string& relative, const Location& at, DiagnosticCollector& diag) const;
 
  private:
   std::optional<std::filesystem::path> root_;

@@ -12,7 +12,7 @@ using json = nlohmann::ordered_json;
 
 class Writer {
  public:
-  Writer(const IgnitionSpec& spec, Diagnostics& diag) : spec_(spec), diag_(diag) {}
+  Writer(const IgnitionSpec& spec, DiagnosticCollector& diag) : spec_(spec), diag_(diag) {}
 
   json run(const NodeConfig& c) {
     json out = json::object();
@@ -216,13 +216,13 @@ class Writer {
   }
 
   IgnitionSpec spec_;
-  Diagnostics& diag_;
+  DiagnosticCollector& diag_;
 };
 
 }  // namespace
 
 std::optional<std::string> write_ignition(const NodeConfig& config, const IgnitionSpec& spec, bool pretty,
-                                          Diagnostics& diag) {
+                                          DiagnosticCollector& diag) {
   json out = Writer(spec, diag).run(config);
   if (diag.has_errors()) return std::nullopt;
   try {

@@ -4,13 +4,13 @@
 #include <optional>
 #include <string>
 
-#include "config/diagnostic.hpp"
 #include "config/model.hpp"
 #include "config/spec_version.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet::config {
 
 std::optional<std::string> write_ignition(const NodeConfig& config, const IgnitionSpec& spec, bool pretty,
-                                          Diagnostics& diag);
+                                          DiagnosticCollector& diag);
 
 }  // namespace ramfleet::config

@@ -45,7 +45,7 @@ const char* kind_of(const LinkEntry*) { return "link"; }
 
 class StorageMerger {
  public:
-  StorageMerger(NodeConfig& base, Diagnostics& diag) : base_(base), diag_(diag) {}
+  StorageMerger(NodeConfig& base, DiagnosticCollector& diag) : base_(base), diag_(diag) {}
 
   // Erases `path` from every kind; returns where it was, if anywhere.
   std::optional<std::pair<std::string, Location>> erase(const std::string& path) {
@@ -94,12 +94,12 @@ class StorageMerger {
 
  private:
   NodeConfig& base_;
-  Diagnostics& diag_;
+  DiagnosticCollector& diag_;
 };
 
 // Keyed-by-name lists (units, dropins, users, groups).
 template <typename Entry, typename MergeFn>
-void merge_named(std::vector<Entry>& base, std::vector<Entry>& later, const char* what, Diagnostics& diag,
+void merge_named(std::vector<Entry>& base, std::vector<Entry>& later, const char* what, DiagnosticCollector& diag,
                  MergeFn merge) {
   for (const auto& e : later) {
     if (!e.remove) continue;
@@ -123,7 +123,7 @@ void merge_named(std::vector<Entry>& base, std::vector<Entry>& later, const char
 
 }  // namespace
 
-void merge_layer(NodeConfig& base, NodeConfig later, Diagnostics& diag) {
+void merge_layer(NodeConfig& base, NodeConfig later, DiagnosticCollector& diag) {
   if (later.variant.set()) {
     if (base.variant.set() && *base.variant != *later.variant) {
       diag.error(later.variant.at, "variant '" + *later.variant + "' differs from '" + *base.variant +

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "config/diagnostic.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet::config {
 

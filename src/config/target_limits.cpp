@@ -4,7 +4,7 @@
 
 namespace ramfleet::config {
 
-void reject_ignition_only_features(const NodeConfig& c, std::string_view target, Diagnostics& diag) {
+void reject_ignition_only_features(const NodeConfig& c, std::string_view target, DiagnosticCollector& diag) {
   const auto unsupported = [&](const Location& at, const std::string& what) {
     diag.error(at, what + " cannot be expressed in " + std::string(target));
   };

@@ -5,11 +5,11 @@
 // (at the key's file:line:col), never silently dropped.
 #include <string_view>
 
-#include "config/diagnostic.hpp"
 #include "config/model.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet::config {
 
-void reject_ignition_only_features(const NodeConfig& c, std::string_view target, Diagnostics& diag);
+void reject_ignition_only_features(const NodeConfig& c, std::string_view target, DiagnosticCollector& diag);
 
 }  // namespace ramfleet::config

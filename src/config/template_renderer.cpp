@@ -121,7 +121,7 @@ TemplateRenderer::TemplateRenderer(const Variables& vars) : impl_(std::make_uniq
 TemplateRenderer::~TemplateRenderer() = default;
 
 std::optional<std::string> TemplateRenderer::render(const std::string& text, const ScalarOrigin& origin,
-                                                    Diagnostics& diag) const {
+                                                    DiagnosticCollector& diag) const {
   if (text.find("{{") == std::string::npos) return text;
   const auto tags = scan_tags(text);
   // Point at the tag as written in the file: search for it from the scalar's start.

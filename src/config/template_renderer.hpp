@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/diagnostic.hpp"
+#include "core/diagnostic.hpp"
 
 namespace ramfleet::config {
 
@@ -33,7 +33,8 @@ class TemplateRenderer {
 
   // Text without "{{" is returned unchanged. On a missing variable or a
   // malformed template: diagnostics get an error, the result is nullopt.
-  std::optional<std::string> render(const std::string& text, const ScalarOrigin& origin, Diagnostics& diag) const;
+  std::optional<std::string> render(const std::string& text, const ScalarOrigin& origin,
+                                    DiagnosticCollector& diag) const;
 
  private:
   struct Impl;

@@ -20,7 +20,7 @@ TEST(ConfigErrors, StrictTurnsWarningsIntoErrorsAndGivesNoOutput) {
   auto r = compile_one(kHead + "storrage: {}\n", o);
   ASSERT_FALSE(r.ok());
   EXPECT_FALSE(r.output.has_value());
-  EXPECT_EQ(r.diagnostics[0].severity, Severity::error);
+  EXPECT_EQ(r.diagnostics[0].severity, Diagnostic::Severity::error);
   EXPECT_EQ(first_at(r), "machine.bu:3:1");
 }
 
@@ -117,7 +117,7 @@ TEST(ConfigErrors, DecimalModeWithSpecialBitsWarns) {
   // 644 decimal is 01204 octal: legal from spec 3.4.0 (fcos 1.5.0), but surely a typo.
   auto r = compile_one("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      mode: 644\n");
   ASSERT_EQ(r.diagnostics.size(), 1u) << format_diagnostics(r.diagnostics);
-  EXPECT_EQ(r.diagnostics[0].severity, Severity::warning);
+  EXPECT_EQ(r.diagnostics[0].severity, Diagnostic::Severity::warning);
   EXPECT_EQ(first_at(r), "machine.bu:6:13");
 }
 
@@ -169,8 +169,8 @@ TEST(ConfigErrors, ContentsWithTwoSourcesAndBadHash) {
 TEST(ConfigErrors, InvalidYamlNamesItsPosition) {
   auto r = compile_one(kHead + "storage:\n  files: [\n    - path: /a\n");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.diagnostics[0].where.file, "machine.bu");
-  EXPECT_GE(r.diagnostics[0].where.line, 4);
+  EXPECT_EQ(r.diagnostics[0].file, "machine.bu");
+  EXPECT_GE(r.diagnostics[0].line, 4);
   EXPECT_NE(r.diagnostics[0].message.find("invalid YAML"), std::string::npos);
 }
 

@@ -17,7 +17,7 @@ TEST(FuzzRegressions, VersionFromAnotherLayerIsCheckedAfterMerge) {
   auto empty = compile({{"cluster.bu", "variant: fcos\nversion: 1.4.0\n"}, {"machine.bu", "version: \"\"\n"}});
   EXPECT_FALSE(empty.ok());
   bool error = false;
-  for (const auto& d : empty.diagnostics) error = error || d.severity == Severity::error;
+  for (const auto& d : empty.diagnostics) error = error || d.severity == Diagnostic::Severity::error;
   EXPECT_TRUE(error) << format_diagnostics(empty.diagnostics);
 }
 

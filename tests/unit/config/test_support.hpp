@@ -41,7 +41,7 @@ inline std::vector<std::string> lines(const CompileResult& r) {
 // The first diagnostic's location as "file:line:col".
 inline std::string first_at(const CompileResult& r) {
   if (r.diagnostics.empty()) return "<no diagnostic>";
-  return r.diagnostics.front().where.str();
+  return r.diagnostics.front().location().str();
 }
 
 // A fresh scratch directory under the system temp dir, removed at scope exit.
