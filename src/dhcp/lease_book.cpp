@@ -2,30 +2,30 @@
 
 namespace ramfleet::dhcp {
 
-LeaseBook::LeaseBook(const Settings& settings, store::LeaseStore* store) : settings_(settings), store_(store) {
+LeaseBook::LeaseBook(const Settings& settings, LeaseStore* store) : settings_(settings), store_(store) {
   for (const auto& r : settings_.reservations) {
     reservations_[r.mac] = &r;
     reserved_addresses_[r.address] = r.mac;
   }
   if (store_ == nullptr) return;
   for (auto& l : store_->load_all()) {
-    if (l.state != store::LeaseState::declined) by_mac_[l.mac] = l.address;
+    if (l.state != LeaseState::declined) by_mac_[l.mac] = l.address;
     leases_[l.address] = std::move(l);
   }
 }
 
-const store::Lease* LeaseBook::lease_at(Ipv4 address) const {
+const Lease* LeaseBook::lease_at(Ipv4 address) const {
   auto it = leases_.find(address);
   return it == leases_.end() ? nullptr : &it->second;
 }
 
 std::optional<MacAddress> LeaseBook::holder_of(Ipv4 address, std::int64_t now) const {
-  const store::Lease* l = lease_at(address);
-  if (l == nullptr || l->state != store::LeaseState::bound || l->expires_at <= now) return std::nullopt;
+  const Lease* l = lease_at(address);
+  if (l == nullptr || l->state != LeaseState::bound || l->expires_at <= now) return std::nullopt;
   return l->mac;
 }
 
-const store::Lease* LeaseBook::lease_of(const MacAddress& mac) const {
+const Lease* LeaseBook::lease_of(const MacAddress& mac) const {
   auto it = by_mac_.find(mac);
   return it == by_mac_.end() ? nullptr : lease_at(it->second);
 }
@@ -47,9 +47,9 @@ bool LeaseBook::usable_in(const SubnetSettings& subnet, Ipv4 a) const {
 bool LeaseBook::blocked_for(Ipv4 a, const MacAddress& mac, std::int64_t now) const {
   if (auto r = reserved_addresses_.find(a); r != reserved_addresses_.end() && r->second != mac) return true;
   if (auto o = offers_.find(a); o != offers_.end() && o->second.mac != mac && o->second.until > now) return true;
-  if (const store::Lease* l = lease_at(a)) {
-    if (l->state == store::LeaseState::declined && l->expires_at > now) return true;
-    if (l->state == store::LeaseState::bound && l->mac != mac && l->expires_at > now) return true;
+  if (const Lease* l = lease_at(a)) {
+    if (l->state == LeaseState::declined && l->expires_at > now) return true;
+    if (l->state == LeaseState::bound && l->mac != mac && l->expires_at > now) return true;
   }
   return false;
 }
@@ -71,8 +71,7 @@ std::optional<Ipv4> LeaseBook::choose(const SubnetSettings& subnet, const MacAdd
   }
   if (auto o = offer_by_mac_.find(mac); o != offer_by_mac_.end() && acceptable(subnet, o->second, mac, now))
     return o->second;
-  if (const store::Lease* l = lease_of(mac); l != nullptr && acceptable(subnet, l->address, mac, now))
-    return l->address;
+  if (const Lease* l = lease_of(mac); l != nullptr && acceptable(subnet, l->address, mac, now)) return l->address;
   if (requested && acceptable(subnet, *requested, mac, now)) return *requested;
 
   // Two passes over the pools, starting at a rotating cursor: first addresses
@@ -86,8 +85,8 @@ std::optional<Ipv4> LeaseBook::choose(const SubnetSettings& subnet, const MacAdd
         Ipv4 a{static_cast<std::uint32_t>(pool.first.value() + (cursor + i) % size)};
         if (!usable_in(subnet, a) || blocked_for(a, mac, now)) continue;
         if (pass == 0 && lease_at(a) != nullptr) continue;
-        if (const store::Lease* l = lease_at(a);
-            l != nullptr && l->mac != mac && l->state == store::LeaseState::bound && l->expires_at > now)
+        if (const Lease* l = lease_at(a);
+            l != nullptr && l->mac != mac && l->state == LeaseState::bound && l->expires_at > now)
           continue;
         cursor = static_cast<std::uint32_t>((a.value() - pool.first.value() + 1) % size);
         return a;
@@ -110,7 +109,7 @@ void LeaseBook::drop_offer(const MacAddress& mac) {
   offer_by_mac_.erase(it);
 }
 
-void LeaseBook::commit(const store::Lease& lease) {
+void LeaseBook::commit(const Lease& lease) {
   if (store_ != nullptr) store_->put(lease);  // durable first: the reply is only sent after this returns
   if (auto old = by_mac_.find(lease.mac); old != by_mac_.end() && old->second != lease.address) {
     // The client moved: its old record stays (as history) but no longer points at it.
@@ -120,7 +119,7 @@ void LeaseBook::commit(const store::Lease& lease) {
     if (auto m = by_mac_.find(prev->second.mac); m != by_mac_.end() && m->second == lease.address) by_mac_.erase(m);
   }
   leases_[lease.address] = lease;
-  if (lease.state == store::LeaseState::declined) {
+  if (lease.state == LeaseState::declined) {
     if (auto m = by_mac_.find(lease.mac); m != by_mac_.end() && m->second == lease.address) by_mac_.erase(m);
   } else {
     by_mac_[lease.mac] = lease.address;

@@ -17,8 +17,8 @@ namespace ramfleet::dhcp {
 
 class LeaseBook {
  public:
-  // Loads every lease from store (may be null: then nothing persists). Throws store::StoreError.
-  LeaseBook(const Settings& settings, store::LeaseStore* store);
+  // Loads every lease from store (may be null: then nothing persists). Throws StoreError.
+  LeaseBook(const Settings& settings, LeaseStore* store);
 
   // An address to offer mac on subnet, or nullopt when the pools are exhausted.
   std::optional<Ipv4> choose(const SubnetSettings& subnet, const MacAddress& mac, std::optional<Ipv4> requested,
@@ -30,14 +30,14 @@ class LeaseBook {
   [[nodiscard]] bool acceptable(const SubnetSettings& subnet, Ipv4 address, const MacAddress& mac,
                                 std::int64_t now) const;
 
-  // Writes through to the store (throws store::StoreError, and then nothing changes in memory).
-  void commit(const store::Lease& lease);
+  // Writes through to the store (throws StoreError, and then nothing changes in memory).
+  void commit(const Lease& lease);
 
-  [[nodiscard]] const store::Lease* lease_at(Ipv4 address) const;
+  [[nodiscard]] const Lease* lease_at(Ipv4 address) const;
   // The MAC that holds address now: a bound lease that has not expired (offers, declined,
   // released and expired leases hold nothing).
   [[nodiscard]] std::optional<MacAddress> holder_of(Ipv4 address, std::int64_t now) const;
-  [[nodiscard]] const store::Lease* lease_of(const MacAddress& mac) const;
+  [[nodiscard]] const Lease* lease_of(const MacAddress& mac) const;
   [[nodiscard]] const Reservation* reservation_of(const MacAddress& mac) const;
 
  private:
@@ -49,8 +49,8 @@ class LeaseBook {
   [[nodiscard]] bool blocked_for(Ipv4 address, const MacAddress& mac, std::int64_t now) const;
 
   const Settings& settings_;
-  store::LeaseStore* store_;
-  std::map<Ipv4, store::Lease> leases_;
+  LeaseStore* store_;
+  std::map<Ipv4, Lease> leases_;
   std::map<MacAddress, Ipv4> by_mac_;
   std::map<Ipv4, Offer> offers_;
   std::map<MacAddress, Ipv4> offer_by_mac_;

@@ -57,12 +57,3 @@ class LeaseStore {
 };
 
 }  // namespace ramfleet::dhcp
-
-// The lease types lived in store/ before the interface moved to its user;
-// dhcp code still spells them store::Lease. To be dropped once it says dhcp::.
-namespace ramfleet::store {
-using dhcp::Lease;
-using dhcp::LeaseState;
-using dhcp::LeaseStore;
-using dhcp::StoreError;
-}  // namespace ramfleet::store

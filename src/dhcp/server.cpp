@@ -22,7 +22,7 @@ std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
 constexpr std::size_t kFileFieldMax = 127;
 }  // namespace
 
-Server::Server(Settings settings, store::LeaseStore* leases, FileExists boot_file_exists)
+Server::Server(Settings settings, LeaseStore* leases, FileExists boot_file_exists)
     : settings_(std::move(settings)),
       boot_file_exists_(std::move(boot_file_exists)),
       book_(settings_, settings_.mode == Mode::full ? leases : nullptr),
@@ -274,17 +274,17 @@ std::optional<Reply> Server::nak(Context& cx, std::string_view why) {
 }
 
 std::optional<Reply> Server::ack_lease(Context& cx, const SubnetSettings& subnet, Ipv4 address) {
-  store::Lease lease;
+  Lease lease;
   lease.address = address;
   lease.mac = cx.client.mac;
   lease.client_id = cx.client.client_id;
   const Reservation* res = book_.reservation_of(cx.client.mac);
   if (res) lease.hostname = res->hostname;
-  lease.state = store::LeaseState::bound;
+  lease.state = LeaseState::bound;
   lease.expires_at = cx.now + subnet.lease_time.count();
   try {
     book_.commit(lease);  // durable before the ACK exists
-  } catch (const store::StoreError& e) {
+  } catch (const StoreError& e) {
     log::error("dhcp.store_error", {{"error", e.what()}, {"mac", cx.client.mac.str()}});
     return drop(cx, "store_error");
   }
@@ -358,17 +358,17 @@ void Server::decline(Context& cx) {
     drop(cx, "decline_without_address");
     return;
   }
-  const store::Lease* l = book_.lease_at(*c.requested_address);
-  if (l == nullptr || l->mac != c.mac || l->state != store::LeaseState::bound) {
+  const Lease* l = book_.lease_at(*c.requested_address);
+  if (l == nullptr || l->mac != c.mac || l->state != LeaseState::bound) {
     drop(cx, "decline_not_owner");
     return;
   }
-  store::Lease q = *l;
-  q.state = store::LeaseState::declined;
+  Lease q = *l;
+  q.state = LeaseState::declined;
   q.expires_at = cx.now + settings_.decline_hold.count();
   try {
     book_.commit(q);
-  } catch (const store::StoreError& e) {
+  } catch (const StoreError& e) {
     log::error("dhcp.store_error", {{"error", e.what()}});
     drop(cx, "store_error");
     return;
@@ -379,17 +379,17 @@ void Server::decline(Context& cx) {
 
 void Server::release(Context& cx) {
   const auto& c = cx.client;
-  const store::Lease* l = book_.lease_at(cx.packet.ciaddr);
-  if (l == nullptr || l->mac != c.mac || l->state != store::LeaseState::bound) {
+  const Lease* l = book_.lease_at(cx.packet.ciaddr);
+  if (l == nullptr || l->mac != c.mac || l->state != LeaseState::bound) {
     drop(cx, "release_not_owner");
     return;
   }
-  store::Lease r = *l;
-  r.state = store::LeaseState::released;
+  Lease r = *l;
+  r.state = LeaseState::released;
   r.expires_at = cx.now;
   try {
     book_.commit(r);
-  } catch (const store::StoreError& e) {
+  } catch (const StoreError& e) {
     log::error("dhcp.store_error", {{"error", e.what()}});
     drop(cx, "store_error");
     return;

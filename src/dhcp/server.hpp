@@ -50,8 +50,8 @@ struct Reply {
 class Server {
  public:
   // leases may be null (proxy mode, or tests of full mode without persistence).
-  // Throws store::StoreError when the existing leases cannot be read.
-  Server(Settings settings, store::LeaseStore* leases, FileExists boot_file_exists);
+  // Throws StoreError when the existing leases cannot be read.
+  Server(Settings settings, LeaseStore* leases, FileExists boot_file_exists);
 
   std::optional<Reply> handle(const Received& in);
 

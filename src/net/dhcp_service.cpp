@@ -45,7 +45,7 @@ constexpr int kDatagramsPerTurn = 1024;
 }  // namespace
 
 DhcpService::DhcpService(boost::asio::io_context& io, const Interface& iface, dhcp::Settings settings,
-                         store::LeaseStore* leases)
+                         dhcp::LeaseStore* leases)
     : io_(io),
       iface_(iface),
       leases_(settings.mode == dhcp::Mode::full ? leases : nullptr),
@@ -154,7 +154,7 @@ void DhcpService::commit_and_send(Listener& l) {
   if (leases_ == nullptr) return;
   try {
     leases_->commit_batch();
-  } catch (const store::StoreError& e) {
+  } catch (const dhcp::StoreError& e) {
     // None of these leases is durable: their clients get no ACK and ask again.
     server_.counters().inc("dhcp.drop.store_error", held_acks_.size());
     log::error("dhcp.store_error", {{"error", e.what()}, {"acks_dropped", held_acks_.size()}});

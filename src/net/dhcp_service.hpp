@@ -19,8 +19,8 @@ namespace ramfleet::net {
 
 class DhcpService {
  public:
-  // leases: null in proxy mode. Throws store::StoreError when existing leases cannot be read.
-  DhcpService(boost::asio::io_context& io, const Interface& iface, dhcp::Settings settings, store::LeaseStore* leases);
+  // leases: null in proxy mode. Throws dhcp::StoreError when existing leases cannot be read.
+  DhcpService(boost::asio::io_context& io, const Interface& iface, dhcp::Settings settings, dhcp::LeaseStore* leases);
   // Binds UDP 67 (and 4011 in proxy mode) on the interface (SO_BINDTODEVICE,
   // SO_BROADCAST, IP_PKTINFO). Throws std::system_error with a clear message.
   void start();
@@ -46,7 +46,7 @@ class DhcpService {
 
   boost::asio::io_context& io_;
   Interface iface_;
-  store::LeaseStore* leases_;  // null in proxy mode
+  dhcp::LeaseStore* leases_;  // null in proxy mode
   dhcp::Server server_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::uint8_t> buffer_;

@@ -88,7 +88,7 @@ TEST_F(Full, DiscoverOfferRequestAck) {
   auto all = leases->load_all();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].address, ip("10.0.0.100"));
-  EXPECT_EQ(all[0].state, store::LeaseState::bound);
+  EXPECT_EQ(all[0].state, LeaseState::bound);
   EXPECT_EQ(all[0].expires_at, 1'700'000'600);
 }
 
@@ -258,7 +258,7 @@ TEST_F(Full, ReleaseFreesTheAddress) {
   EXPECT_EQ(dora("52:54:00:00:00:03"), ip("10.0.0.102"));
   EXPECT_FALSE(send(ClientPacket(MessageType::release, "52:54:00:00:00:02").ciaddr(ip("10.0.0.101"))));
   EXPECT_EQ(server->counters().get("dhcp.released"), 1u);
-  EXPECT_EQ(leases->load_all()[1].state, store::LeaseState::released);
+  EXPECT_EQ(leases->load_all()[1].state, LeaseState::released);
   EXPECT_EQ(dora("52:54:00:00:00:04"), ip("10.0.0.101"));
   // Releasing someone else's address does nothing.
   EXPECT_FALSE(send(ClientPacket(MessageType::release, "52:54:00:00:00:01").ciaddr(ip("10.0.0.102"))));

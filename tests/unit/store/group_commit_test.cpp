@@ -18,8 +18,8 @@ struct GroupCommitTest : ::testing::Test {
   ~GroupCommitTest() override { std::filesystem::remove_all(dir); }
 };
 
-Lease lease(const char* address, const char* mac) {
-  Lease l;
+dhcp::Lease lease(const char* address, const char* mac) {
+  dhcp::Lease l;
   l.address = *Ipv4::parse(address);
   l.mac = *MacAddress::parse(mac);
   l.hostname = "node";
@@ -46,7 +46,7 @@ TEST_F(GroupCommitTest, CommittedBatchSurvivesReopen) {
     auto s = SqliteLeaseStore::open(dir);
     s->begin_batch();
     for (int i = 2; i < 102; ++i) {
-      Lease l = lease("10.0.0.0", "52:54:00:00:00:00");
+      dhcp::Lease l = lease("10.0.0.0", "52:54:00:00:00:00");
       l.address = Ipv4{(10u << 24) | static_cast<std::uint32_t>(i)};
       s->put(l);
     }

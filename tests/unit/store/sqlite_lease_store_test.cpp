@@ -20,8 +20,8 @@ struct StoreTest : ::testing::Test {
   ~StoreTest() override { std::filesystem::remove_all(dir); }
 };
 
-Lease lease(const char* address, const char* mac, std::int64_t expires) {
-  Lease l;
+dhcp::Lease lease(const char* address, const char* mac, std::int64_t expires) {
+  dhcp::Lease l;
   l.address = *Ipv4::parse(address);
   l.mac = *MacAddress::parse(mac);
   l.client_id = {1, 2, 3};
@@ -37,8 +37,8 @@ TEST_F(StoreTest, PutLoadEraseAndReopen) {
     EXPECT_TRUE(s->load_all().empty());
     s->put(lease("10.0.0.9", "52:54:00:00:00:09", 100));
     s->put(lease("10.0.0.2", "52:54:00:00:00:02", 200));
-    Lease replaced = lease("10.0.0.9", "52:54:00:00:00:0a", 300);
-    replaced.state = LeaseState::declined;
+    dhcp::Lease replaced = lease("10.0.0.9", "52:54:00:00:00:0a", 300);
+    replaced.state = dhcp::LeaseState::declined;
     replaced.client_id.clear();
     s->put(replaced);
     s->put(lease("10.0.0.5", "52:54:00:00:00:05", 400));
@@ -49,7 +49,7 @@ TEST_F(StoreTest, PutLoadEraseAndReopen) {
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0], lease("10.0.0.2", "52:54:00:00:00:02", 200));  // address order
   EXPECT_EQ(all[1].mac.str(), "52:54:00:00:00:0a");
-  EXPECT_EQ(all[1].state, LeaseState::declined);
+  EXPECT_EQ(all[1].state, dhcp::LeaseState::declined);
   EXPECT_TRUE(all[1].client_id.empty());
   EXPECT_EQ(all[1].expires_at, 300);
 }
@@ -64,11 +64,11 @@ TEST_F(StoreTest, UnusableDirectoryIsAClearError) {
   std::filesystem::create_directories(dir);
   std::filesystem::path file = dir / "not-a-dir";
   { std::ofstream(file) << "x"; }
-  EXPECT_THROW(SqliteLeaseStore::open(file), StoreError);
+  EXPECT_THROW(SqliteLeaseStore::open(file), dhcp::StoreError);
   // A file that is not a database.
   std::filesystem::create_directories(dir / "bad");
   { std::ofstream(dir / "bad" / "leases.db") << std::string(4096, 'z'); }
-  EXPECT_THROW(SqliteLeaseStore::open(dir / "bad"), StoreError);
+  EXPECT_THROW(SqliteLeaseStore::open(dir / "bad"), dhcp::StoreError);
 }
 
 TEST_F(StoreTest, FilesArePrivate) {
@@ -90,8 +90,8 @@ TEST_F(StoreTest, LockedDatabaseIsAStoreErrorWithSqlitesMessageAndTheStoreRecove
   ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
   try {
     s->put(lease("10.0.0.2", "52:54:00:00:00:02", 200));
-    FAIL() << "expected a StoreError";
-  } catch (const StoreError& e) {
+    FAIL() << "expected a dhcp::StoreError";
+  } catch (const dhcp::StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("database is locked"), std::string::npos) << e.what();
   }
   sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
