@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "boot/load_inventory.hpp"
 #include "boot/node_config.hpp"
-#include "inventory/loader.hpp"
 #include "inventory/matcher.hpp"
 
 namespace fs = std::filesystem;
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   const double rss_start = max_rss_mib();
 
   auto t0 = Clock::now();
-  auto loaded = inv::load_inventory(dir);
+  auto loaded = boot::load_inventory(dir);
   const double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
   if (!loaded.inventory) {
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());

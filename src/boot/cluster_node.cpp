@@ -45,9 +45,9 @@ std::string cluster_node_name(const MachineFacts& facts, const Group* group, std
   return {};
 }
 
-kube::MachineFacts cluster_machine_facts(const MachineFacts& facts, const Group* group,
-                                         std::string_view reserved_hostname) {
-  kube::MachineFacts m;
+kube::MachineView cluster_machine_view(const MachineFacts& facts, const Group* group,
+                                       std::string_view reserved_hostname) {
+  kube::MachineView m;
   m.mac = facts.mac;
   m.hostname = cluster_node_name(facts, group, reserved_hostname);
   if (const Group* g = operator_group(group)) {
@@ -67,7 +67,7 @@ ClusterIdentity cluster_identity(const kube::ClusterSpec& spec, const MachineFac
                                  const AddressOwners* owners) {
   ClusterIdentity id;
   const auto res = reservation(facts, owners);
-  const auto m = cluster_machine_facts(facts, group, res ? std::string_view(res->hostname) : std::string_view());
+  const auto m = cluster_machine_view(facts, group, res ? std::string_view(res->hostname) : std::string_view());
   id.name = m.hostname;
   const auto roles = spec.roles_for(m);
   if (!roles.empty()) id.role = roles.front();  // roles_for lists control-plane first
@@ -90,7 +90,7 @@ kube::PlacementResult place_machine(const kube::ClusterSpec& spec, const Machine
                                     const AddressOwners* owners, const std::string& worker_ip) {
   const auto res = reservation(facts, owners);
   return kube::place_node(
-      spec, cluster_machine_facts(facts, group, res ? std::string_view(res->hostname) : std::string_view()), worker_ip);
+      spec, cluster_machine_view(facts, group, res ? std::string_view(res->hostname) : std::string_view()), worker_ip);
 }
 
 std::string requester_ipv4(std::string_view peer_address) {

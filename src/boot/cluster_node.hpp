@@ -39,8 +39,8 @@ std::string cluster_node_name(const MachineFacts& facts, const Group* group, std
 
 // What cluster.yaml's role selectors see: the MAC, the node name above, and
 // as labels only its operator group's metadata (never client labels).
-kube::MachineFacts cluster_machine_facts(const MachineFacts& facts, const Group* group,
-                                         std::string_view reserved_hostname = {});
+kube::MachineView cluster_machine_view(const MachineFacts& facts, const Group* group,
+                                       std::string_view reserved_hostname = {});
 
 // Who the operator says a machine is in the cluster.
 struct ClusterIdentity {

@@ -39,7 +39,7 @@ Location location(const SourceMark& m) { return {m.file, m.line, m.column}; }
 
 config::Variables machine_config_variables(const Inventory& inv, const Group* group, const Profile& profile,
                                            const MachineFacts& facts, const ConfigRequestContext& ctx) {
-  config::MachineFacts mf;
+  config::MachineVariables mf;
   if (const auto* h = facts.get(FactKey::hostname)) {
     mf.hostname = *h;
   } else if (group) {

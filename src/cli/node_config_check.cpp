@@ -9,11 +9,11 @@
 // leaves open get documentation values (docs/config.md, "ramfleet check").
 #include <set>
 
+#include "boot/load_inventory.hpp"
 #include "boot/node_config.hpp"
 #include "cli/config_checks.hpp"
 #include "config/compile.hpp"
 #include "inventory/glob.hpp"
-#include "inventory/loader.hpp"
 
 namespace ramfleet::cli {
 namespace {
@@ -74,7 +74,7 @@ Diagnostic with_context(Diagnostic d, const std::string& context) {
 
 Diagnostics check_node_configs(const std::filesystem::path& dir) {
   Diagnostics out;
-  auto loaded = inv::load_inventory(dir);
+  auto loaded = boot::load_inventory(dir);
   if (!loaded.inventory) return out;  // the inventory checker reports why
   const auto& inventory = *loaded.inventory;
   std::set<std::string> seen;  // one report per distinct diagnostic, for the first machine that shows it

@@ -132,16 +132,16 @@ void set_variable(Variables& vars, std::string_view dotted_key, std::string valu
   }
 }
 
-Variables machine_variables(const MachineFacts& facts) {
-  Variables vars = facts.extra.is_object() ? facts.extra : Variables::object();
-  vars["hostname"] = facts.hostname;
-  vars["mac"] = facts.mac;
-  vars["ip"] = facts.ip;
+Variables machine_variables(const MachineVariables& machine) {
+  Variables vars = machine.extra.is_object() ? machine.extra : Variables::object();
+  vars["hostname"] = machine.hostname;
+  vars["mac"] = machine.mac;
+  vars["ip"] = machine.ip;
   Variables labels = Variables::object();
-  for (const auto& [k, v] : facts.labels) labels[k] = v;
+  for (const auto& [k, v] : machine.labels) labels[k] = v;
   vars["labels"] = labels;
-  vars["group"] = facts.group.is_object() ? facts.group : Variables::object();
-  vars["cluster"] = facts.cluster.is_object() ? facts.cluster : Variables::object();
+  vars["group"] = machine.group.is_object() ? machine.group : Variables::object();
+  vars["cluster"] = machine.cluster.is_object() ? machine.cluster : Variables::object();
   return vars;
 }
 

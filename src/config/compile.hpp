@@ -55,10 +55,11 @@ struct CompileResult {
 CompileResult compile_machine(const std::vector<LayerSource>& layers, const Variables& variables, Target target,
                               const CompileOptions& options = {});
 
-// The variable names templates see, built from what the inventory knows:
+// The template variables of one machine, as the boot layer gathers them from
+// the inventory (the machine's own facts are inventory::MachineFacts):
 //   {{hostname}} {{mac}} {{ip}} {{labels.<k>}} {{group.<k>}} {{cluster.<k>}}
 // plus anything in `extra` at the top level (it must not shadow those names).
-struct MachineFacts {
+struct MachineVariables {
   std::string hostname;
   std::string mac;  // "52:54:00:12:34:56"
   std::string ip;
@@ -67,7 +68,7 @@ struct MachineFacts {
   nlohmann::json cluster = nlohmann::json::object();  // cluster-wide values
   nlohmann::json extra = nlohmann::json::object();
 };
-Variables machine_variables(const MachineFacts& facts);
+Variables machine_variables(const MachineVariables& machine);
 
 // Sets a dotted key ("labels.role") in a Variables object, creating objects on the way.
 void set_variable(Variables& vars, std::string_view dotted_key, std::string value);

@@ -2,8 +2,8 @@
 
 #include <system_error>
 
+#include "boot/load_inventory.hpp"
 #include "core/log.hpp"
-#include "inventory/loader.hpp"
 #include "store/sqlite_machine_store.hpp"
 
 namespace ramfleet::http {
@@ -29,7 +29,7 @@ void open_service_state(ServiceState& st) {
   namespace fs = std::filesystem;
   auto& s = st.settings;
   if (!s.config_dir.empty()) {
-    auto r = inventory::load_inventory(s.config_dir);
+    auto r = boot::load_inventory(s.config_dir);
     Diagnostics diags = std::move(r.diagnostics);
     if (has_errors(diags)) {
       std::string msg = "the config has errors:";
@@ -63,7 +63,7 @@ void reload_inventory_if_changed(ServiceState& st) {
   const auto fp = inventory::inventory_fingerprint(st.settings.config_dir);
   if (fp == st.inventory_fingerprint) return;
   st.inventory_fingerprint = fp;
-  auto r = inventory::load_inventory(st.settings.config_dir);
+  auto r = boot::load_inventory(st.settings.config_dir);
   for (const auto& d : r.diagnostics)
     if (!d.is_error()) log::warn("inventory.warning", {{"diagnostic", d.str()}});
   if (r.inventory) {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <set>
 
-#include "config/compile.hpp"
 #include "core/yaml_fields.hpp"
 #include "inventory/config_layers.hpp"
 #include "inventory/ipxe_script.hpp"
@@ -116,7 +115,7 @@ std::vector<ConfigLayerRef> load_layer_refs(FileLoader& fl, const YAML::Node& n,
   return out;
 }
 
-std::optional<ProfileConfig> load_profile_config(FileLoader& fl, const YAML::Node& n) {
+std::optional<ProfileConfig> load_profile_config(FileLoader& fl, const YAML::Node& n, const ConfigRules& rules) {
   if (!n.IsMap()) {
     fl.error(n, "config must be a mapping {target: ignition|cloud-config|apkovl, layers: [...]}");
     return std::nullopt;
@@ -127,7 +126,7 @@ std::optional<ProfileConfig> load_profile_config(FileLoader& fl, const YAML::Nod
   if (!n["target"]) {
     fl.error(n, "config needs 'target:' (ignition, cloud-config or apkovl)");
   } else if (auto t = fl.scalar(n["target"], "target")) {
-    if (!config::parse_target(*t)) {
+    if (rules.known_target && !rules.known_target(*t)) {
       fl.error(n["target"], "unknown config target '" + *t + "' (expected ignition, cloud-config or apkovl)");
     }
     c.target = *t;
@@ -138,8 +137,7 @@ std::optional<ProfileConfig> load_profile_config(FileLoader& fl, const YAML::Nod
     if (auto v = fl.boolean(s, "strict")) c.strict = *v;
   if (auto v = n["ignition_version"]) {
     if (auto t = fl.scalar(v, "ignition_version")) {
-      auto spec = config::IgnitionSpec::parse(*t);
-      if (!spec || !config::supported_ignition_spec(*spec)) {
+      if (rules.supported_ignition_version && !rules.supported_ignition_version(*t)) {
         fl.error(v, "ignition_version '" + *t + "' is not a supported Ignition spec (3.0.0 .. 3.5.0)");
       }
       c.ignition_version = *t;
@@ -150,7 +148,7 @@ std::optional<ProfileConfig> load_profile_config(FileLoader& fl, const YAML::Nod
   return c;
 }
 
-std::optional<Profile> load_profile(const fs::path& path, Diagnostics& diags) {
+std::optional<Profile> load_profile(const fs::path& path, Diagnostics& diags, const ConfigRules& rules) {
   FileLoader fl(path.string(), diags);
   auto doc = fl.parse();
   if (!doc) return std::nullopt;
@@ -197,7 +195,7 @@ std::optional<Profile> load_profile(const fs::path& path, Diagnostics& diags) {
       fl.error(n, "args must be a string or a list of strings");
     }
   }
-  if (auto n = (*doc)["config"]) p.config = load_profile_config(fl, n);
+  if (auto n = (*doc)["config"]) p.config = load_profile_config(fl, n, rules);
   if (fl.errors() != before) return std::nullopt;
   return p;
 }
@@ -365,7 +363,7 @@ void check_ties(const std::vector<Group>& groups, Diagnostics& diags) {
 
 }  // namespace
 
-LoadResult load_inventory(const fs::path& config_dir) {
+LoadResult load_inventory(const fs::path& config_dir, const ConfigRules& rules) {
   LoadResult result;
   auto& diags = result.diagnostics;
   auto inv = std::make_shared<Inventory>();
@@ -378,7 +376,7 @@ LoadResult load_inventory(const fs::path& config_dir) {
   if (fs::exists(settings, ec)) load_settings(settings, *inv, diags);
 
   for (const auto& path : yaml_files(config_dir / "profiles")) {
-    auto p = load_profile(path, diags);
+    auto p = load_profile(path, diags, rules);
     if (!p) continue;
     auto [it, inserted] = inv->profiles.emplace(p->id, *p);
     if (!inserted) {

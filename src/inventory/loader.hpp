@@ -7,7 +7,9 @@
 // a tie between two groups) means no Inventory, only Diagnostics naming
 // file:line:column, so a broken edit can never be half-served.
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "core/diagnostic.hpp"
 #include "inventory/model.hpp"
@@ -19,7 +21,16 @@ struct LoadResult {
   Diagnostics diagnostics;
 };
 
-LoadResult load_inventory(const std::filesystem::path& config_dir);
+// What the inventory cannot judge itself: which config targets and Ignition
+// versions the config compiler knows. boot::load_inventory passes config's
+// answers, so inventory depends on core only. An empty function accepts
+// anything (the inventory's own tests and fuzzer).
+struct ConfigRules {
+  std::function<bool(std::string_view)> known_target;                // "ignition", "cloud-config", "apkovl"
+  std::function<bool(std::string_view)> supported_ignition_version;  // "3.4.0"
+};
+
+LoadResult load_inventory(const std::filesystem::path& config_dir, const ConfigRules& rules);
 
 // Changes whenever a file the loader reads is added, removed or modified
 // (path, size and nanosecond mtime); cheap enough to poll every second.

@@ -65,7 +65,7 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text) {
   return e;
 }
 
-std::vector<Role> ClusterSpec::roles_for(const MachineFacts& machine, const SelectorMatcher& matcher) const {
+std::vector<Role> ClusterSpec::roles_for(const MachineView& machine, const SelectorMatcher& matcher) const {
   std::vector<Role> roles;
   if (any_matches(control_plane, machine, matcher)) roles.push_back(Role::control_plane);
   if (any_matches(workers, machine, matcher)) roles.push_back(Role::worker);

@@ -84,7 +84,7 @@ struct ClusterSpec {
 
   // First address of the service range: the in-cluster "kubernetes" Service.
   [[nodiscard]] Ipv4 apiserver_service_ip() const { return Ipv4{service_subnet.network.value() + 1}; }
-  [[nodiscard]] std::vector<Role> roles_for(const MachineFacts& machine, const SelectorMatcher& matcher = {}) const;
+  [[nodiscard]] std::vector<Role> roles_for(const MachineView& machine, const SelectorMatcher& matcher = {}) const;
 };
 
 struct SpecResult {

@@ -83,7 +83,7 @@ void k3s_server(Files& f) {
 
 }  // namespace
 
-PlacementResult place_node(const ClusterSpec& spec, const MachineFacts& machine, const std::string& worker_ip) {
+PlacementResult place_node(const ClusterSpec& spec, const MachineView& machine, const std::string& worker_ip) {
   PlacementResult r;
   const auto roles = spec.roles_for(machine);
   if (roles.empty()) return r;

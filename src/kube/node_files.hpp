@@ -29,7 +29,7 @@ struct NodeFile {
 // A machine's place in the cluster.
 struct NodePlacement {
   Role role = Role::worker;
-  NodeFacts node;                    // Kubernetes node name and the address it advertises
+  NodeRegistration node;             // Kubernetes node name and the address it advertises
   std::optional<EtcdMember> member;  // control-plane: the stacked etcd member it is
   // etcd.members[0]: the node that creates the cluster (kubeadm init, k3s
   // cluster-init) until STATE records that the cluster was bootstrapped.
@@ -45,7 +45,7 @@ struct PlacementResult {
 // match. A control-plane machine must be an etcd member of the same name and
 // advertises the member's address (its certificates name it); a worker
 // advertises `worker_ip` (IPv4).
-PlacementResult place_node(const ClusterSpec& spec, const MachineFacts& machine, const std::string& worker_ip);
+PlacementResult place_node(const ClusterSpec& spec, const MachineView& machine, const std::string& worker_ip);
 
 // True once the first member's init config has been served (STATE/bootstrapped):
 // from then on it gets a join config like the others, so a reboot of a

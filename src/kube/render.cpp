@@ -19,7 +19,7 @@ std::string percent_of(std::uint64_t bytes, unsigned pct) {
   return std::to_string(bytes * pct / 100 / (std::uint64_t{1024} * 1024)) + "Mi";
 }
 
-void node_registration(YAML::Emitter& out, const NodeFacts& node, Role role, bool joining) {
+void node_registration(YAML::Emitter& out, const NodeRegistration& node, Role role, bool joining) {
   out << YAML::Key << "nodeRegistration" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << node.name;
   out << YAML::Key << "criSocket" << YAML::Value << "unix:///run/containerd/containerd.sock";
@@ -83,7 +83,7 @@ void join_discovery(YAML::Emitter& out, const ClusterSpec& spec, const JoinSecre
 
 }  // namespace
 
-std::string render_kubeadm_init(const ClusterSpec& spec, const NodeFacts& node, const JoinSecrets& secrets,
+std::string render_kubeadm_init(const ClusterSpec& spec, const NodeRegistration& node, const JoinSecrets& secrets,
                                 const RamRoot& ram) {
   YAML::Emitter init;
   init << YAML::BeginMap;
@@ -140,8 +140,8 @@ std::string render_kubeadm_init(const ClusterSpec& spec, const NodeFacts& node, 
   return std::string(init.c_str()) + "\n---\n" + cluster.c_str() + "\n---\n" + kubelet_configuration(spec, ram) + "\n";
 }
 
-std::string render_kubeadm_join(const ClusterSpec& spec, Role role, const NodeFacts& node, const JoinSecrets& secrets,
-                                const RamRoot& ram) {
+std::string render_kubeadm_join(const ClusterSpec& spec, Role role, const NodeRegistration& node,
+                                const JoinSecrets& secrets, const RamRoot& ram) {
   YAML::Emitter join;
   join << YAML::BeginMap;
   join << YAML::Key << "apiVersion" << YAML::Value << kubeadm_api(spec);
@@ -160,7 +160,7 @@ std::string render_kubeadm_join(const ClusterSpec& spec, Role role, const NodeFa
   return std::string(join.c_str()) + "\n---\n" + kubelet_configuration(spec, ram) + "\n";
 }
 
-std::string render_k3s_config(const ClusterSpec& spec, Role role, bool first_server, const NodeFacts& node,
+std::string render_k3s_config(const ClusterSpec& spec, Role role, bool first_server, const NodeRegistration& node,
                               const JoinSecrets& secrets) {
   YAML::Emitter out;
   out << YAML::BeginMap;

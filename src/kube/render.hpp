@@ -9,7 +9,9 @@
 
 namespace ramfleet::kube {
 
-struct NodeFacts {
+// How a node registers with the cluster (kubeadm's nodeRegistration, k3s's
+// node-name and node-ip).
+struct NodeRegistration {
   std::string name;  // Kubernetes node name (= hostname)
   std::string ip;    // address the node advertises
 };
@@ -30,13 +32,13 @@ struct RamRoot {
 // kubeadm: InitConfiguration + ClusterConfiguration (first control-plane node),
 // JoinConfiguration (other control-plane nodes and workers), each followed by
 // a KubeletConfiguration, as one multi-document YAML for `kubeadm --config`.
-std::string render_kubeadm_init(const ClusterSpec& spec, const NodeFacts& node, const JoinSecrets& secrets,
+std::string render_kubeadm_init(const ClusterSpec& spec, const NodeRegistration& node, const JoinSecrets& secrets,
                                 const RamRoot& ram);
-std::string render_kubeadm_join(const ClusterSpec& spec, Role role, const NodeFacts& node, const JoinSecrets& secrets,
-                                const RamRoot& ram);
+std::string render_kubeadm_join(const ClusterSpec& spec, Role role, const NodeRegistration& node,
+                                const JoinSecrets& secrets, const RamRoot& ram);
 
 // k3s: /etc/rancher/k3s/config.yaml for a server (first: cluster-init) or agent.
-std::string render_k3s_config(const ClusterSpec& spec, Role role, bool first_server, const NodeFacts& node,
+std::string render_k3s_config(const ClusterSpec& spec, Role role, bool first_server, const NodeRegistration& node,
                               const JoinSecrets& secrets);
 
 // k3s: /etc/rancher/k3s/registries.yaml for the registry mirrors (k3s runs

@@ -2,7 +2,7 @@
 
 namespace ramfleet::kube {
 
-bool matches(const Selector& selector, const MachineFacts& machine) {
+bool matches(const Selector& selector, const MachineView& machine) {
   if (selector.empty()) return false;  // an empty selector would silently match the whole fleet
   if (selector.mac && (!machine.mac || *machine.mac != *selector.mac)) return false;
   if (selector.hostname && machine.hostname != *selector.hostname) return false;
@@ -13,7 +13,7 @@ bool matches(const Selector& selector, const MachineFacts& machine) {
   return true;
 }
 
-bool any_matches(const std::vector<Selector>& selectors, const MachineFacts& machine, const SelectorMatcher& matcher) {
+bool any_matches(const std::vector<Selector>& selectors, const MachineView& machine, const SelectorMatcher& matcher) {
   for (const auto& s : selectors) {
     if (matcher ? matcher(s, machine) : matches(s, machine)) return true;
   }

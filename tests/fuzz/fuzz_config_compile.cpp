@@ -42,7 +42,7 @@ passwd:
 
 const Variables& variables() {
   static const Variables vars = [] {
-    MachineFacts f;
+    MachineVariables f;
     f.hostname = "node-1";
     f.mac = "52:54:00:00:00:01";
     f.ip = "10.0.0.1";

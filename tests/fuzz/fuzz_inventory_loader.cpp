@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         << input.substr(start, at == std::string::npos ? std::string::npos : at - start);
     start = at == std::string::npos ? input.size() + 1 : at + 4;
   }
-  auto r = ramfleet::inventory::load_inventory(dir);
+  auto r = ramfleet::inventory::load_inventory(dir, {});  // no config rules: the loader alone
   if ((r.inventory != nullptr) == ramfleet::has_errors(r.diagnostics)) std::abort();
   return 0;
 }

@@ -56,7 +56,7 @@ TEST(ClusterNode, AGroupChosenByClientFactsAloneDoesNotSpeakForTheMachine) {
   by_label.metadata["hostname"] = "cp1";
   by_label.metadata["pool"] = "general";
   EXPECT_EQ(operator_group(&by_label), nullptr);
-  auto m = cluster_machine_facts(facts({{"mac", "52:54:00:00:00:07"}, {"rack", "r1"}}), &by_label);
+  auto m = cluster_machine_view(facts({{"mac", "52:54:00:00:00:07"}, {"rack", "r1"}}), &by_label);
   EXPECT_EQ(m.hostname, "node-52-54-00-00-00-07");
   EXPECT_TRUE(m.labels.empty());
   Group pinned = mac_group("52:54:00:00:00:07");
@@ -66,7 +66,7 @@ TEST(ClusterNode, AGroupChosenByClientFactsAloneDoesNotSpeakForTheMachine) {
 TEST(ClusterNode, RoleSelectorsSeeOnlyOperatorLabels) {
   Group g = mac_group("52:54:00:00:00:*");
   g.metadata["pool"] = "general";
-  auto m = cluster_machine_facts(facts({{"mac", "52:54:00:00:00:07"}, {"pool", "gpu"}, {"rack", "r1"}}), &g);
+  auto m = cluster_machine_view(facts({{"mac", "52:54:00:00:00:07"}, {"pool", "gpu"}, {"rack", "r1"}}), &g);
   EXPECT_EQ(m.labels.at("pool"), "general");
   EXPECT_EQ(m.labels.count("rack"), 0u);  // what the client sent is not a label the cluster sees
   ASSERT_TRUE(m.mac);

@@ -7,7 +7,7 @@
 
 #include <fstream>
 
-#include "inventory/loader.hpp"
+#include "boot/load_inventory.hpp"
 
 using namespace ramfleet;
 using namespace ramfleet::boot;
@@ -39,7 +39,7 @@ class ConfigDeliveryTest : public ::testing::Test {
     std::ofstream(dir_ / rel) << text;
   }
   void load() {
-    auto r = inventory::load_inventory(dir_);
+    auto r = boot::load_inventory(dir_);
     ASSERT_TRUE(r.inventory);
     state_.inventory = r.inventory;
     ++state_.inventory_generation;

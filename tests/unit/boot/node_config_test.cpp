@@ -8,8 +8,8 @@
 
 #include <fstream>
 
+#include "boot/load_inventory.hpp"
 #include "inventory/config_layers.hpp"
-#include "inventory/loader.hpp"
 #include "inventory/matcher.hpp"
 
 using namespace ramfleet;
@@ -165,6 +165,21 @@ TEST_F(NodeConfigTest, LoaderRefusesBadConfigFields) {
   EXPECT_NE(text.find(bad + ":5:3: error: unknown key 'colour'"), std::string::npos) << text;
   EXPECT_NE(text.find("group 'nocfg' has config layers but its profile 'plain' has no config"), std::string::npos)
       << text;
+}
+
+// The config compiler, not the inventory, knows which Ignition specs exist:
+// boot::load_inventory hands its answer to the loader.
+TEST_F(NodeConfigTest, LoaderRefusesAnIgnitionVersionTheCompilerCannotEmit) {
+  write("profiles/new.yaml", "kernel: vmlinuz\nconfig:\n  target: ignition\n  ignition_version: 3.9.0\n");
+  write("profiles/old.yaml", "kernel: vmlinuz\nconfig:\n  target: ignition\n  ignition_version: 3.3.0\n");
+  auto r = load_inventory(dir_);
+  EXPECT_FALSE(r.inventory);
+  const auto text = all(r.diagnostics);
+  EXPECT_NE(text.find((dir_ / "profiles/new.yaml").string() +
+                      ":4:21: error: ignition_version '3.9.0' is not a supported Ignition spec"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("old.yaml"), std::string::npos) << text;
 }
 
 TEST_F(NodeConfigTest, RenderedLayerPathCannotEscapeConfigs) {

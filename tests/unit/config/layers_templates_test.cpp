@@ -158,8 +158,8 @@ TEST(ConfigLayers, VariantsMustAgree) {
   EXPECT_EQ(first_at(r), "machine.bu:1:10");
 }
 
-TEST(ConfigTemplates, VariablesFromMachineFacts) {
-  MachineFacts facts;
+TEST(ConfigTemplates, VariablesOfAMachine) {
+  MachineVariables facts;
   facts.hostname = "node-1";
   facts.mac = "52:54:00:00:00:01";
   facts.ip = "10.0.0.5";

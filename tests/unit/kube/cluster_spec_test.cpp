@@ -166,16 +166,16 @@ TEST(ClusterSpec, EmptySelectorIsRejected) {
 
 TEST(Selector, RolesForMachine) {
   auto spec = *parse_cluster_spec(kGood, "cluster.yaml").spec;
-  MachineFacts cp1{std::nullopt, "cp1", {}};
-  MachineFacts by_mac{MacAddress::parse("52:54:00:00:00:02"), "whatever", {}};
-  MachineFacts worker{std::nullopt, "w1", {{"pool", "general"}, {"rack", "r1"}, {"extra", "x"}}};
-  MachineFacts partial{std::nullopt, "w2", {{"pool", "general"}}};
+  MachineView cp1{std::nullopt, "cp1", {}};
+  MachineView by_mac{MacAddress::parse("52:54:00:00:00:02"), "whatever", {}};
+  MachineView worker{std::nullopt, "w1", {{"pool", "general"}, {"rack", "r1"}, {"extra", "x"}}};
+  MachineView partial{std::nullopt, "w2", {{"pool", "general"}}};
   EXPECT_EQ(spec.roles_for(cp1), std::vector<Role>{Role::control_plane});
   EXPECT_EQ(spec.roles_for(by_mac), std::vector<Role>{Role::control_plane});
   EXPECT_EQ(spec.roles_for(worker), std::vector<Role>{Role::worker});
   EXPECT_TRUE(spec.roles_for(partial).empty());  // all labels of a selector must match
   // The inventory module can plug its own matching rule in.
-  auto everything = [](const Selector&, const MachineFacts&) { return true; };
+  auto everything = [](const Selector&, const MachineView&) { return true; };
   EXPECT_EQ(spec.roles_for(partial, everything).size(), 2u);
 }
 

@@ -39,8 +39,8 @@ pki: {keyAlgorithm: ecdsa-p256}
 ClusterSpec kubeadm() { return spec("kubeadm", "v1.29.4"); }
 ClusterSpec k3s() { return spec("k3s", "v1.29.4+k3s1"); }
 
-MachineFacts machine(const std::string& host, std::map<std::string, std::string, std::less<>> labels = {}) {
-  MachineFacts m;
+MachineView machine(const std::string& host, std::map<std::string, std::string, std::less<>> labels = {}) {
+  MachineView m;
   m.hostname = host;
   m.labels = std::move(labels);
   return m;

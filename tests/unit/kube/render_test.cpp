@@ -27,7 +27,7 @@ registryMirrors:
 }
 
 const JoinSecrets kSecrets{"abcdef.0123456789abcdef", "sha256:" + std::string(64, 'a'), "K10aa::server:s"};
-const NodeFacts kNode{"cp1", "192.168.50.11"};
+const NodeRegistration kNode{"cp1", "192.168.50.11"};
 
 TEST(RenderKubeadm, InitCarriesClusterAndKubeletConfig) {
   auto docs = YAML::LoadAll(render_kubeadm_init(spec(), kNode, kSecrets, RamRoot{8ull << 30}));
