@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "core/hex.hpp"
+
 namespace ramfleet::boot {
 
 std::string_view to_string(TokenRefusal r) {
@@ -27,14 +29,7 @@ std::string_view to_string(TokenRefusal r) {
 std::string random_boot_token() {
   unsigned char raw[16];
   if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("boot token: the system random generator failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof raw);
-  for (unsigned char b : raw) {
-    out += kHex[b >> 4U];
-    out += kHex[b & 15U];
-  }
-  return out;
+  return to_hex(ByteView(raw));
 }
 
 BootTokenBook::BootTokenBook(std::size_t capacity, RandomToken random)

@@ -6,6 +6,8 @@
 
 #include "config/encoding.hpp"
 #include "core/counters.hpp"
+#include "core/hex.hpp"
+#include "core/sha256.hpp"
 #include "inventory/config_layers.hpp"
 
 namespace ramfleet::boot {
@@ -15,15 +17,13 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string percent_encode(std::string_view v) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : v) {
     if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == ':' || c == '@') {
       out += static_cast<char>(c);
     } else {
       out += '%';
-      out += kHex[c >> 4U];
-      out += kHex[c & 15U];
+      append_hex(out, c, HexCase::upper);
     }
   }
   return out;
@@ -159,7 +159,7 @@ PlanResult plan_node_config(const Inventory& inv, const Group* group, const Prof
 }
 
 void add_generated_layer(NodeConfigPlan& plan, std::string name, std::string text) {
-  plan.cache_key += "\ngenerated " + name + " " + config::sha256_hex(text);
+  plan.cache_key += "\ngenerated " + name + " " + sha256_hex(text);
   plan.generated_layers.push_back({std::move(name), std::move(text)});
 }
 

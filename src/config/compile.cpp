@@ -6,6 +6,7 @@
 #include "config/ignition_writer.hpp"
 #include "config/layer_merge.hpp"
 #include "core/counters.hpp"
+#include "core/sha256.hpp"
 
 namespace ramfleet::config {
 

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "config/encoding.hpp"
+#include "core/hex.hpp"
 
 namespace ramfleet::config {
 
@@ -13,13 +14,7 @@ std::string digest_hex(const EVP_MD* md, const std::string& data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[out[i] >> 4];
-    hex += kHex[out[i] & 15];
-  }
-  return hex;
+  return to_hex(ByteView(out.data(), len));
 }
 
 std::string lower(std::string s) {

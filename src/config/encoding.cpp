@@ -1,10 +1,11 @@
 #include "config/encoding.hpp"
 
-#include <openssl/evp.h>
 #include <zlib.h>
 
 #include <array>
 #include <cstdint>
+
+#include "core/hex.hpp"
 
 namespace ramfleet::config {
 
@@ -22,12 +23,6 @@ bool unreserved(unsigned char c) {
          c == '_' || c == '~';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 std::string base64_encode(std::string_view data) {
@@ -80,14 +75,12 @@ std::optional<std::string> base64_decode(std::string_view text) {
 
 std::string data_url(std::string_view data) {
   std::string pct = "data:,";
-  static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : data) {
     if (unreserved(c)) {
       pct += static_cast<char>(c);
     } else {
       pct += '%';
-      pct += kHex[c >> 4];
-      pct += kHex[c & 15];
+      append_hex(pct, c, HexCase::upper);
     }
   }
   std::string b64 = "data:;base64," + base64_encode(data);
@@ -160,19 +153,6 @@ std::optional<std::string> gzip_decompress(std::string_view data) {
   }
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) return std::nullopt;
-  return out;
-}
-
-std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
   return out;
 }
 

@@ -20,6 +20,4 @@ std::optional<std::string> decode_data_url(std::string_view url);
 std::string gzip_compress(std::string_view data);
 std::optional<std::string> gzip_decompress(std::string_view data);
 
-std::string sha256_hex(std::string_view data);
-
 }  // namespace ramfleet::config

@@ -79,6 +79,5 @@ class ByteWriter {
 
 inline std::string_view as_text(ByteView v) { return {reinterpret_cast<const char*>(v.data()), v.size()}; }
 inline ByteView as_bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
-std::string to_hex(ByteView v);
 
 }  // namespace ramfleet

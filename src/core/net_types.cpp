@@ -1,32 +1,12 @@
 #include <cctype>
 #include <charconv>
 
-#include "core/bytes.hpp"
+#include "core/hex.hpp"
 #include "core/ipv4.hpp"
 #include "core/mac_address.hpp"
 #include "fmt/format.h"
 
 namespace ramfleet {
-
-std::string to_hex(ByteView v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(v.size() * 2);
-  for (auto b : v) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
-
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
 
 std::optional<MacAddress> MacAddress::parse(std::string_view text) {
   std::array<std::uint8_t, 6> o{};
@@ -47,8 +27,13 @@ std::optional<MacAddress> MacAddress::parse(std::string_view text) {
 }
 
 std::string MacAddress::str() const {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", octets_[0], octets_[1], octets_[2], octets_[3],
-                     octets_[4], octets_[5]);
+  std::string out;
+  out.reserve(3 * octets_.size() - 1);
+  for (std::size_t i = 0; i < octets_.size(); ++i) {
+    if (i > 0) out.push_back(':');
+    append_hex(out, octets_[i]);
+  }
+  return out;
 }
 
 bool MacAddress::is_zero() const {

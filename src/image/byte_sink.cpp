@@ -1,40 +1,27 @@
 #include "image/byte_sink.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <vector>
 
+#include "core/hex.hpp"
 #include "image/image_error.hpp"
 
 namespace ramfleet::image {
 
-HashingSink::HashingSink(ByteSink* next) : next_(next), ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
-    throw ImageError("cannot initialise SHA-256");
-}
-
-HashingSink::~HashingSink() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+HashingSink::HashingSink(ByteSink* next) : next_(next) {}
 
 void HashingSink::write(std::span<const std::uint8_t> bytes) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());
+  hash_.update(bytes);
   size_ += bytes.size();
   if (next_ != nullptr) next_->write(bytes);
 }
 
 void HashingSink::finish() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  digest_.clear();
-  for (unsigned i = 0; i < len; ++i) {
-    digest_ += kHex[md[i] >> 4];
-    digest_ += kHex[md[i] & 0xf];
-  }
+  digest_ = to_hex(hash_.finish());
   if (next_ != nullptr) next_->finish();
 }
 

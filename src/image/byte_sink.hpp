@@ -8,6 +8,8 @@
 #include <span>
 #include <string>
 
+#include "core/sha256.hpp"
+
 namespace ramfleet::image {
 
 class ByteSink {
@@ -23,9 +25,6 @@ class ByteSink {
 class HashingSink : public ByteSink {
  public:
   explicit HashingSink(ByteSink* next);
-  ~HashingSink() override;
-  HashingSink(const HashingSink&) = delete;
-  HashingSink& operator=(const HashingSink&) = delete;
   void write(std::span<const std::uint8_t> bytes) override;
   void finish() override;
   [[nodiscard]] const std::string& hex_digest() const { return digest_; }  // after finish()
@@ -33,7 +32,7 @@ class HashingSink : public ByteSink {
 
  private:
   ByteSink* next_;
-  void* ctx_;  // EVP_MD_CTX, kept out of the header
+  Sha256 hash_;
   std::uint64_t size_ = 0;
   std::string digest_;
 };

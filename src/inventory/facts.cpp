@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/hex.hpp"
+
 namespace ramfleet::inventory {
 
 std::string_view to_string(FactKey k) {
@@ -47,7 +49,7 @@ std::optional<std::string> normalise_uuid(std::string_view text) {
   std::string hex;
   for (char c : text) {
     if (c == '-') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    if (hex_value(c) < 0) return std::nullopt;
     hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   if (hex.size() != 32) return std::nullopt;

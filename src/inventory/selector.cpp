@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/hex.hpp"
 #include "inventory/glob.hpp"
 
 namespace ramfleet::inventory {
@@ -103,7 +104,7 @@ PatternResult normalise_pattern(FactKey key, std::string_view value) {
       v = mac->str();
     } else {
       for (char c : v) {
-        if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '*' || c == '?')) {
+        if (!(hex_value(c) >= 0 || c == ':' || c == '*' || c == '?')) {
           r.error = "MAC pattern '" + std::string(value) + "' may only hold hex digits, ':', '*' and '?'";
           return r;
         }

@@ -277,23 +277,6 @@ std::string subject_common_name(const X509& cert) {
   return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
 
-std::vector<std::uint8_t> sha256(std::string_view data) {
-  std::vector<std::uint8_t> out(32);
-  unsigned int n = 0;
-  check(EVP_Digest(data.data(), data.size(), out.data(), &n, EVP_sha256(), nullptr), "EVP_Digest");
-  return out;
-}
-
-std::string sha256_hex(std::string_view data) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : sha256(data)) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
-
 std::string base64(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),

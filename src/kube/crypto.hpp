@@ -74,8 +74,6 @@ std::vector<std::uint8_t> certificate_der(const X509& cert);
 Clock::time_point not_after(const X509& cert);
 std::string subject_common_name(const X509& cert);
 
-std::vector<std::uint8_t> sha256(std::string_view data);
-std::string sha256_hex(std::string_view data);
 std::string base64(std::string_view data);
 std::string random_bytes(std::size_t n);
 // n characters drawn uniformly (rejection sampling) from alphabet.

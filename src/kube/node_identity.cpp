@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/hex.hpp"
 #include "core/ipv4.hpp"
 #include "core/log.hpp"
 #include "kube/kubeconfig.hpp"
@@ -29,16 +30,6 @@ constexpr const char* kNodePassword = "k3s-node-password";
 constexpr const char* kSshKey = "ssh_host_ed25519_key";
 constexpr const char* kSshPub = "ssh_host_ed25519_key.pub";
 constexpr const char* kIps = "ips";
-
-std::string hex(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
@@ -113,12 +104,12 @@ void issue(const fs::path& dir, const std::string& hostname, const std::vector<s
   id[6] = static_cast<char>((id[6] & 0x0f) | 0x40);
   id[8] = static_cast<char>((id[8] & 0x3f) | 0x80);
 
-  write_file_atomic(dir / kMachineId, hex(id) + "\n");
+  write_file_atomic(dir / kMachineId, to_hex(id) + "\n");
   write_file_atomic(dir / kClientKey, private_key_pem(*client_key));
   write_file_atomic(dir / kClientCrt,
                     certificate_pem(*issue_certificate(client, *client_key, ca.cert.get(), *ca.key, now)));
   write_serving_pair(dir, hostname, ips, serving_ca, now);
-  write_file_atomic(dir / kNodePassword, hex(random_bytes(16)) + "\n");
+  write_file_atomic(dir / kNodePassword, to_hex(random_bytes(16)) + "\n");
   write_file_atomic(dir / kSshKey, ssh.private_key);
   write_file_atomic(dir / kSshPub, ssh.public_key);
   std::string ip_lines;
@@ -144,7 +135,7 @@ NodeIdentity node_identity(const fs::path& state, const std::string& hostname, c
   if (!fs::exists(dir)) {
     const auto ca = load_keyed_cert(state, paths::kCa);
     make_private_dirs(nodes);
-    const fs::path tmp = nodes / (".tmp-" + hostname + "-" + hex(random_bytes(6)));
+    const fs::path tmp = nodes / (".tmp-" + hostname + "-" + to_hex(random_bytes(6)));
     make_private_dirs(tmp);
     try {
       issue(tmp, hostname, ips, ca, serving_ca, algorithm_of(*ca.cert), now);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/hex.hpp"
 #include "kube/crypto.hpp"
 
 namespace ramfleet::kube {
@@ -20,15 +21,6 @@ namespace {
   throw StateError(what + " " + path.string() + ": " + std::strerror(errno));
 }
 
-std::string hex(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
 }  // namespace
 
 void make_private_dirs(const fs::path& dir) {
@@ -49,7 +41,7 @@ void sync_path(const fs::path& path) {
 void write_file_atomic(const fs::path& path, std::string_view data, fs::perms mode) {
   const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   make_private_dirs(dir);
-  const fs::path tmp = dir / ("." + path.filename().string() + ".tmp-" + hex(random_bytes(6)));
+  const fs::path tmp = dir / ("." + path.filename().string() + ".tmp-" + to_hex(random_bytes(6)));
   // O_EXCL + mode 0600 from the start: the secret is never readable by others,
   // not even for the moment between create and chmod.
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));

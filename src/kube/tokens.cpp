@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.hpp"
 #include "kube/secret_files.hpp"
 
 namespace ramfleet::kube {

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "core/hex.hpp"
+
 namespace ramfleet::lab {
 void write_text_file(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::create_directories(p.parent_path());
@@ -21,8 +23,8 @@ std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
   if (count < 1 || count > 100) throw std::invalid_argument("--nodes must be 1..100");
   std::vector<NodeSpec> nodes;
   for (int i = 1; i <= count; ++i) {
-    char mac[32];
-    std::snprintf(mac, sizeof mac, "52:54:00:99:00:%02x", i);
+    std::string mac = "52:54:00:99:00:";
+    append_hex(mac, static_cast<std::uint8_t>(i));
     nodes.push_back({"node" + std::to_string(i), mac, std::string(kLabNetwork) + "." + std::to_string(10 + i),
                      "tap" + std::to_string(i), firmware});
   }

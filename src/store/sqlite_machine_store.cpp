@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/hex.hpp"
 #include "core/log.hpp"
 
 namespace ramfleet::store {
@@ -496,11 +497,9 @@ json lease_value(const sqlite::Run& q, int i) {
   if ((name == "mac" || name == "client_id") && type == SQLITE_BLOB) {
     const auto bytes = q.blob(i);
     std::string out;
-    static constexpr char kHex[] = "0123456789abcdef";
     for (std::size_t k = 0; k < bytes.size(); ++k) {
       if (name == "mac" && k > 0) out.push_back(':');
-      out.push_back(kHex[bytes[k] >> 4]);
-      out.push_back(kHex[bytes[k] & 15]);
+      append_hex(out, bytes[k]);
     }
     return out;
   }

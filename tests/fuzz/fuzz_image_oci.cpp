@@ -19,21 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "core/sha256.hpp"
 #include "image/byte_sink.hpp"
 #include "image/image_error.hpp"
 #include "image/sources.hpp"
 
 using namespace ramfleet::image;
+using ramfleet::sha256_hex;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string sha256_hex(const std::string& s) {
-  HashingSink h(nullptr);
-  h.write({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-  h.finish();
-  return h.hex_digest();
-}
 
 void octal(char* field, std::size_t len, std::uint64_t v) {
   for (std::size_t i = len - 1; i-- > 0; v >>= 3) field[i] = static_cast<char>('0' + (v & 7));

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "config/encoding.hpp"
+#include "core/sha256.hpp"
 #include "test_support.hpp"
 
 namespace ramfleet::config::test {

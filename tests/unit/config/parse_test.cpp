@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "config/encoding.hpp"
+#include "core/sha256.hpp"
 #include "test_support.hpp"
 
 namespace ramfleet::config::test {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.hpp"
 #include "image/byte_sink.hpp"
 #include "image/decompress.hpp"
 #include "image/image_builder.hpp"
@@ -135,13 +136,6 @@ std::string run_bounded(const std::function<void()>& fn, int seconds = 20) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return out;
-}
-
-std::string sha256_hex(const std::string& s) {
-  HashingSink h(nullptr);
-  h.write({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-  h.finish();
-  return h.hex_digest();
 }
 
 // An OCI image layout (as a tar) whose manifest lists `layer_blobs` in order.

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.hpp"
 #include "image/cpio_writer.hpp"
 #include "image/image_builder.hpp"
 #include "image/image_error.hpp"
@@ -24,13 +25,7 @@ void make_rootfs(const std::filesystem::path& root) {
   std::filesystem::create_symlink("../usr/lib/big", root / "etc/big-link");
 }
 
-std::string sha256_hex_of_file(const std::filesystem::path& p) {
-  HashingSink h(nullptr);
-  auto data = read_file(p);
-  h.write({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
-  h.finish();
-  return h.hex_digest();
-}
+std::string sha256_hex_of_file(const std::filesystem::path& p) { return sha256_hex(read_file(p)); }
 
 TEST(ImageBuild, SameDirectoryTwiceGivesIdenticalBytesAndId) {
   TempDir d;
@@ -116,13 +111,6 @@ TEST(ImageBuild, MissingSourceIsAClearError) {
 }
 
 // --- OCI ----------------------------------------------------------------------
-
-std::string sha256_hex(const std::string& s) {
-  HashingSink h(nullptr);
-  h.write({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-  h.finish();
-  return h.hex_digest();
-}
 
 std::string lower_layer() {
   return make_tar({{"etc/", '5', "", "", 0755},

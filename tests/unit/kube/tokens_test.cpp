@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "core/sha256.hpp"
 #include "kube/crypto.hpp"
 
 namespace ramfleet::kube {
