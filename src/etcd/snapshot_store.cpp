@@ -1,7 +1,6 @@
 #include "etcd/snapshot_store.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,9 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/hex.hpp"
+#include "core/sha256.hpp"
+
 namespace ramfleet::etcd {
 namespace fs = std::filesystem;
 
@@ -21,32 +23,6 @@ constexpr std::size_t kHash = 32;
 constexpr std::size_t kMagicOffset = 16;  // bbolt: page header (16 bytes), then meta.magic
 constexpr std::uint32_t kBoltMagic = 0xED0CDAED;
 constexpr std::size_t kMinDb = 4096;  // at least one page
-
-struct MdFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using Md = std::unique_ptr<EVP_MD_CTX, MdFree>;
-
-Md sha256_ctx() {
-  Md c(EVP_MD_CTX_new());
-  if (!c || EVP_DigestInit_ex(c.get(), EVP_sha256(), nullptr) != 1) throw std::runtime_error("sha256 init");
-  return c;
-}
-std::array<unsigned char, kHash> final(EVP_MD_CTX* c) {
-  std::array<unsigned char, kHash> out{};
-  unsigned n = 0;
-  EVP_DigestFinal_ex(c, out.data(), &n);
-  return out;
-}
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) {
-    s += d[p[i] >> 4U];
-    s += d[p[i] & 15U];
-  }
-  return s;
-}
 
 bool magic_ok(const unsigned char* p) {
   const std::uint32_t m = static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8U) |
@@ -63,8 +39,8 @@ SnapshotCheck check_stream(std::istream& in, std::uint64_t size) {
     c.reason = "too short for a snapshot (" + std::to_string(size) + " bytes)";
     return c;
   }
-  auto db = sha256_ctx();
-  auto whole = sha256_ctx();
+  Sha256 db;
+  Sha256 whole;
   std::vector<char> buf(1U << 16U);
   std::uint64_t left = size - kHash;
   bool first = true;
@@ -79,8 +55,9 @@ SnapshotCheck check_stream(std::istream& in, std::uint64_t size) {
       return c;
     }
     first = false;
-    EVP_DigestUpdate(db.get(), buf.data(), n);
-    EVP_DigestUpdate(whole.get(), buf.data(), n);
+    const ByteView piece(reinterpret_cast<const std::uint8_t*>(buf.data()), n);
+    db.update(piece);
+    whole.update(piece);
     left -= n;
   }
   std::array<char, kHash> trailer{};
@@ -88,14 +65,13 @@ SnapshotCheck check_stream(std::istream& in, std::uint64_t size) {
     c.reason = "cannot read the sha256 trailer";
     return c;
   }
-  EVP_DigestUpdate(whole.get(), trailer.data(), kHash);
-  const auto want = final(db.get());
+  whole.update(as_bytes(std::string_view(trailer.data(), kHash)));
+  const auto want = db.finish();
   if (std::memcmp(want.data(), trailer.data(), kHash) != 0) {
     c.reason = "sha256 trailer does not match the database (corrupted or truncated)";
     return c;
   }
-  const auto w = final(whole.get());
-  c.sha256_hex = hex(w.data(), w.size());
+  c.sha256_hex = to_hex(whole.finish());
   c.ok = true;
   return c;
 }
