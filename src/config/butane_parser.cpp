@@ -13,7 +13,7 @@
 
 #include "config/files_dir.hpp"
 #include "config/spec_version.hpp"
-#include "core/yaml_syntax.hpp"
+#include "core/yaml_fields.hpp"
 
 namespace ramfleet::config {
 
@@ -48,15 +48,12 @@ class Parser {
  public:
   Parser(const LayerSource& layer, const TemplateRenderer& renderer, const ParseOptions& options,
          DiagnosticCollector& diag)
-      : layer_(layer), renderer_(renderer), files_(options.files_dir), diag_(diag) {}
+      : layer_(layer), renderer_(renderer), files_(options.files_dir), diag_(diag), y_(layer.name, diag) {}
 
   NodeConfig run() {
-    auto loaded = load_yaml(layer_.text, layer_.name);
-    if (const auto* d = std::get_if<ramfleet::Diagnostic>(&loaded)) {
-      diag_.error(d->location(), d->message);
-      return std::move(config_);
-    }
-    YAML::Node root = std::get<YAML::Node>(std::move(loaded));
+    auto loaded = y_.parse(layer_.text);
+    if (!loaded) return std::move(config_);
+    YAML::Node root = std::move(*loaded);
     if (!root || root.IsNull()) {
       diag_.error(Location{layer_.name, 1, 1}, "empty config: expected a mapping with 'variant' and 'version'");
       return std::move(config_);
@@ -100,11 +97,11 @@ class Parser {
 
  private:
   // ---- locations and generic shapes -------------------------------------------------
-  Location at(const YAML::Mark& m) const {
-    if (m.is_null() || m.line < 0) return Location{layer_.name, 0, 0};
-    return Location{layer_.name, static_cast<std::size_t>(m.line) + 1, static_cast<std::size_t>(m.column) + 1};
-  }
-  Location at(const YAML::Node& n) const { return at(n.Mark()); }
+  // Loading and places come from core's field reader; the shapes below keep
+  // Butane's own rules: a key with nothing under it is absent, unknown keys
+  // are warnings, and every scalar may be a template.
+  Location at(const YAML::Mark& m) const { return y_.location(m); }
+  Location at(const YAML::Node& n) const { return y_.location(n); }
 
   static const char* kind_name(const YAML::Node& n) {
     switch (n.Type()) {
@@ -783,6 +780,7 @@ class Parser {
   const TemplateRenderer& renderer_;
   FilesDir files_;
   DiagnosticCollector& diag_;
+  YamlFields y_;
   NodeConfig config_;
 };
 

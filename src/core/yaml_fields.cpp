@@ -32,22 +32,30 @@ std::optional<YAML::Node> YamlFields::load(std::string_view what) {
 std::optional<YAML::Node> YamlFields::parse(std::string_view text, std::string_view what) {
   auto loaded = load_yaml(text, file_, what);
   if (auto* d = std::get_if<Diagnostic>(&loaded)) {
-    if (d->is_error()) ++errors_;
-    out_.push_back(std::move(*d));
+    add(std::move(*d));
     return std::nullopt;
   }
   return std::get<YAML::Node>(std::move(loaded));
 }
 
+void YamlFields::add(Diagnostic d) {
+  if (d.is_error()) ++errors_;
+  if (list_ != nullptr) {
+    list_->push_back(std::move(d));
+  } else if (d.is_error()) {
+    collector_->error(d.location(), std::move(d.message));
+  } else {
+    collector_->warning(d.location(), std::move(d.message));
+  }
+}
+
 void YamlFields::report(const YAML::Mark& at, Diagnostic::Severity severity, std::string message) {
   const auto p = yaml_place(at);
-  if (severity == Diagnostic::Severity::error) ++errors_;
-  out_.push_back({file_, p.line, p.column, severity, std::move(message)});
+  add({file_, p.line, p.column, severity, std::move(message)});
 }
 
 void YamlFields::error_file(std::string message) {
-  ++errors_;
-  out_.push_back({file_, 0, 0, Diagnostic::Severity::error, std::move(message)});
+  add({file_, 0, 0, Diagnostic::Severity::error, std::move(message)});
 }
 
 std::string YamlFields::kind(const YAML::Node& node) {

@@ -9,6 +9,8 @@
 //   - missing keys: "<what>: missing required key 'x'", at the parent mapping
 //   - values:       "<what> must be ..." at the value (values quoted "so", keys 'so')
 // `what` names the field as the operator wrote it ("dhcp.limits", "etcd.members[1]").
+// The reports go to a list (one file, one pass) or to a DiagnosticCollector
+// (a compilation over several files, whose strict mode makes warnings errors).
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -38,7 +40,8 @@ inline YamlPlace yaml_place(const YAML::Node& node) { return yaml_place(node.Mar
 
 class YamlFields {
  public:
-  YamlFields(std::string file, Diagnostics& out) : file_(std::move(file)), out_(out) {}
+  YamlFields(std::string file, Diagnostics& out) : file_(std::move(file)), list_(&out) {}
+  YamlFields(std::string file, DiagnosticCollector& out) : file_(std::move(file)), collector_(&out) {}
 
   // Reads and parses `file`; on an unreadable file or a syntax error reports
   // it (core/yaml_syntax.hpp places it where the broken construct starts) and
@@ -110,6 +113,12 @@ class YamlFields {
 
   [[nodiscard]] const std::string& file() const { return file_; }
   [[nodiscard]] YamlPlace place(const YAML::Node& node) const { return yaml_place(node); }
+  // file:line:column of a node or mark in this file (line 0 when yaml-cpp has no mark).
+  [[nodiscard]] Location location(const YAML::Mark& mark) const {
+    const auto p = yaml_place(mark);
+    return {file_, p.line, p.column};
+  }
+  [[nodiscard]] Location location(const YAML::Node& node) const { return location(node.Mark()); }
   // Errors this reader reported so far (its own, not the shared list's).
   [[nodiscard]] std::size_t errors() const { return errors_; }
 
@@ -117,7 +126,10 @@ class YamlFields {
   void report(const YAML::Mark& at, Diagnostic::Severity severity, std::string message);
 
   std::string file_;
-  Diagnostics& out_;
+  void add(Diagnostic d);
+
+  Diagnostics* list_ = nullptr;
+  DiagnosticCollector* collector_ = nullptr;
   std::size_t errors_ = 0;
 };
 

@@ -113,5 +113,19 @@ TEST(YamlFields, SyntaxErrorsAndMissingFilesAreDiagnosticsToo) {
   EXPECT_EQ(missing.errors(), 1u);
 }
 
+TEST(YamlFields, ACollectorSinkKeepsItsStrictMode) {
+  DiagnosticCollector strict(true);
+  YamlFields y("layer.bu", strict);
+  auto root = y.parse("a: 1\nb: [\n");
+  EXPECT_FALSE(root);
+  ASSERT_TRUE(y.parse("a: 1\n"));
+  y.warning(*y.parse("x: 2\n"), "a warning, made an error by strict mode");
+  ASSERT_EQ(strict.all().size(), 2U);
+  EXPECT_TRUE(strict.has_errors());
+  EXPECT_EQ(strict.all()[0].location().str(), "layer.bu:2:4");
+  EXPECT_TRUE(strict.all()[1].is_error());
+  EXPECT_EQ(y.location(*y.parse("k: v\n")).str(), "layer.bu:1:1");
+}
+
 }  // namespace
 }  // namespace ramfleet
