@@ -252,15 +252,7 @@ boot::EtcdBootAnswer EtcdService::member_booted(const kube::ClusterSpec& spec, c
       } else {
         const auto url = leader_url(seen, members);
         if (d.stale) {
-          const auto r = c->post(url, etcd::member_remove_request(d.stale->id), kChangeTimeout);
-          const auto p = etcd::parse_ack(r.status, r.body);
-          if (auto err = error_of(r, p); !err.empty()) {
-            a.refusal = "removing its stale member " + etcd::id_hex(d.stale->id) + " failed: " + err;
-            a.retry = true;
-            record("remove_failed", member.name, a.refusal, false);
-            return a;
-          }
-          record("removed_stale", member.name, "member " + etcd::id_hex(d.stale->id) + " (" + d.reason + ")");
+          if (!remove_stale(*c, url, member.name, *d.stale, "(" + d.reason + ")", a)) return a;
         }
         const auto r = c->post(url, etcd::member_add_request(etcd::peer_url(ip), true), kChangeTimeout);
         const auto p = etcd::parse_member_added(r.status, r.body);
@@ -291,6 +283,22 @@ boot::EtcdBootAnswer EtcdService::member_booted(const kube::ClusterSpec& spec, c
   return a;
 }
 
+// Removes a member's stale entry through the leader. On failure the answer
+// says why and asks the member to retry; both are recorded.
+bool EtcdService::remove_stale(EtcdClient& c, const std::string& url, const std::string& name,
+                               const etcd::Member& stale, const std::string& why, boot::EtcdBootAnswer& a) {
+  const auto r = c.post(url, etcd::member_remove_request(stale.id), kChangeTimeout);
+  const auto p = etcd::parse_ack(r.status, r.body);
+  if (auto err = error_of(r, p); !err.empty()) {
+    a.refusal = "removing its stale member " + etcd::id_hex(stale.id) + " failed: " + err;
+    a.retry = true;
+    record("remove_failed", name, a.refusal, false);
+    return false;
+  }
+  record("removed_stale", name, "member " + etcd::id_hex(stale.id) + " " + why);
+  return true;
+}
+
 boot::EtcdBootAnswer EtcdService::stacked_join(EtcdClient& c, const std::vector<etcd::ConfiguredMember>& members,
                                                const kube::EtcdMember& member, const etcd::Observation& seen,
                                                const etcd::BootDecision& d, const std::string& requester, bool act) {
@@ -299,17 +307,10 @@ boot::EtcdBootAnswer EtcdService::stacked_join(EtcdClient& c, const std::vector<
     case etcd::BootVerdict::rejoin:
     case etcd::BootVerdict::wait_learner:  // kubeadm adds (and promotes) its own learner
       if (act && d.stale) {
-        const auto r = c.post(leader_url(seen, members), etcd::member_remove_request(d.stale->id), kChangeTimeout);
-        const auto p = etcd::parse_ack(r.status, r.body);
-        if (auto err = error_of(r, p); !err.empty()) {
-          a.refusal = "removing its stale member " + etcd::id_hex(d.stale->id) + " failed: " + err;
-          a.retry = true;
-          record("remove_failed", member.name, a.refusal, false);
+        if (!remove_stale(c, leader_url(seen, members), member.name, *d.stale,
+                          "removed before its kubeadm join --control-plane (boot from " + requester + ")", a)) {
           return a;
         }
-        record("removed_stale", member.name,
-               "member " + etcd::id_hex(d.stale->id) + " removed before its kubeadm join --control-plane (boot from " +
-                   requester + ")");
       }
       return a;
     case etcd::BootVerdict::refuse_healthy:

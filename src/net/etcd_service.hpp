@@ -74,6 +74,8 @@ class EtcdService : public boot::EtcdMembership {
   etcd::Formation load_formation();
   void save_formation(const etcd::Formation& f);
   void record(std::string action, std::string member, std::string reason, bool ok = true);
+  bool remove_stale(EtcdClient& c, const std::string& url, const std::string& name, const etcd::Member& stale,
+                    const std::string& why, boot::EtcdBootAnswer& a);
   void take_snapshot(EtcdClient& c, const std::string& from, const kube::ClusterSpec& spec);
   boot::EtcdBootAnswer stacked_join(EtcdClient& c, const std::vector<etcd::ConfiguredMember>& members,
                                     const kube::EtcdMember& member, const etcd::Observation& seen,
