@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "http/asset_response.hpp"
+#include "http/operator.hpp"
 
 namespace ramfleet::http {
 
@@ -27,6 +28,10 @@ struct Request {
   std::optional<std::string> range, if_range, if_none_match, if_modified_since;
   std::string body;
   std::string peer;  // "127.0.0.1:53422", for logs
+  std::optional<std::string> authorization;  // the Authorization header, as sent
+  // Set by the operator listener once the caller is authenticated (operator.hpp);
+  // empty on the boot listener, where operator routes are refused.
+  std::optional<Operator> caller;
 
   // GET or HEAD: a read. HEAD must not change state that GET would (a handler
   // that spends a boot token checks `method == Method::head` first).

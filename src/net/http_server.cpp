@@ -299,6 +299,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     req.if_range = field(bhttp::field::if_range);
     req.if_none_match = field(bhttp::field::if_none_match);
     req.if_modified_since = field(bhttp::field::if_modified_since);
+    req.authorization = field(bhttp::field::authorization);
     req.body = std::move(msg.body());
     return req;
   }
