@@ -1,4 +1,5 @@
-// /healthz and the JSON API under /api/v1/ (read-only, plus node events).
+// /healthz, the JSON API's reads under /api/v1/ (operator listener) and the
+// node event POST (boot listener).
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -129,7 +130,11 @@ Reply list_machines(ServiceState& st, const Request& req) {
   return r;
 }
 
-Reply post_event(ServiceState& st, const Request& req, const std::string& id) {
+}  // namespace
+
+Reply handle_node_event(ServiceState& st, const Request& req, const std::string& machine) {
+  const auto id = normalise_machine_id(machine);
+  if (!st.store) return error_reply(503, "no state directory configured");
   auto bad = [&](const std::string& why) {
     st.counters.inc("http.api.bad_event");
     log::warn("http.api.bad_event", {{"peer", req.peer}, {"machine", id}, {"error", why}});
@@ -152,8 +157,6 @@ Reply post_event(ServiceState& st, const Request& req, const std::string& id) {
   if (e.root_bytes) out["root_bytes"] = *e.root_bytes;
   return json_reply(201, out);
 }
-}  // namespace
-
 Reply handle_healthz(ServiceState& st) {
   json j{{"status", "ok"}, {"inventory", inventory_status(st)}};
   // A store that cannot write (disk full, locked) is degraded, not down: boots
@@ -206,13 +209,7 @@ Reply handle_api(ServiceState& st, const Request& req, const std::vector<std::st
     if (s.size() == 3 && s[0] == "machines" && s[2] == "events") {
       const auto id = normalise_machine_id(s[1]);
       if (!st.store) return error_reply(503, "no state directory configured");
-      if (req.method == Method::post) return post_event(st, req, id);
-      if (!get) {
-        st.counters.inc("http.error.method_not_allowed");
-        auto r = error_reply(405, "method not allowed; use GET or POST");
-        r.header("Allow", "GET, HEAD, POST");
-        return r;
-      }
+      if (!get) return only_get();
       auto ev = st.store->events(id);
       if (!ev) return error_reply(404, "no machine '" + s[1] + "'");
       return json_reply(200, *ev);

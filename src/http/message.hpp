@@ -15,6 +15,8 @@
 
 namespace ramfleet::http {
 
+class ReplyStream;
+
 // The methods the server answers; anything else is `other` (405 where routed).
 enum class Method { get, head, post, other };
 
@@ -27,7 +29,7 @@ struct Request {
   std::string host;
   std::optional<std::string> range, if_range, if_none_match, if_modified_since;
   std::string body;
-  std::string peer;  // "127.0.0.1:53422", for logs
+  std::string peer;                          // "127.0.0.1:53422", for logs
   std::optional<std::string> authorization;  // the Authorization header, as sent
   // Set by the operator listener once the caller is authenticated (operator.hpp);
   // empty on the boot listener, where operator routes are refused.
@@ -67,6 +69,9 @@ struct Reply {
   // Answer to HEAD: send the head with Content-Length = content_length and no
   // body (route() sets it; see strip_body_for_head).
   bool headers_only = false;
+  // A body written over time (server-sent events; reply_stream.hpp): only
+  // the operator listener sends these. The transport owns the other end.
+  std::shared_ptr<ReplyStream> stream;
 
   void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };

@@ -74,8 +74,78 @@ Reply dispatch(ServiceState& st, const Request& req) {
     if (!get) return method_not_allowed(st, "GET, HEAD");
     return handle_healthz(st);
   }
+  if (segs.size() == 5 && segs[0] == "api" && segs[1] == "v1" && segs[2] == "machines" && segs[4] == "events" &&
+      !req.is_read()) {
+    // The one API route for nodes: a node reports a boot phase.
+    if (req.method != Method::post) return method_not_allowed(st, "POST");
+    return handle_node_event(st, req, segs[3]);
+  }
+  if (!segs.empty() && (segs[0] == "api" || segs[0] == "metrics" || segs[0] == "ui")) {
+    // People and tools use the operator listener, which authenticates them;
+    // this door is for nodes and asks nobody who they are.
+    st.counters.inc("http.error.operator_route_on_boot_listener");
+    const std::string where = st.operator_listener.empty() ? std::string("the operator listener (api.listen)")
+                                                           : "the operator listener at " + st.operator_listener;
+    return error_reply(403,
+                       "this is the boot listener, for nodes; the operator API, /metrics and /ui/ are on " + where);
+  }
+  st.counters.inc("http.error.not_found");
+  return error_reply(404, "no such resource");
+}
+
+Reply unauthorized(ServiceState& st, const Request& req) {
+  st.counters.inc("http.operator.unauthenticated");
+  auto r = error_reply(401, "a credential is required: Authorization: Bearer <token>, or a client certificate");
+  // RFC 6750 section 3: a request that sent a credential we refused gets error="invalid_token".
+  r.header("WWW-Authenticate",
+           req.authorization ? R"(Bearer realm="ramfleet", error="invalid_token")" : R"(Bearer realm="ramfleet")");
+  return r;
+}
+
+Reply dispatch_operator(ServiceState& st, const Request& req) {
+  auto parsed = parse_target(req.target);
+  if (auto* bad = std::get_if<TargetError>(&parsed)) {
+    // Nobody unauthenticated learns more than 401.
+    if (!req.caller) return unauthorized(st, req);
+    st.counters.inc("http.error.bad_target");
+    return error_reply(400, "malformed request target: " + bad->message);
+  }
+  auto& segs = std::get<Target>(parsed).segments;
+  const bool get = req.is_read();
+
+  // ---- /ui/ static files (helper `dashboard`): no credential needed, they
+  // hold no data; every datum the UI shows comes from the API below. Add the
+  // route here, before the credential check.
+
+  if (segs.size() == 1 && segs[0] == "healthz") {
+    // The same answer the boot listener gives anyone.
+    if (!get) return method_not_allowed(st, "GET, HEAD");
+    return handle_healthz(st);
+  }
+
+  // ---- Everything below needs an authenticated caller.
+  if (!req.caller) return unauthorized(st, req);
+  const Operator& caller = *req.caller;
+
+  // ---- /metrics (helper `metrics`): GET, any scope. Add the route here.
+
   if (segs.size() >= 2 && segs[0] == "api" && segs[1] == "v1") {
     segs.erase(segs.begin(), segs.begin() + 2);
+    // ---- /api/v1/events/stream (helper `dashboard`): GET, any scope, a
+    // streaming reply (server-sent events). Add the route here.
+    if (!get) {
+      // Every write needs an admin credential, whatever the path: a read
+      // credential learns nothing more than 403.
+      if (!caller.may_write()) {
+        st.counters.inc("http.operator.forbidden");
+        log::warn("http.operator.forbidden",
+                  {{"peer", req.peer}, {"caller", caller.name}, {"method", std::string(to_string(req.method))}});
+        return error_reply(403, "operator '" + caller.name + "' has scope read; writes need an admin credential");
+      }
+      // ---- Writes (helper `events`): POST/PUT /api/v1/machines/{id}/...,
+      // POST /api/v1/inventory/reload. Add them here; each logs caller.name.
+      // A write to a read-only resource falls through to 405 below.
+    }
     return handle_api(st, req, segs);
   }
   st.counters.inc("http.error.not_found");
@@ -86,6 +156,13 @@ Reply dispatch(ServiceState& st, const Request& req) {
 Reply route(ServiceState& st, const Request& req) {
   st.counters.inc("http.requests");
   Reply r = dispatch(st, req);
+  if (req.method == Method::head) strip_body_for_head(r);
+  return r;
+}
+
+Reply route_operator(ServiceState& st, const Request& req) {
+  st.counters.inc("http.operator.requests");
+  Reply r = dispatch_operator(st, req);
   if (req.method == Method::head) strip_body_for_head(r);
   return r;
 }

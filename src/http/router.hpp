@@ -1,14 +1,25 @@
 #pragma once
-// Routes a request to its handler:
+// Routes a request to its handler. Two doors, two audiences (docs/operations.md,
+// "Exposure and credentials"):
+//
+// route(): the boot listener (plain HTTP, http.listen), node routes only:
 //   GET  /boot.ipxe                      generic entry script (chains to /ipxe)
 //   GET  /ipxe?mac=&uuid=&arch=...       per-machine script (inventory match + render)
 //   GET  /ignition|/cloud-config|/apkovl?mac=..  the machine's compiled OS config (ETag)
 //   GET  /assets/<path>                  kernels, initrds, images (HEAD, Range, ETag)
 //   GET  /etcd/snapshot/<token>          a cold start's etcd snapshot (one-time, bound to one address)
 //   GET  /healthz                        liveness and inventory state
+//   POST /api/v1/machines/{id}/events    node reports a boot phase
+// Any other /api/v1, /metrics or /ui path there is refused with 403 naming
+// the operator listener (counted: http.error.operator_route_on_boot_listener).
+//
+// route_operator(): the operator listener (HTTPS, api.listen), for people and
+// tools. The transport authenticates first and sets Request::caller; without
+// one every route but /healthz (and /ui/'s static files) is 401.
+//   GET  /healthz                        as above
 //   GET  /api/v1/{machines,groups,profiles,leases,counters,inventory,etcd}
 //   GET  /api/v1/machines/{id}[/events]
-//   POST /api/v1/machines/{id}/events    node reports a boot phase
+//   writes (POST/PUT) under /api/v1/...  need Scope::admin, else 403
 #include <optional>
 #include <string>
 
@@ -18,6 +29,7 @@
 namespace ramfleet::http {
 
 Reply route(ServiceState& state, const Request& req);
+Reply route_operator(ServiceState& state, const Request& req);
 
 // What the boot layer needs from a request (boot_handlers.cpp): the base URL
 // the machine reached us at (settings' base_url, else its Host header), who
@@ -35,7 +47,10 @@ Reply handle_machine_script(ServiceState& state, const Request& req,
 std::optional<Reply> handle_cached_machine_script(ServiceState& state, const Request& req);
 Reply handle_asset(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
 Reply handle_healthz(ServiceState& state);
+// The operator API's reads; segments follow "/api/v1/".
 Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
+// POST /api/v1/machines/{id}/events on the boot listener: a node reports a phase.
+Reply handle_node_event(ServiceState& state, const Request& req, const std::string& machine);
 // GET /api/v1/etcd and GET /etcd/snapshot/<token> (etcd_handlers.cpp, docs/etcd.md).
 Reply handle_etcd_status(ServiceState& state);
 Reply handle_etcd_snapshot(ServiceState& state, const Request& req, const std::string& token);

@@ -18,6 +18,9 @@ struct ServiceState : boot::BootState {
   std::filesystem::path assets_root;  // canonical; empty when there is no assets directory
   std::string inventory_fingerprint;  // of the inventory files last loaded (service_upkeep.hpp)
   std::uint64_t boundary_seq = 0;
+  // Where the operator listener is ("https://127.0.0.1:9443"), named in the
+  // boot listener's 403 to operator routes; empty when it is off.
+  std::string operator_listener;
 };
 
 // The boot layer's part of the settings.

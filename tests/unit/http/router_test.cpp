@@ -17,7 +17,27 @@ struct RouterTest : ::testing::Test {
     req.host = "boot.example";
     return route(st, req);
   }
+
+  Reply op(Method m, std::string target, std::optional<Operator> caller, std::optional<std::string> auth = {}) {
+    Request req;
+    req.method = m;
+    req.target = std::move(target);
+    req.host = "127.0.0.1:9443";
+    req.caller = std::move(caller);
+    req.authorization = std::move(auth);
+    return route_operator(st, req);
+  }
 };
+
+std::string header_of(const Reply& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+const Operator kReader{"ci-dashboard", Scope::read};
+const Operator kAdmin{"local-admin", Scope::admin};
 
 TEST(Method, ParsesTheThreeWeServeCaseSensitively) {
   EXPECT_EQ(parse_method("GET"), Method::get);
@@ -72,6 +92,85 @@ TEST(ErrorReply, NonUtf8MessageIsReplacedNotThrown) {
 }
 
 TEST_F(RouterTest, AssetsWithoutDirectoryAre404) { EXPECT_EQ(call(Method::get, "/assets/vmlinuz").status, 404); }
+
+TEST_F(RouterTest, BootListenerRefusesOperatorRoutesNamingTheOperatorListener) {
+  st.operator_listener = "https://127.0.0.1:9443";
+  for (const char* t : {"/api/v1/machines", "/api/v1/counters", "/api/v1/machines/m1", "/api/v1/machines/m1/events",
+                        "/api/v1/inventory/reload", "/metrics", "/ui/", "/ui/index.html", "/api"}) {
+    SCOPED_TRACE(t);
+    const Reply r = call(Method::get, t);
+    EXPECT_EQ(r.status, 403);
+    EXPECT_NE(r.body.find("https://127.0.0.1:9443"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(call(Method::post, "/api/v1/inventory/reload").status, 403);
+  EXPECT_EQ(st.counters.get("http.error.operator_route_on_boot_listener"), 10u);
+}
+
+TEST_F(RouterTest, BootListenerIgnoresACallerItCouldNotHaveAuthenticated) {
+  Request req;
+  req.target = "/api/v1/machines";
+  req.caller = kAdmin;  // never set by the boot transport; even so, no door here
+  EXPECT_EQ(route(st, req).status, 403);
+}
+
+TEST_F(RouterTest, BootListenerKeepsTheNodeEventPost) {
+  // No state directory in this test: the route is reached and says so (503),
+  // neither 403 nor 404.
+  EXPECT_EQ(call(Method::post, "/api/v1/machines/52:54:00:00:00:01/events").status, 503);
+  EXPECT_EQ(call(Method::other, "/api/v1/machines/m1/events").status, 405);
+}
+
+TEST_F(RouterTest, OperatorWithoutCallerIs401WithBearerChallenge) {
+  for (const char* t : {"/api/v1/machines", "/api/v1/groups", "/api/v1/counters", "/metrics", "/nope", "/%zz"}) {
+    SCOPED_TRACE(t);
+    const Reply r = op(Method::get, t, std::nullopt);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(header_of(r, "WWW-Authenticate"), R"(Bearer realm="ramfleet")");
+  }
+  const Reply bad = op(Method::post, "/api/v1/inventory/reload", std::nullopt, "Bearer nope");
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(header_of(bad, "WWW-Authenticate"), R"(Bearer realm="ramfleet", error="invalid_token")");
+  EXPECT_EQ(st.counters.get("http.operator.unauthenticated"), 7u);
+}
+
+TEST_F(RouterTest, OperatorHealthzNeedsNoCredential) {
+  EXPECT_EQ(op(Method::get, "/healthz", std::nullopt).status, 200);
+}
+
+TEST_F(RouterTest, OperatorReadsWithAnyScope) {
+  for (const auto& who : {kReader, kAdmin}) {
+    SCOPED_TRACE(who.name);
+    EXPECT_EQ(op(Method::get, "/api/v1/groups", who).status, 200);
+    EXPECT_EQ(op(Method::get, "/api/v1/profiles", who).status, 200);
+    EXPECT_EQ(op(Method::get, "/api/v1/inventory", who).status, 200);
+    EXPECT_EQ(op(Method::get, "/api/v1/counters", who).status, 200);
+    EXPECT_EQ(op(Method::get, "/api/v1/machines", who).status, 200);
+    const Reply head = op(Method::head, "/api/v1/groups", who);
+    EXPECT_EQ(head.status, 200);
+    EXPECT_TRUE(head.headers_only);
+    EXPECT_EQ(op(Method::get, "/api/v1/nope", who).status, 404);
+  }
+}
+
+TEST_F(RouterTest, OperatorWritesNeedAdmin) {
+  for (const char* t : {"/api/v1/inventory/reload", "/api/v1/machines/m1/events", "/api/v1/groups"}) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(op(Method::post, t, kReader).status, 403);
+    EXPECT_EQ(op(Method::other, t, kReader).status, 403);
+    const int admin = op(Method::post, t, kAdmin).status;
+    EXPECT_NE(admin, 401);
+    EXPECT_NE(admin, 403);
+  }
+  EXPECT_EQ(st.counters.get("http.operator.forbidden"), 6u);
+  // A read resource written to by an admin: 405, not a silent success.
+  EXPECT_EQ(op(Method::post, "/api/v1/groups", kAdmin).status, 405);
+}
+
+TEST_F(RouterTest, OperatorListenerServesNoNodeRoutes) {
+  EXPECT_EQ(op(Method::get, "/boot.ipxe", kAdmin).status, 404);
+  EXPECT_EQ(op(Method::get, "/ipxe?mac=52:54:00:00:00:01", kAdmin).status, 404);
+  EXPECT_EQ(op(Method::get, "/assets/vmlinuz", kAdmin).status, 404);
+}
 
 }  // namespace
 }  // namespace ramfleet::http
