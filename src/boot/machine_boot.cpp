@@ -123,9 +123,10 @@ ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const Cac
                           {"profile", b.profile.empty() ? std::string_view("-") : std::string_view(b.profile)},
                           {"reason", b.reason},
                           {"peer", peer.text}});
-  if (st.store) {
-    st.store->record_boot(
-        {b.machine_id, b.facts_json, b.group, b.profile, std::string(b.decision), b.reason, now.wall_ms});
+  if (st.store || st.on_boot) {
+    BootRecord rec{b.machine_id, b.facts_json, b.group, b.profile, std::string(b.decision), b.reason, now.wall_ms};
+    if (st.on_boot) st.on_boot(rec);
+    if (st.store) st.store->record_boot(std::move(rec));
   }
   if (!b.needs_token()) return {b.script, std::nullopt};
   const std::string requester = requester_ipv4(peer.address);

@@ -5,6 +5,7 @@
 // runs the boot layer and touched only from its event loop.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,9 @@ struct BootState {
   const AddressOwners* address_owners = nullptr;
   // etcd membership (cluster.yaml `etcd.mode: ramfleet`); null: first formation only.
   EtcdMembership* etcd = nullptr;
+  // Told of every boot the layer records, as it is queued for the store: the
+  // operator's live feed (http/event_feed.hpp). Empty: nobody listens.
+  std::function<void(const BootRecord&)> on_boot;
 };
 
 // The clocks of one request, passed in so the layer stays testable without sleeping.

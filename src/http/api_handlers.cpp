@@ -150,6 +150,11 @@ Reply handle_node_event(ServiceState& st, const Request& req, const std::string&
     return error_reply(404, "machine '" + id + "' has never booted from this server");
   }
   st.counters.inc("http.api.events");
+  {
+    json fe{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
+    if (!e.message.empty()) fe["message"] = e.message;
+    st.events.publish("phase", fe);
+  }
   log::info("node.event", {{"machine", id}, {"phase", boot::to_string(e.phase)}, {"message", e.message}});
   json out{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
   if (!e.message.empty()) out["message"] = e.message;

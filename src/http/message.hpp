@@ -31,6 +31,7 @@ struct Request {
   std::string body;
   std::string peer;                          // "127.0.0.1:53422", for logs
   std::optional<std::string> authorization;  // the Authorization header, as sent
+  std::optional<std::string> last_event_id;  // Last-Event-ID: where an event stream resumes
   // Set by the operator listener once the caller is authenticated (operator.hpp);
   // empty on the boot listener, where operator routes are refused.
   std::optional<Operator> caller;

@@ -9,11 +9,18 @@
 
 #include "boot/settings.hpp"
 #include "boot/state.hpp"
+#include "http/event_feed.hpp"
 #include "http/settings.hpp"
 
 namespace ramfleet::http {
 
 struct ServiceState : boot::BootState {
+  // Wires the boot layer's hook to the live feed; the hook holds `this`, so
+  // the state stays where it was made.
+  ServiceState();
+  ServiceState(const ServiceState&) = delete;
+  ServiceState& operator=(const ServiceState&) = delete;
+
   HttpSettings settings;
   std::filesystem::path assets_root;  // canonical; empty when there is no assets directory
   std::string inventory_fingerprint;  // of the inventory files last loaded (service_upkeep.hpp)
@@ -21,6 +28,8 @@ struct ServiceState : boot::BootState {
   // Where the operator listener is ("https://127.0.0.1:9443"), named in the
   // boot listener's 403 to operator routes; empty when it is off.
   std::string operator_listener;
+  // Boots, node phases and approvals for GET /api/v1/events/stream (event_feed.hpp).
+  EventFeed events;
 };
 
 // The boot layer's part of the settings.
