@@ -113,9 +113,13 @@ Reply dispatch_operator(ServiceState& st, const Request& req) {
   auto& segs = std::get<Target>(parsed).segments;
   const bool get = req.is_read();
 
-  // ---- /ui/ static files (helper `dashboard`): no credential needed, they
-  // hold no data; every datum the UI shows comes from the API below. Add the
-  // route here, before the credential check.
+  // /ui/ static files: no credential needed, they hold no data; every datum
+  // the UI shows comes from the API below (docs/operations.md, "Dashboard").
+  if (!segs.empty() && segs[0] == "ui") {
+    if (!get) return method_not_allowed(st, "GET, HEAD");
+    segs.erase(segs.begin());
+    return handle_ui(st, req, segs);
+  }
 
   if (segs.size() == 1 && segs[0] == "healthz") {
     // The same answer the boot listener gives anyone.
@@ -131,8 +135,11 @@ Reply dispatch_operator(ServiceState& st, const Request& req) {
 
   if (segs.size() >= 2 && segs[0] == "api" && segs[1] == "v1") {
     segs.erase(segs.begin(), segs.begin() + 2);
-    // ---- /api/v1/events/stream (helper `dashboard`): GET, any scope, a
-    // streaming reply (server-sent events). Add the route here.
+    // The live feed: any scope, a streaming reply (server-sent events).
+    if (segs.size() == 2 && segs[0] == "events" && segs[1] == "stream") {
+      if (req.method != Method::get) return method_not_allowed(st, "GET");
+      return handle_event_stream(st, req);
+    }
     if (!get) {
       // Every write needs an admin credential, whatever the path: a read
       // credential learns nothing more than 403.

@@ -51,6 +51,10 @@ Reply handle_healthz(ServiceState& state);
 Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
 // POST /api/v1/machines/{id}/events on the boot listener: a node reports a phase.
 Reply handle_node_event(ServiceState& state, const Request& req, const std::string& machine);
+// GET /api/v1/events/stream (event_stream.cpp): opens a Reply::stream.
+Reply handle_event_stream(ServiceState& state, const Request& req);
+// GET /ui/... (ui_handler.cpp): the dashboard's embedded files; segments follow "ui".
+Reply handle_ui(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
 // GET /api/v1/etcd and GET /etcd/snapshot/<token> (etcd_handlers.cpp, docs/etcd.md).
 Reply handle_etcd_status(ServiceState& state);
 Reply handle_etcd_snapshot(ServiceState& state, const Request& req, const std::string& token);
