@@ -23,6 +23,7 @@ struct MachineStoreLimits {
   std::chrono::milliseconds maintenance_interval{60000};  // age-based pruning runs this often (from flush)
   std::chrono::milliseconds log_interval{10000};          // a repeated failure or drop is logged at most this often
   std::chrono::milliseconds busy_timeout{2000};  // wait this long for another writer's lock, then fail the flush
+  bool operator==(const MachineStoreLimits&) const = default;
 };
 
 }  // namespace ramfleet::boot

@@ -18,6 +18,10 @@ CommandRegistration::CommandRegistration(int order, AddCommand add) { registered
 int main(int argc, char** argv) {
   CLI::App app{"ramfleet: network boot and diskless Kubernetes, in one program"};
   app.require_subcommand(1);
+  // Global flags may come after the subcommand too (`ramfleet serve --log-level
+  // warn`): a subcommand hands options it does not know to the app. Set before
+  // the subcommands are added, which inherit it.
+  app.fallthrough();
   std::string log_level = "info";
   std::string log_format = "logfmt";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();

@@ -1,13 +1,14 @@
 // `ramfleet serve`: one process, one event loop, every boot service.
 // Order of start-up follows a boot: DHCP (and IPv6 RA) -> TFTP -> HTTP.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <iostream>
 #include <memory>
 #include <optional>
 
 #include "cli/commands.hpp"
 #include "cli/privileges.hpp"
+#include "cli/serve_lifecycle.hpp"
+#include "core/duration.hpp"
 #include "core/log.hpp"
 #include "net/dhcp_address_owners.hpp"
 #include "net/dhcp_service.hpp"
@@ -16,6 +17,7 @@
 #include "net/interface.hpp"
 #include "net/router_advertiser.hpp"
 #include "net/tftp_service.hpp"
+#include "settings/serve_reload.hpp"
 #include "settings/serve_settings.hpp"
 #include "store/sqlite_lease_store.hpp"
 
@@ -36,6 +38,7 @@ struct ServeFlags {
   std::string listen;
   bool no_ra = false;
   std::string user;  // --user: drop root to this user once everything is bound and open
+  std::string shutdown_grace;
 };
 
 int fail(const std::string& message) {
@@ -56,6 +59,11 @@ std::optional<std::string> apply_flags(const ServeFlags& f, settings::ServeSetti
   if (f.http_port > 0) s.http.port = static_cast<std::uint16_t>(f.http_port);
   if (f.http_port < 0) s.http.enabled = false;
   if (f.no_ra) s.dhcp.answer_router_solicitations = false;
+  if (!f.shutdown_grace.empty()) {
+    auto g = parse_duration(f.shutdown_grace);
+    if (!g) return "--shutdown-grace must be a duration like 10s or 500ms, got '" + f.shutdown_grace + "'";
+    s.shutdown_grace = *g;
+  }
   if (!f.listen.empty()) {
     auto ip = Ipv4::parse(f.listen);
     if (!ip) return "--listen must be an IPv4 address, got '" + f.listen + "'";
@@ -108,37 +116,34 @@ std::optional<std::string> complete_dhcp_subnet(const ServeFlags& f, const net::
   return std::nullopt;
 }
 
-// Defaults, then ramfleet.yaml, then flags. Returns the exit status on a
-// configuration error (already printed).
-std::optional<int> resolve_settings(const ServeFlags& flags, settings::ServeSettings& s) {
+// Defaults, then ramfleet.yaml, then flags: at start and again on SIGHUP.
+// The file's diagnostics go to `diags` (file:line:col); a flag error is returned.
+std::optional<std::string> resolve_settings(const ServeFlags& flags, settings::ServeSettings& s, Diagnostics& diags) {
   s = settings::default_serve_settings();
   if (!flags.config_dir.empty()) {
     s.config_dir = flags.config_dir;
-    Diagnostics diags;
     settings::apply_serve_file(flags.config_dir, s, diags);
-    for (const auto& d : diags) std::cerr << d.str() << "\n";
-    if (has_errors(diags)) return 2;
+    if (has_errors(diags)) return "ramfleet.yaml has errors";
     // ramfleet's own assets come before the ipxe package's binaries.
     auto assets = std::filesystem::path(flags.config_dir) / "assets";
     if (std::filesystem::is_directory(assets)) s.tftp.roots.insert(s.tftp.roots.begin(), assets);
   }
-  if (auto err = apply_flags(flags, s)) return fail(*err);
-  return std::nullopt;
+  return apply_flags(flags, s);
 }
 
 // The boot interface gives DHCP its address and subnet, and HTTP/TFTP their
 // listen address unless --listen says otherwise.
-std::optional<int> resolve_interface(const ServeFlags& flags, settings::ServeSettings& s,
-                                     std::optional<net::Interface>& iface) {
+std::optional<std::string> resolve_interface(const ServeFlags& flags, settings::ServeSettings& s,
+                                             std::optional<net::Interface>& iface) {
   if (!s.interface.empty()) {
     iface = net::find_interface(s.interface);
-    if (!iface) return fail("interface '" + s.interface + "' does not exist or has no IPv4 address");
+    if (!iface) return "interface '" + s.interface + "' does not exist or has no IPv4 address";
     s.dhcp.interface = iface->name;
     s.dhcp.server_address = iface->address;
     if (flags.listen.empty()) s.listen_address = iface->address;
-    if (auto err = complete_dhcp_subnet(flags, *iface, s)) return fail(*err);
+    if (auto err = complete_dhcp_subnet(flags, *iface, s)) return err;
   } else if (s.dhcp.mode != dhcp::Mode::off) {
-    return fail("DHCP needs a boot interface: give --interface IF, or --dhcp off");
+    return "DHCP needs a boot interface: give --interface IF, or --dhcp off";
   }
   s.dhcp.http_port = s.http.port;
   // DHCP picks snponly.efi vs ipxe.efi (and arm64 or nothing) by what TFTP can serve.
@@ -206,16 +211,55 @@ void log_ready(const settings::ServeSettings& s) {
                             {"state", s.state_dir.string()}});
 }
 
+// SIGHUP: ramfleet.yaml (and the flags, which still win) read again; what a
+// running service can take is applied, the rest is named and kept; a file
+// with errors changes nothing. Then the inventory and cluster.yaml, which
+// keep their own previous version when broken.
+void reload(const ServeFlags& flags, settings::ServeSettings& running, Services& sv) {
+  settings::ServeSettings reread;
+  Diagnostics diags;
+  std::optional<net::Interface> iface;
+  auto err = resolve_settings(flags, reread, diags);
+  if (!err) err = resolve_interface(flags, reread, iface);
+  for (const auto& d : diags) {
+    if (d.is_error()) {
+      log::error("config.refused", {{"diagnostic", d.str()}});
+    } else {
+      log::warn("config.warning", {{"diagnostic", d.str()}});
+    }
+  }
+  if (err) {
+    log::error("config.kept", {{"error", *err}, {"why", "the edit has errors; the running settings keep serving"}});
+  } else {
+    auto plan = settings::plan_reload(running, reread);
+    for (const auto& key : plan.needs_restart)
+      log::warn("config.needs_restart", {{"key", key}, {"effect", "kept as it was until serve restarts"}});
+    if (sv.http) sv.http->apply_live_settings(plan.next.http);
+    std::string applied;
+    for (const auto& key : plan.applied) applied += (applied.empty() ? "" : ",") + key;
+    running = std::move(plan.next);
+    log::info("config.reloaded",
+              {{"applied", applied.empty() ? "-" : applied}, {"needs_restart", plan.needs_restart.size()}});
+  }
+  if (sv.http) sv.http->reload_config();
+}
+
 int run_serve(const ServeFlags& flags) {
   settings::ServeSettings s;
-  if (auto status = resolve_settings(flags, s)) return *status;
+  {
+    Diagnostics diags;
+    auto err = resolve_settings(flags, s, diags);
+    for (const auto& d : diags) std::cerr << d.str() << "\n";
+    if (has_errors(diags)) return 2;
+    if (err) return fail(*err);
+  }
   std::optional<TargetUser> user;
   if (!flags.user.empty()) {
     user = find_user(flags.user);
     if (!user) return fail("--user " + flags.user + ": no such user");
   }
   std::optional<net::Interface> iface;
-  if (auto status = resolve_interface(flags, s, iface)) return *status;
+  if (auto err = resolve_interface(flags, s, iface)) return fail(*err);
 
   std::error_code ec;
   std::filesystem::create_directories(s.state_dir, ec);
@@ -239,14 +283,22 @@ int run_serve(const ServeFlags& flags) {
   // Its thread starts as the user serve runs as, so what it writes in STATE is that user's.
   if (services.etcd) services.etcd->start();
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int signo) {
-    log::info("serve.stop", {{"signal", signo}});
-    io.stop();
-  });
   log_ready(s);
-  io.run();
-  return 0;
+  LifecycleHooks hooks;
+  hooks.reload = [&] { reload(flags, s, services); };
+  hooks.stop_accepting = [&] {
+    if (services.http) services.http->drain();
+    if (services.tftp) services.tftp->stop_accepting();
+  };
+  hooks.in_flight = [&] {
+    return (services.http ? services.http->open_connections() : 0) +
+           (services.tftp ? services.tftp->active_transfers() : 0);
+  };
+  hooks.grace = [&] { return s.shutdown_grace; };
+  hooks.finish = [&] {
+    if (services.http) services.http->stop();  // flushes the machine store
+  };
+  return run_until_stopped(io, std::move(hooks));
 }
 
 void add_serve_command(CLI::App& app, CommandTable& commands) {
@@ -269,6 +321,9 @@ void add_serve_command(CLI::App& app, CommandTable& commands) {
   sub->add_option("--user", f->user,
                   "after binding every socket: hand the state directory to USER and run as USER "
                   "(keeping only CAP_NET_ADMIN, for DHCP's ARP entries)");
+  sub->add_option("--shutdown-grace", f->shutdown_grace,
+                  "on SIGTERM/SIGINT: how long HTTP replies and TFTP transfers in flight may take to finish "
+                  "(default 10s; ramfleet.yaml shutdown_grace)");
   commands.emplace_back(sub, [f] { return run_serve(*f); });
 }
 

@@ -24,6 +24,7 @@ struct AddressRange {
   Ipv4 first;
   Ipv4 last;
   [[nodiscard]] bool contains(Ipv4 ip) const { return first <= ip && ip <= last; }
+  bool operator==(const AddressRange&) const = default;
 };
 
 struct SubnetSettings {
@@ -33,12 +34,14 @@ struct SubnetSettings {
   std::vector<Ipv4> dns_servers;
   std::string domain_name;
   std::chrono::seconds lease_time{3600};
+  bool operator==(const SubnetSettings&) const = default;
 };
 
 struct Reservation {
   MacAddress mac;
   Ipv4 address;
   std::string hostname;  // sent as option 12 when not empty
+  bool operator==(const Reservation&) const = default;
 };
 
 // File names handed to firmware for each boot path; looked up in the TFTP root.
@@ -48,6 +51,7 @@ struct BootFiles {
   std::string uefi_x64_fallback = "ipxe.efi";  // used when uefi_x64 is absent from the root
   std::string uefi_arm64 = "snponly-arm64.efi";
   std::string ipxe_script = "boot.ipxe";  // path on the HTTP server that iPXE clients chain to
+  bool operator==(const BootFiles&) const = default;
 };
 
 struct Settings {
@@ -77,6 +81,8 @@ struct Settings {
   // Warnings a flood would repeat per packet (pool exhausted, rate limited)
   // are logged at most once per interval, with the count of those held back.
   std::chrono::seconds warn_interval{10};
+  // A SIGHUP compares the settings it re-read with those running (settings/serve_reload.hpp).
+  bool operator==(const Settings&) const = default;
 };
 
 }  // namespace ramfleet::dhcp

@@ -4,6 +4,7 @@
 
 #include "boot/load_inventory.hpp"
 #include "core/log.hpp"
+#include "kube/cluster_spec.hpp"
 #include "store/sqlite_machine_store.hpp"
 
 namespace ramfleet::http {
@@ -58,18 +59,30 @@ void open_service_state(ServiceState& st) {
   }
 }
 
-void reload_inventory_if_changed(ServiceState& st) {
-  if (st.settings.config_dir.empty()) return;
+ReloadOutcome reload_inventory(ServiceState& st, ReloadWhen when) {
+  if (st.settings.config_dir.empty()) return ReloadOutcome::unchanged;
   const auto fp = inventory::inventory_fingerprint(st.settings.config_dir);
-  if (fp == st.inventory_fingerprint) return;
+  if (when == ReloadWhen::if_changed && fp == st.inventory_fingerprint) return ReloadOutcome::unchanged;
   st.inventory_fingerprint = fp;
   auto r = boot::load_inventory(st.settings.config_dir);
   for (const auto& d : r.diagnostics)
     if (!d.is_error()) log::warn("inventory.warning", {{"diagnostic", d.str()}});
+  // cluster.yaml is part of the inventory's generation (boot/cluster_config.hpp):
+  // an edit with errors refuses the whole generation, so the previous
+  // cluster.yaml keeps serving with the previous inventory.
+  const auto cluster_file = st.settings.config_dir / kube::kClusterSpecFile;
+  std::error_code ec;
+  if (r.inventory && std::filesystem::exists(cluster_file, ec)) {
+    auto cluster = kube::load_cluster_spec(cluster_file);
+    if (!cluster.spec) {
+      r.inventory.reset();
+      for (auto& d : cluster.diagnostics) r.diagnostics.push_back(std::move(d));
+    }
+  }
   if (r.inventory) {
     st.counters.inc("inventory.reload.accepted");
     install(st, std::move(r.inventory));
-    return;
+    return ReloadOutcome::accepted;
   }
   st.counters.inc("inventory.reload.refused");
   for (const auto& d : r.diagnostics)
@@ -77,7 +90,10 @@ void reload_inventory_if_changed(ServiceState& st) {
   log::error("inventory.kept", {{"generation", st.inventory_generation},
                                 {"why", "the edit has errors; the previous inventory keeps serving"}});
   st.last_reload_errors = std::move(r.diagnostics);
+  return ReloadOutcome::refused;
 }
+
+void reload_inventory_if_changed(ServiceState& st) { reload_inventory(st, ReloadWhen::if_changed); }
 
 void flush_store(ServiceState& st) {
   if (!st.store) return;

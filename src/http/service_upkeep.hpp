@@ -13,9 +13,15 @@ namespace ramfleet::http {
 // (file:line:col for config errors); `state` is unusable after a throw.
 void open_service_state(ServiceState& state);
 
-// Reloads the inventory when its files changed since the last call: a good
-// edit is installed (new generation), a broken one is refused, logged and
-// counted, and the previous inventory keeps serving.
+enum class ReloadWhen { if_changed, now };
+enum class ReloadOutcome { unchanged, accepted, refused };
+
+// Reloads the inventory and cluster.yaml (the timer: when their files changed
+// since the last call; SIGHUP: now): a good edit is installed (new
+// generation), a broken one (either file) is refused, logged with
+// file:line:col and counted, and the previous inventory and cluster.yaml keep
+// serving.
+ReloadOutcome reload_inventory(ServiceState& state, ReloadWhen when);
 void reload_inventory_if_changed(ServiceState& state);
 
 // Writes pending boot records; a failure is logged and counted, never thrown.

@@ -29,6 +29,7 @@ struct HttpLimits {
   // image keeps its connection, a stalled one is closed within two windows.
   std::uint64_t min_send_rate = 1024;
   std::chrono::milliseconds send_window{10000};
+  bool operator==(const HttpLimits&) const = default;
 };
 
 struct HttpSettings {
@@ -49,6 +50,8 @@ struct HttpSettings {
   // refilled at `boot_token_rate_per_min` (docs/cluster.md); beyond it, 429.
   double boot_token_rate_per_min = 12;
   double boot_token_burst = 10;
+  // A SIGHUP compares the settings it re-read with those running (settings/serve_reload.hpp).
+  bool operator==(const HttpSettings&) const = default;
 };
 
 }  // namespace ramfleet::http

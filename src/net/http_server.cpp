@@ -67,6 +67,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
   std::uint64_t written = 0;
   Clock::time_point window_start;
   std::uint64_t window_base = 0;
+  // Waiting for the next request on a kept-alive connection: a drain closes it.
+  bool between_requests = false;
 
   // Bytes the client has taken: handed to the kernel minus what still sits in
   // the send queue (SIOCOUTQ: unsent plus unacknowledged). Counting only what
@@ -158,6 +160,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::size_t rejecting = 0;
   std::map<asio::ip::address, std::size_t> per_ip;  // open sessions per client address
   bool stopped = false;
+  bool draining = false;  // shutting down: no new requests, replies in flight finish
+  // Every open session's connection, so a drain can wake those that wait idle.
+  std::map<Conn*, std::weak_ptr<Conn>> sessions;
   // Runs Reply::offload work (slow reads) off the loop. Declared last, so it is
   // joined before the state its work reads (the store) is destroyed. One thread:
   // at most one such read at a time; the queue is bounded by max_connections.
@@ -342,6 +347,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   awaitable<ReadEnd> read_request(Conn& c, beast::flat_buffer& buffer,
                                   bhttp::request_parser<bhttp::string_body>& parser, boost::system::error_code& ec) {
     bool started = buffer.size() > 0;
+    if (draining && !started) co_return ReadEnd::client_left;
     Clock::time_point deadline = Clock::now() + (started ? limits().request_timeout : limits().idle_timeout);
     for (;;) {
       if (buffer.size() > 0) {
@@ -358,7 +364,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         }
       }
       c.arm_at(deadline);
+      c.between_requests = !started;
       auto n = co_await c.sock.async_read_some(buffer.prepare(8192), asio::redirect_error(use_awaitable, ec));
+      c.between_requests = false;
       c.disarm();
       if (ec) {
         if (!started) co_return ReadEnd::client_left;
@@ -437,7 +445,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         log::debug("http.error_reply",
                    {{"peer", c->peer}, {"target", boot::redact_boot_token(req.target)}, {"status", reply.status}});
       }
-      const bool keep = msg.keep_alive() && !reply.close;
+      const bool keep = msg.keep_alive() && !reply.close && !draining;
       if (!co_await write_reply(*c, reply, keep, msg.version())) break;
       if (!keep) {
         co_await linger_close(*c);
@@ -473,10 +481,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void spawn_session(const std::shared_ptr<Conn>& conn, const asio::ip::address& addr) {
     ++active;
     ++per_ip[addr];
+    sessions.emplace(conn.get(), conn);
     st.counters.inc("http.connections");
     asio::co_spawn(io, session(conn), [self = shared_from_this(), conn, addr](const std::exception_ptr& e) {
       conn->release();
       --self->active;
+      self->sessions.erase(conn.get());
       if (auto it = self->per_ip.find(addr); it != self->per_ip.end() && --it->second == 0) self->per_ip.erase(it);
       if (e) {
         try {
@@ -563,6 +573,34 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (!s.config_dir.empty()) schedule(reload_timer, s.reload_interval, &http::reload_inventory_if_changed);
   }
 
+  void drain() {
+    if (draining) return;
+    draining = true;
+    stopped = true;
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    for (auto& [raw, weak] : sessions) {
+      auto c = weak.lock();
+      if (c && c->between_requests) c->sock.cancel(ec);  // read_request sees the client gone
+    }
+    log::info("http.draining", {{"open_connections", active}});
+  }
+
+  void apply_live(const http::HttpSettings& s) {
+    auto& mine = st.settings;
+    const bool interval_changed = mine.reload_interval != s.reload_interval;
+    mine.limits = s.limits;
+    mine.base_url = s.base_url;
+    mine.boot_token_ttl = s.boot_token_ttl;
+    mine.boot_token_rate_per_min = s.boot_token_rate_per_min;
+    mine.boot_token_burst = s.boot_token_burst;
+    mine.reload_interval = s.reload_interval;
+    if (interval_changed && !mine.config_dir.empty() && !stopped) {
+      reload_timer.cancel();  // its handler sees operation_aborted and does not re-arm
+      schedule(reload_timer, mine.reload_interval, &http::reload_inventory_if_changed);
+    }
+  }
+
   void stop() {
     stopped = true;
     boost::system::error_code ec;
@@ -580,6 +618,13 @@ HttpServer::~HttpServer() { impl_->stop(); }
 
 void HttpServer::start() { impl_->start(); }
 void HttpServer::stop() { impl_->stop(); }
+
+void HttpServer::drain() { impl_->drain(); }
+std::size_t HttpServer::open_connections() const { return impl_->active; }
+bool HttpServer::reload_config() {
+  return http::reload_inventory(impl_->st, http::ReloadWhen::now) != http::ReloadOutcome::refused;
+}
+void HttpServer::apply_live_settings(const http::HttpSettings& settings) { impl_->apply_live(settings); }
 
 std::uint16_t HttpServer::port() const {
   boost::system::error_code ec;

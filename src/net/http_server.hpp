@@ -10,6 +10,7 @@
 //   ramfleet::net::HttpServer http(io, settings);
 //   http.start();  // throws std::system_error naming what failed (bind, inventory, store)
 //   io.run();
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -41,6 +42,20 @@ class HttpServer {
   void start();
   // Stops accepting and flushes boot records; connections finish on their own.
   void stop();
+  // Shutting down gracefully: stops accepting, closes kept-alive connections
+  // waiting for their next request, and answers each request in flight with
+  // `Connection: close`. open_connections() reaches 0 when the last reply is out.
+  void drain();
+  [[nodiscard]] std::size_t open_connections() const;
+
+  // SIGHUP: reloads the inventory and cluster.yaml now, changed or not.
+  // Returns false when they have errors (logged with file:line:col; the
+  // previous ones keep serving).
+  bool reload_config();
+  // SIGHUP: the settings a running service takes live (limits, boot tokens,
+  // base URL, reload interval; settings/serve_reload.hpp); the rest of
+  // `settings` is ignored.
+  void apply_live_settings(const http::HttpSettings& settings);
 
   // The bound port (useful with port 0).
   [[nodiscard]] std::uint16_t port() const;

@@ -624,6 +624,12 @@ TftpService::~TftpService() { impl_->shutdown(); }
 
 void TftpService::start() { impl_->start(); }
 
+void TftpService::stop_accepting() {
+  boost::system::error_code ec;
+  impl_->listener.close(ec);
+  log::info("tftp.draining", {{"active_transfers", impl_->sessions.size()}});
+}
+
 const Counters& TftpService::counters() const { return impl_->counters; }
 
 std::size_t TftpService::active_transfers() const { return impl_->sessions.size(); }

@@ -26,6 +26,9 @@ class TftpService {
   // Binds UDP settings.port on bind_address (0.0.0.0 allowed) and starts serving.
   // Throws std::system_error with a message naming the address and port.
   void start();
+  // Shutting down gracefully: closes the listener, so no new transfer starts;
+  // transfers under way go on until they end (active_transfers() reaches 0).
+  void stop_accepting();
 
   [[nodiscard]] const Counters& counters() const;
   [[nodiscard]] std::size_t active_transfers() const;

@@ -165,7 +165,8 @@ void apply_serve_file(const std::filesystem::path& config_dir, ServeSettings& in
     auto doc = y.load();
     // An empty file sets nothing.
     if (doc && !doc->IsNull() &&
-        y.expect_map(*doc, "ramfleet.yaml", {"interface", "state", "dhcp", "tftp", "http", "store"})) {
+        y.expect_map(*doc, "ramfleet.yaml",
+                     {"interface", "state", "dhcp", "tftp", "http", "store", "shutdown_grace"})) {
       if (auto i = (*doc)["interface"]) s.interface = y.string(i, "interface").value_or(s.interface);
       if (auto st = (*doc)["state"])
         if (auto v = y.string(st, "state")) s.state_dir = *v;
@@ -173,6 +174,8 @@ void apply_serve_file(const std::filesystem::path& config_dir, ServeSettings& in
       if (auto t = (*doc)["tftp"]) read_tftp(y, t, s.tftp, config_dir);
       if (auto h = (*doc)["http"]) read_http_section(y, h, s.http);
       if (auto st = (*doc)["store"]) read_store_section(y, st, s.store);
+      if (auto g = (*doc)["shutdown_grace"])
+        if (auto v = y.duration_ms(g, "shutdown_grace")) s.shutdown_grace = *v;
     }
   }
   const bool failed = has_errors(local);

@@ -2,6 +2,7 @@
 // Settings for `ramfleet serve`: built-in defaults, then <config>/ramfleet.yaml,
 // then command-line flags (flags win). This file holds the defaults and the
 // YAML layer; the CLI applies flags on top.
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ struct ServeSettings {
   tftp::Settings tftp;
   boot::MachineStoreLimits store;  // ramfleet.yaml's store:; the HTTP service opens the machine store
   http::HttpSettings http;         // ramfleet.yaml's http: (and the older http.yaml); serve adds address and dirs
+  // SIGTERM/SIGINT: how long in-flight HTTP replies and TFTP transfers may
+  // take to finish before serve exits anyway (ramfleet.yaml shutdown_grace:).
+  std::chrono::milliseconds shutdown_grace{10000};
 };
 
 // The defaults an operator gets with no config and no flags: proxyDHCP, TFTP

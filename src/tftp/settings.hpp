@@ -38,6 +38,8 @@ struct Settings {
   // (at least one block), which caps the window memory at max_transfers *
   // (max_window_bytes + one block read ahead).
   std::size_t max_window_bytes = std::size_t{1024} * 1024;
+  // A SIGHUP compares the settings it re-read with those running (settings/serve_reload.hpp).
+  bool operator==(const Settings&) const = default;
 };
 
 }  // namespace ramfleet::tftp

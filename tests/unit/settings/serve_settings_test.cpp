@@ -177,3 +177,22 @@ TEST(AddressRange, ParsesAndRejects) {
   EXPECT_FALSE(settings::parse_address_range("10.0.0.9-10.0.0.5"));
   EXPECT_FALSE(settings::parse_address_range("10.0.0.9"));
 }
+
+TEST_F(ServeFile, ReadsShutdownGrace) {
+  write("shutdown_grace: 2500ms\n");
+  auto s = settings::default_serve_settings();
+  EXPECT_EQ(s.shutdown_grace, std::chrono::seconds(10));
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  EXPECT_TRUE(d.empty());
+  EXPECT_EQ(s.shutdown_grace, std::chrono::milliseconds(2500));
+}
+
+TEST_F(ServeFile, RefusesABadShutdownGraceWithItsPlace) {
+  write("shutdown_grace: soon\n");
+  auto s = settings::default_serve_settings();
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  ASSERT_TRUE(has_errors(d));
+  EXPECT_NE(d[0].str().find("ramfleet.yaml:1:17"), std::string::npos) << d[0].str();
+}
