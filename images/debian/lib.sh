@@ -20,6 +20,8 @@ root_type() { findmnt -n -o FSTYPE /; }
 read_identity() {
   SERVER="$(arg ramfleet.server || true)"
   ID="$(arg ramfleet.id || true)"
+  # This boot's own credential for the events API (docs/security.md).
+  CREDENTIAL="$(arg ramfleet.event_credential || true)"
 }
 
 # POST one phase: report PHASE MESSAGE [ROOT_BYTES]. jq builds the JSON, so
@@ -28,7 +30,7 @@ report() {
   body="$(jq -cn --arg phase "$1" --arg message "$2" --argjson uptime "$(uptime_s)" --arg rb "${3:-}" \
     '{phase: $phase, message: $message, uptime: $uptime} + (if $rb == "" then {} else {root_bytes: ($rb | tonumber)} end)')"
   if curl -sf -o /dev/null --max-time 5 --retry 5 --retry-delay 1 --retry-connrefused \
-      -H 'Content-Type: application/json' --data-binary "$body" "$SERVER/api/v1/machines/$ID/events"; then
+      -H 'Content-Type: application/json' -H "Authorization: Bearer $CREDENTIAL" --data-binary "$body" "$SERVER/api/v1/machines/$ID/events"; then
     say "reported $1"
   else
     say "could not report $1 to $SERVER"

@@ -41,6 +41,12 @@ const std::string& token_slot() {
   return slot;
 }
 
+// Where {{event_credential}} goes (CachedBoot::credential_at), the same way.
+const std::string& credential_slot() {
+  static const std::string slot = "rfcred" + random_boot_token();
+  return slot;
+}
+
 // A machine's config URLs carry a boot token when its config carries secrets:
 // it takes a role in cluster.yaml (decided by operator data only,
 // cluster_node.hpp). With a broken cluster.yaml the role is unknown, so the
@@ -69,7 +75,10 @@ Refusal rate_limited(BootState& st, const Peer& peer, const Now& now) {
                                          " lately; the machine retries on its own (boot_token_rate_per_min)"};
 }
 
-// Whether this requester may have a token for this machine now; nullopt when it may.
+// Whether this requester may have a token (or an event credential) for this
+// machine now; nullopt when it may. A machine without a cluster role is
+// checked against the lease book alone (full DHCP mode): it has no operator
+// address.
 std::optional<Refusal> may_mint(BootState& st, const BootSettings& settings, const CachedBoot& b, const Peer& peer,
                                 const std::string& requester, const Now& now) {
   if (b.cluster) {
@@ -81,6 +90,15 @@ std::optional<Refusal> may_mint(BootState& st, const BootSettings& settings, con
     }
     if (auto why = address_mismatch(*b.cluster, b.mac, requester, st.address_owners); !why.empty()) {
       return Refusal{RefusalKind::wrong_address, why};
+    }
+  } else if (st.address_owners != nullptr && st.address_owners->leases_known()) {
+    const auto ip = Ipv4::parse(requester);
+    const auto holder = ip ? st.address_owners->holder_of(*ip) : std::nullopt;
+    if (!b.mac || !holder || *holder != *b.mac) {
+      return Refusal{RefusalKind::wrong_address, "the script of machine " + b.machine_id +
+                                                     " carries its event credential, and the request came from " +
+                                                     (requester.empty() ? peer.address : requester) +
+                                                     ", which does not hold that machine's DHCP lease"};
     }
   }
   st.token_minting.set_limit({settings.boot_token_rate_per_min / 60, settings.boot_token_burst}, now.steady);
@@ -128,10 +146,17 @@ ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const Cac
     if (st.on_boot) st.on_boot(rec);
     if (st.store) st.store->record_boot(std::move(rec));
   }
-  if (!b.needs_token()) return {b.script, std::nullopt};
+  if (!b.needs_token() && !b.needs_credential()) return {b.script, std::nullopt};
   const std::string requester = requester_ipv4(peer.address);
   if (auto why = may_mint(st, settings, b, peer, requester, now)) return {{}, std::move(why)};
-  return {b.script_with(mint_token(st, settings, b, requester, now)), std::nullopt};
+  std::string token = b.needs_token() ? mint_token(st, settings, b, requester, now) : std::string();
+  std::string credential;
+  if (b.needs_credential()) {
+    // A new boot: from here on, the machine's earlier credentials are refused.
+    credential = st.event_credentials.issue(b.machine_id, now.wall_ms);
+    st.counters.inc("http.event_credential.issued");
+  }
+  return {b.script_with(token, credential), std::nullopt};
 }
 }  // namespace
 
@@ -182,9 +207,9 @@ ScriptOutcome machine_script(BootState& st, const BootSettings& settings, const 
     const bool uefi = platform != nullptr && *platform == "efi";
     b.mac = facts.mac;
     const bool token = needs_boot_token(st, settings, facts, d.group, b);
-    auto ctx = machine_context(facts, d.group, *d.profile, req.base_url, token ? token_slot() : "");
+    auto ctx = machine_context(facts, d.group, *d.profile, req.base_url, token ? token_slot() : "", credential_slot());
     b.script = inv::render_machine_script(*d.profile, ctx, uefi, comment);
-    if (token) b.cut_token_slots(token_slot());
+    b.cut_slots(token ? std::string_view(token_slot()) : std::string_view(), credential_slot());
   }
   auto out = answer_boot(st, settings, b, req.peer, now);
   st.counters.inc("http.ipxe.cache_miss");

@@ -2,7 +2,11 @@
 // /boot.ipxe and /ipxe: what should this machine boot, and the iPXE script
 // that does it. The script of a machine that takes a cluster role carries a
 // fresh boot token in its config URLs (boot_tokens.hpp), minted per request
-// even when the script itself comes from the cache (script_cache.hpp).
+// even when the script itself comes from the cache (script_cache.hpp). A
+// script that renders {{event_credential}} gets this boot's event credential
+// (event_credentials.hpp) the same way, under the same checks: the address
+// (full DHCP: the requester holds the machine's lease) and the per-address
+// rate limit.
 #include <optional>
 #include <string>
 #include <string_view>

@@ -8,7 +8,8 @@ namespace ramfleet::boot {
 using namespace ramfleet::inventory;
 
 TemplateContext machine_context(const MachineFacts& facts, const Group* group, const Profile& profile,
-                                const std::string& base_url, std::string_view boot_token) {
+                                const std::string& base_url, std::string_view boot_token,
+                                std::string_view event_credential) {
   TemplateContext ctx;
   for (const auto& [k, v] : facts.values) ctx.vars[std::string(to_string(k))] = v;
   if (facts.mac) {
@@ -31,6 +32,7 @@ TemplateContext machine_context(const MachineFacts& facts, const Group* group, c
     ctx.vars["apkovl_url"] = node_config_url(base_url, "apkovl", facts, boot_token);
     if (profile.config) ctx.vars["config_url"] = node_config_url(base_url, profile.config->target, facts, boot_token);
   }
+  if (!event_credential.empty()) ctx.vars["event_credential"] = std::string(event_credential);
   ctx.vars["server"] = base_url;
   ctx.vars["assets"] = base_url + "/assets";
   if (group) {

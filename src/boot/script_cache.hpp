@@ -13,7 +13,9 @@
 // A script whose config URLs carry a boot token (a machine with a cluster
 // role, docs/cluster.md) is cached without it: `token_at` marks where each
 // boot's own fresh token goes, so one boot's token is never served to another
-// and the rendering is still done once.
+// and the rendering is still done once. The same goes for the boot's event
+// credential (event_credentials.hpp) where the profile renders
+// {{event_credential}}: `credential_at` marks where it goes.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -38,15 +40,19 @@ struct CachedBoot {
   std::optional<MacAddress> mac;
   std::optional<ClusterIdentity> cluster;
   std::string name_refusal;
-  std::string script;                 // the reply body, without boot tokens
-  std::vector<std::size_t> token_at;  // offsets in `script` where this boot's token goes, ascending
+  std::string script;                      // the reply body, without boot tokens or event credentials
+  std::vector<std::size_t> token_at;       // offsets in `script` where this boot's token goes, ascending
+  std::vector<std::size_t> credential_at;  // offsets where this boot's event credential goes, ascending
 
   [[nodiscard]] bool needs_token() const { return !token_at.empty(); }
-  // Removes every `slot` (a placeholder rendered where the token goes) from
-  // `script` and records where it was.
-  void cut_token_slots(std::string_view slot);
-  // The script with `token` at every slot.
-  [[nodiscard]] std::string script_with(std::string_view token) const;
+  [[nodiscard]] bool needs_credential() const { return !credential_at.empty(); }
+  // Removes every `token_slot` and `credential_slot` (placeholders rendered
+  // where the token and the credential go) from `script` and records where
+  // each was. An empty slot is not looked for.
+  void cut_slots(std::string_view token_slot, std::string_view credential_slot);
+  void cut_token_slots(std::string_view slot) { cut_slots(slot, {}); }
+  // The script with `token` and `credential` at their slots.
+  [[nodiscard]] std::string script_with(std::string_view token, std::string_view credential = {}) const;
 };
 
 class ScriptCache {

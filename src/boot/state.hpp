@@ -13,6 +13,7 @@
 #include "boot/boot_tokens.hpp"
 #include "boot/cluster_config.hpp"
 #include "boot/etcd_membership.hpp"
+#include "boot/event_credentials.hpp"
 #include "boot/machine_store.hpp"
 #include "boot/script_cache.hpp"
 #include "core/counters.hpp"
@@ -35,6 +36,10 @@ struct BootState {
   ScriptCache script_cache;   // rendered /ipxe replies of the current inventory generation
   ClusterConfig cluster;      // <config>/cluster.yaml, reloaded with the inventory
   BootTokenBook boot_tokens;  // minted by /ipxe, redeemed by secret-bearing configs
+  // Issued by /ipxe (a script that renders {{event_credential}}), checked by
+  // the node event POST. A random secret until the service loads
+  // STATE/event-credential.key (event_secret.hpp).
+  EventCredentials event_credentials{random_event_secret()};
   // Per requesting IP (BootSettings::boot_token_rate_per_min; the rate is set
   // per request). A full table forgets the quietest IP: a booting machine is
   // never refused because others filled it.

@@ -1,5 +1,5 @@
-// /healthz, the JSON API's reads under /api/v1/ (operator listener) and the
-// node event POST (boot listener).
+// /healthz and the JSON API's reads under /api/v1/ (operator listener); the
+// node event POST (boot listener) is event_handlers.cpp.
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
-#include "http/event_body.hpp"
 #include "http/router.hpp"
 #include "inventory/config_layers.hpp"
 #include "store/sqlite_machine_store.hpp"
@@ -132,36 +131,6 @@ Reply list_machines(ServiceState& st, const Request& req) {
 
 }  // namespace
 
-Reply handle_node_event(ServiceState& st, const Request& req, const std::string& machine) {
-  const auto id = normalise_machine_id(machine);
-  if (!st.store) return error_reply(503, "no state directory configured");
-  auto bad = [&](const std::string& why) {
-    st.counters.inc("http.api.bad_event");
-    log::warn("http.api.bad_event", {{"peer", req.peer}, {"machine", id}, {"error", why}});
-    return error_reply(400, why);
-  };
-  auto parsed = parse_event_body(req.body);
-  if (!parsed.event) return bad(parsed.error);
-  boot::NodeEvent e = std::move(*parsed.event);
-  e.machine_id = id;
-  e.at_ms = now_ms();
-  if (!st.store->add_event(e)) {
-    st.counters.inc("http.api.event_unknown_machine");
-    return error_reply(404, "machine '" + id + "' has never booted from this server");
-  }
-  st.counters.inc("http.api.events");
-  {
-    json fe{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
-    if (!e.message.empty()) fe["message"] = e.message;
-    st.events.publish("phase", fe);
-  }
-  log::info("node.event", {{"machine", id}, {"phase", boot::to_string(e.phase)}, {"message", e.message}});
-  json out{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
-  if (!e.message.empty()) out["message"] = e.message;
-  if (e.uptime) out["uptime"] = *e.uptime;
-  if (e.root_bytes) out["root_bytes"] = *e.root_bytes;
-  return json_reply(201, out);
-}
 Reply handle_healthz(ServiceState& st) {
   json j{{"status", "ok"}, {"inventory", inventory_status(st)}};
   // A store that cannot write (disk full, locked) is degraded, not down: boots

@@ -49,7 +49,8 @@ Reply handle_asset(ServiceState& state, const Request& req, const std::vector<st
 Reply handle_healthz(ServiceState& state);
 // The operator API's reads; segments follow "/api/v1/".
 Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
-// POST /api/v1/machines/{id}/events on the boot listener: a node reports a phase.
+// POST /api/v1/machines/{id}/events on the boot listener: a node reports a
+// phase, with its event credential (event_handlers.cpp).
 Reply handle_node_event(ServiceState& state, const Request& req, const std::string& machine);
 // GET /api/v1/events/stream (event_stream.cpp): opens a Reply::stream.
 Reply handle_event_stream(ServiceState& state, const Request& req);

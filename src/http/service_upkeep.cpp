@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "boot/event_secret.hpp"
 #include "boot/load_inventory.hpp"
 #include "core/log.hpp"
 #include "kube/cluster_spec.hpp"
@@ -53,6 +54,7 @@ void open_service_state(ServiceState& st) {
     fs::create_directories(s.state_dir, ec);
     try {
       st.store = store::SqliteMachineStore::open(s.state_dir, s.store);
+      st.event_credentials = boot::EventCredentials(boot::load_or_create_event_secret(s.state_dir));
     } catch (const std::exception& e) {
       fail(e.what());
     }

@@ -34,12 +34,10 @@ std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
 std::vector<std::string> node_kernel_args(ConfigDelivery delivery) {
   // quiet: every kernel line costs time on an emulated serial port.
   // panic=-1 with QEMU's -no-reboot: a panicking node stops its VM, which the lab sees.
-  std::vector<std::string> args{"console=ttyS0",
-                                "quiet",
-                                "panic=-1",
-                                "ramfleet.server={{server}}",
-                                "ramfleet.id={{machine_id}}",
-                                "ramfleet.hostname={{metadata.hostname}}"};
+  std::vector<std::string> args{"console=ttyS0", "quiet", "panic=-1", "ramfleet.server={{server}}",
+                                "ramfleet.id={{machine_id}}", "ramfleet.hostname={{metadata.hostname}}",
+                                // This boot's credential for the events API (docs/security.md).
+                                "ramfleet.event_credential={{event_credential}}"};
   // The real Ignition (-platform metal) reads its config URL from here.
   if (delivery == ConfigDelivery::ignition) args.emplace_back("ignition.config.url={{ignition_url}}");
   // The small image's /init. Both URLs end in the machine's boot token.

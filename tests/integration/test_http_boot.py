@@ -19,6 +19,8 @@ from netlab import RAMFLEET_BIN, SOURCE_DIR
 PROFILES = {
     "debian": "kernel: vmlinuz\ninitrds: [initrd.img]\nargs:\n  - console=ttyS0\n  - host={{hostname}}\n"
               "  - role={{metadata.role}}\n  - id={{machine_id}}\n",
+    # A node that reports its phases: its kernel line carries this boot's event credential.
+    "reporting": "kernel: vmlinuz\nargs: [\"ramfleet.id={{machine_id}}\", \"ramfleet.event_credential={{event_credential}}\"]\n",
     "alpine": "kernel: alpine/vmlinuz-{{arch}}\ninitrds: [alpine/initramfs]\nargs: \"modloop={{assets}}/alpine/modloop\"\n",
     "discovery": "kernel: vmlinuz\ninitrds: [discovery.img]\nargs: [\"discover={{mac}}\"]\n",
 }
@@ -30,6 +32,7 @@ GROUPS = {
     "by-serial": 'profile: debian\nselector:\n  serial: "SN-42"\nmetadata: {role: serial}\n',
     "by-arch": "profile: alpine\nselector:\n  arch: arm64\n",
     "by-label": "profile: debian\nselector:\n  labels: {rack: r7}\nmetadata: {role: rack7}\n",
+    "reporter": 'profile: reporting\nselector:\n  mac: "52:54:00:00:00:0e"\n',
 }
 
 
@@ -179,29 +182,32 @@ def test_yaml_error_in_edit_keeps_previous_inventory(server):
 
 
 def test_events_recorded_and_listed(server):
-    server.script("mac=52:54:00:00:00:01")
-    url = server.base + "/api/v1/machines/52:54:00:00:00:01/events"
+    script = server.script("mac=52:54:00:00:00:0e")
+    bearer = "Authorization: Bearer " + kernel_line(script).split("ramfleet.event_credential=")[1].split()[0]
+    url = server.base + "/api/v1/machines/52:54:00:00:00:0e/events"
     for body in ('{"phase":"booted","uptime":3.5}', '{"phase":"configured"}',
                  '{"phase":"ready","uptime":31,"root_bytes":268435456}'):
-        r = curl("-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/json", "-d", body, url)
+        r = curl("-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/json", "-H", bearer,
+                 "-d", body, url)
         assert r.stdout.endswith("\n201"), r.stdout
-    events = server.json("/api/v1/machines/52:54:00:00:00:01/events")
+    events = server.json("/api/v1/machines/52:54:00:00:00:0e/events")
     assert [e["phase"] for e in events] == ["booted", "configured", "ready"]
     assert events[2]["root_bytes"] == 268435456 and events[0]["uptime"] == 3.5
     # bad events are refused with a reason
     for body, status in (('{"phase":"dancing"}', "400"), ("not json", "400"), ('{"phase":"error"}', "400"),
                          ('{"phase":"ready","extra":1}', "400")):
-        r = curl("-w", "\n%{http_code}", "-X", "POST", "-d", body, url)
+        r = curl("-w", "\n%{http_code}", "-X", "POST", "-H", bearer, "-d", body, url)
         assert r.stdout.endswith("\n" + status) and '"error"' in r.stdout, (body, r.stdout)
+    # without this machine's credential nothing is taken (tests/integration/test_node_events.py)
     r = curl("-w", "\n%{http_code}", "-X", "POST", "-d", '{"phase":"ready"}',
              server.base + "/api/v1/machines/01:02:03:04:05:06/events")
-    assert r.stdout.endswith("\n404")
+    assert r.stdout.endswith("\n401")
     # persistent: a restart keeps history
     server.stop()
     server.start()
-    assert [e["phase"] for e in server.json("/api/v1/machines/52:54:00:00:00:01/events")][-1] == "ready"
-    m = server.json("/api/v1/machines/52:54:00:00:00:01")
-    assert m["last_phase"] == "ready" and m["group"] == "by-mac"
+    assert [e["phase"] for e in server.json("/api/v1/machines/52:54:00:00:00:0e/events")][-1] == "ready"
+    m = server.json("/api/v1/machines/52:54:00:00:00:0e")
+    assert m["last_phase"] == "ready" and m["group"] == "reporter"
 
 
 def test_api_lists_groups_profiles_leases(server):

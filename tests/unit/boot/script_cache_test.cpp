@@ -26,6 +26,34 @@ TEST(ScriptCache, TokenSlotsAreCutOutAndFilledPerAnswer) {
             "kernel http://s/vmlinuz ign=http://s/ignition/mac=52:54:00:00:00:07/token=bbbb x=bbbb\nboot\n");
 }
 
+TEST(ScriptCache, TokenAndCredentialSlotsAreFilledEachWithItsOwn) {
+  CachedBoot b;
+  b.script = "kernel k cfg=http://s/apkovl/mac=m/token=TSLOT ramfleet.event_credential=CSLOT y=CSLOT z=TSLOT\n";
+  b.cut_slots("TSLOT", "CSLOT");
+  EXPECT_TRUE(b.needs_token());
+  EXPECT_TRUE(b.needs_credential());
+  EXPECT_EQ(b.token_at.size(), 2u);
+  EXPECT_EQ(b.credential_at.size(), 2u);
+  EXPECT_EQ(b.script_with("tok", "12.cred"),
+            "kernel k cfg=http://s/apkovl/mac=m/token=tok ramfleet.event_credential=12.cred y=12.cred z=tok\n");
+}
+
+TEST(ScriptCache, CredentialSlotsAloneNeedNoToken) {
+  CachedBoot b;
+  b.script = "kernel k ramfleet.event_credential=CSLOT\n";
+  b.cut_slots("TSLOT", "CSLOT");
+  EXPECT_FALSE(b.needs_token());
+  EXPECT_TRUE(b.needs_credential());
+  EXPECT_EQ(b.script_with({}, "7.abc"), "kernel k ramfleet.event_credential=7.abc\n");
+}
+
+TEST(ScriptCache, AdjacentTokenThenCredentialKeepTheirOrder) {
+  CachedBoot b;
+  b.script = "x=TSLOTCSLOT.";
+  b.cut_slots("TSLOT", "CSLOT");
+  EXPECT_EQ(b.script_with("T", "C"), "x=TC.");
+}
+
 TEST(ScriptCache, ScriptsWithoutSlotsAreUnchanged) {
   CachedBoot b;
   b.script = "#!ipxe\nexit\n";

@@ -88,6 +88,9 @@ TEST(LabConfig, KernelArgsNameTheConfigUrlTheImageReads) {
   EXPECT_TRUE(has(node_kernel_args(ConfigDelivery::ignition), "ignition.config.url={{ignition_url}}"));
   auto none = node_kernel_args(ConfigDelivery::none);
   EXPECT_FALSE(has(none, "ramfleet.config={{apkovl_url}}") || has(none, "ignition.config.url={{ignition_url}}"));
+  // Every node reports its phases with its boot's own event credential.
+  for (auto d : {ConfigDelivery::none, ConfigDelivery::apkovl, ConfigDelivery::ignition})
+    EXPECT_TRUE(has(node_kernel_args(d), "ramfleet.event_credential={{event_credential}}"));
 }
 
 }  // namespace

@@ -1,0 +1,113 @@
+// POST /api/v1/machines/{id}/events on the boot listener: a node reports a
+// boot phase (booted, configured, ready, error). Who may: the node itself, on
+// its current boot. It shows the event credential its iPXE script put on its
+// kernel command line (ramfleet.event_credential=, boot/event_credentials.hpp)
+// as `Authorization: Bearer <credential>`. No credential: 401; another
+// machine's, a forged one or one of an earlier boot: 403. Both are counted
+// (http.events.unauthenticated, http.events.forbidden), logged without the
+// credential, and nothing is stored. The body is read only once the sender
+// is authenticated.
+#include <nlohmann/json.hpp>
+
+#include "core/log.hpp"
+#include "core/mac_address.hpp"
+#include "http/event_body.hpp"
+#include "http/router.hpp"
+
+namespace ramfleet::http {
+using json = nlohmann::json;
+
+namespace {
+Reply json_reply(int status, const json& j) { return text_reply(status, j.dump(2) + "\n", "application/json"); }
+
+// Accepts a MAC in any common spelling; other ids ("uuid-...") are used as given.
+std::string normalise_machine_id(const std::string& id) {
+  if (auto mac = MacAddress::parse(id)) return mac->str();
+  return id;
+}
+
+// The latest boot the machine store knows of, for a machine the credential
+// table forgot (a serve restart, eviction): credentials of earlier boots stay
+// refused. Boots still queued are written first.
+std::optional<std::int64_t> last_boot_ms(ServiceState& st, const std::string& id) {
+  st.store->flush();
+  auto m = st.store->machine(id, 1);
+  if (!m) return std::nullopt;
+  auto it = m->find("last_seen_ms");
+  if (it == m->end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::string refusal_text(boot::EventRefusal why, const std::string& id) {
+  const std::string where =
+      " (Authorization: Bearer <credential>; a node finds its own as ramfleet.event_credential= on its kernel "
+      "command line, rendered by {{event_credential}} in its profile's args)";
+  switch (why) {
+    case boot::EventRefusal::missing:
+      return "an event of machine " + id + " needs the event credential of its current boot" + where;
+    case boot::EventRefusal::malformed:
+      return "the Authorization header does not hold an event credential" + where;
+    case boot::EventRefusal::other_machine:
+      return "this event credential was not issued to machine " + id;
+    case boot::EventRefusal::earlier_boot:
+      return "this event credential is from an earlier boot of machine " + id +
+             "; each boot gets its own from its iPXE script";
+  }
+  return "event credential refused";
+}
+
+// nullopt when the sender holds the credential of this machine's current boot.
+std::optional<Reply> authenticate(ServiceState& st, const Request& req, const std::string& id) {
+  const auto credential = boot::bearer_credential(req.authorization ? std::string_view(*req.authorization) : "");
+  std::optional<std::int64_t> floor;
+  if (!credential.empty() && !st.event_credentials.remembers(id)) floor = last_boot_ms(st, id);
+  const auto why = st.event_credentials.check(id, credential, floor);
+  if (!why) return std::nullopt;
+  const bool unauthenticated = boot::unauthenticated(*why);
+  st.counters.inc(unauthenticated ? "http.events.unauthenticated" : "http.events.forbidden");
+  st.counters.inc("http.events.refused." + std::string(boot::to_string(*why)));
+  log::warn("http.events.refused", {{"reason", boot::to_string(*why)}, {"machine", id}, {"peer", req.peer}});
+  Reply r = error_reply(unauthenticated ? 401 : 403, refusal_text(*why, id));
+  if (unauthenticated) r.header("WWW-Authenticate", R"(Bearer realm="ramfleet-node-events")");
+  return r;
+}
+}  // namespace
+
+Reply handle_node_event(ServiceState& st, const Request& req, const std::string& machine) {
+  const auto id = normalise_machine_id(machine);
+  if (!st.store) return error_reply(503, "no state directory configured");
+  try {
+    if (auto refused = authenticate(st, req, id)) return std::move(*refused);
+    auto parsed = parse_event_body(req.body);
+    if (!parsed.event) {
+      st.counters.inc("http.api.bad_event");
+      log::warn("http.api.bad_event", {{"peer", req.peer}, {"machine", id}, {"error", parsed.error}});
+      return error_reply(400, parsed.error);
+    }
+    boot::NodeEvent e = std::move(*parsed.event);
+    e.machine_id = id;
+    e.at_ms = now_ms();
+    if (!st.store->add_event(e)) {
+      st.counters.inc("http.api.event_unknown_machine");
+      return error_reply(404, "machine '" + id + "' has never booted from this server");
+    }
+    st.counters.inc("http.api.events");
+    {
+      json fe{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
+      if (!e.message.empty()) fe["message"] = e.message;
+      st.events.publish("phase", fe);
+    }
+    log::info("node.event", {{"machine", id}, {"phase", boot::to_string(e.phase)}, {"message", e.message}});
+    json out{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
+    if (!e.message.empty()) out["message"] = e.message;
+    if (e.uptime) out["uptime"] = *e.uptime;
+    if (e.root_bytes) out["root_bytes"] = *e.root_bytes;
+    return json_reply(201, out);
+  } catch (const std::exception& e) {
+    st.counters.inc("http.api.store_error");
+    log::error("http.api.store_error", {{"error", e.what()}});
+    return error_reply(500, std::string("store error: ") + e.what());
+  }
+}
+
+}  // namespace ramfleet::http
