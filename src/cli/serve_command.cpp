@@ -5,6 +5,8 @@
 #include <memory>
 #include <optional>
 
+#include "auth/admin_token.hpp"
+#include "auth/credential_file.hpp"
 #include "cli/commands.hpp"
 #include "cli/privileges.hpp"
 #include "cli/serve_lifecycle.hpp"
@@ -15,6 +17,7 @@
 #include "net/etcd_service.hpp"
 #include "net/http_server.hpp"
 #include "net/interface.hpp"
+#include "net/operator_server.hpp"
 #include "net/router_advertiser.hpp"
 #include "net/tftp_service.hpp"
 #include "settings/serve_reload.hpp"
@@ -36,6 +39,7 @@ struct ServeFlags {
   int tftp_port = 0;
   int http_port = 0;
   std::string listen;
+  std::string api_listen;  // --api-listen ADDR:PORT | off
   bool no_ra = false;
   std::string user;  // --user: drop root to this user once everything is bound and open
   std::string shutdown_grace;
@@ -63,6 +67,14 @@ std::optional<std::string> apply_flags(const ServeFlags& f, settings::ServeSetti
     auto g = parse_duration(f.shutdown_grace);
     if (!g) return "--shutdown-grace must be a duration like 10s or 500ms, got '" + f.shutdown_grace + "'";
     s.shutdown_grace = *g;
+  }
+  if (f.api_listen == "off") {
+    s.api.enabled = false;
+  } else if (!f.api_listen.empty()) {
+    auto l = http::parse_api_listen(f.api_listen);
+    if (!l) return "--api-listen must be ADDRESS:PORT (IPv4, like 127.0.0.1:9443) or off, got '" + f.api_listen + "'";
+    s.api.enabled = true;
+    s.api.listen = *l;
   }
   if (!f.listen.empty()) {
     auto ip = Ipv4::parse(f.listen);
@@ -161,6 +173,7 @@ struct Services {
   std::unique_ptr<net::DhcpAddressOwners> owners;
   std::unique_ptr<net::EtcdService> etcd;  // asked by HTTP's boot path: destroyed after it
   std::unique_ptr<net::HttpServer> http;
+  std::unique_ptr<net::OperatorServer> api;  // shares HTTP's state: destroyed first
 };
 
 // Binds every socket and opens every store; throws on failure.
@@ -197,18 +210,34 @@ void start_services(boost::asio::io_context& io, const settings::ServeSettings& 
       sv.http->set_etcd_membership(sv.etcd.get());
     }
     sv.http->start();
+    if (s.api.enabled) {
+      // The local root bootstrap (docs/operations.md): local CLI commands read it.
+      std::string why;
+      if (auth::ensure_admin_token(s.state_dir, why)) {
+        log::info("api.admin_token_written", {{"file", auth::admin_token_path(s.state_dir).string()}});
+      } else if (!why.empty()) {
+        log::warn("api.admin_token_not_written", {{"reason", why}});
+      }
+      sv.api = std::make_unique<net::OperatorServer>(io, *sv.http, s.api, s.state_dir);
+      sv.api->start();
+    }
+  } else if (s.api.enabled) {
+    log::warn("api.off", {{"reason", "the operator listener shares the HTTP service's state; HTTP is disabled"}});
   }
 }
 
 void log_ready(const settings::ServeSettings& s) {
-  log::info("serve.ready", {{"interface", s.interface.empty() ? "-" : s.interface},
-                            {"address", s.listen_address.str()},
-                            {"dhcp", s.dhcp.mode == dhcp::Mode::full    ? "full"
-                                     : s.dhcp.mode == dhcp::Mode::proxy ? "proxy"
-                                                                        : "off"},
-                            {"tftp_port", s.tftp.enabled ? std::to_string(s.tftp.port) : "off"},
-                            {"http_port", s.http.enabled ? std::to_string(s.http.port) : "off"},
-                            {"state", s.state_dir.string()}});
+  log::info("serve.ready",
+            {{"interface", s.interface.empty() ? "-" : s.interface},
+             {"address", s.listen_address.str()},
+             {"dhcp", s.dhcp.mode == dhcp::Mode::full    ? "full"
+                      : s.dhcp.mode == dhcp::Mode::proxy ? "proxy"
+                                                         : "off"},
+             {"tftp_port", s.tftp.enabled ? std::to_string(s.tftp.port) : "off"},
+             {"http_port", s.http.enabled ? std::to_string(s.http.port) : "off"},
+             {"api",
+              s.api.enabled && s.http.enabled ? s.api.listen.address + ":" + std::to_string(s.api.listen.port) : "off"},
+             {"state", s.state_dir.string()}});
 }
 
 // SIGHUP: ramfleet.yaml (and the flags, which still win) read again; what a
@@ -287,6 +316,7 @@ int run_serve(const ServeFlags& flags) {
   LifecycleHooks hooks;
   hooks.reload = [&] { reload(flags, s, services); };
   hooks.stop_accepting = [&] {
+    if (services.api) services.api->stop();  // operators retry; nodes' replies are what drains
     if (services.http) services.http->drain();
     if (services.tftp) services.tftp->stop_accepting();
   };
@@ -317,6 +347,8 @@ void add_serve_command(CLI::App& app, CommandTable& commands) {
   sub->add_option("--tftp-port", f->tftp_port, "TFTP port (default 69; -1 disables TFTP)");
   sub->add_option("--http-port", f->http_port, "HTTP port (default 80; -1 disables HTTP)");
   sub->add_option("--listen", f->listen, "address TFTP/HTTP listen on (default: the interface's, else 0.0.0.0)");
+  sub->add_option("--api-listen", f->api_listen,
+                  "operator API (HTTPS, authenticated): ADDRESS:PORT (default 127.0.0.1:9443), or off");
   sub->add_flag("--no-router-advertisements", f->no_ra, "do not answer IPv6 router solicitations");
   sub->add_option("--user", f->user,
                   "after binding every socket: hand the state directory to USER and run as USER "

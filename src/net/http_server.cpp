@@ -635,5 +635,7 @@ std::uint16_t HttpServer::port() const {
 const Counters& HttpServer::counters() const { return impl_->st.counters; }
 void HttpServer::set_address_owners(const boot::AddressOwners* owners) { impl_->st.address_owners = owners; }
 void HttpServer::set_etcd_membership(boot::EtcdMembership* etcd) { impl_->st.etcd = etcd; }
+http::ServiceState& HttpServer::state() { return impl_->st; }
+boost::asio::thread_pool& HttpServer::workers() { return impl_->workers; }
 
 }  // namespace ramfleet::net

@@ -18,10 +18,14 @@
 
 namespace boost::asio {
 class io_context;
-}
+class thread_pool;
+}  // namespace boost::asio
 
 namespace ramfleet {
 class Counters;
+}
+namespace ramfleet::http {
+struct ServiceState;
 }
 namespace ramfleet::boot {
 class AddressOwners;
@@ -65,6 +69,12 @@ class HttpServer {
   void set_address_owners(const boot::AddressOwners* owners);
   // etcd membership (cluster.yaml etcd.mode: ramfleet, docs/etcd.md); null: none. Must outlive this.
   void set_etcd_membership(boot::EtcdMembership* etcd);
+
+  // What the operator listener (net/operator_server) shares with this one:
+  // the same state (inventory, store, counters), touched only from the
+  // loop, and the worker that runs Reply::offload reads.
+  [[nodiscard]] http::ServiceState& state();
+  [[nodiscard]] boost::asio::thread_pool& workers();
 
   struct Impl;
 

@@ -1,6 +1,7 @@
 #include "settings/serve_settings.hpp"
 
 #include "core/yaml_fields.hpp"
+#include "settings/api_settings.hpp"
 #include "settings/http_settings.hpp"
 #include "settings/store_settings.hpp"
 
@@ -166,13 +167,14 @@ void apply_serve_file(const std::filesystem::path& config_dir, ServeSettings& in
     // An empty file sets nothing.
     if (doc && !doc->IsNull() &&
         y.expect_map(*doc, "ramfleet.yaml",
-                     {"interface", "state", "dhcp", "tftp", "http", "store", "shutdown_grace"})) {
+                     {"interface", "state", "dhcp", "tftp", "http", "api", "store", "shutdown_grace"})) {
       if (auto i = (*doc)["interface"]) s.interface = y.string(i, "interface").value_or(s.interface);
       if (auto st = (*doc)["state"])
         if (auto v = y.string(st, "state")) s.state_dir = *v;
       if (auto d = (*doc)["dhcp"]) read_dhcp(y, d, s.dhcp);
       if (auto t = (*doc)["tftp"]) read_tftp(y, t, s.tftp, config_dir);
       if (auto h = (*doc)["http"]) read_http_section(y, h, s.http);
+      if (auto a = (*doc)["api"]) read_api_section(y, a, s.api, config_dir);
       if (auto st = (*doc)["store"]) read_store_section(y, st, s.store);
       if (auto g = (*doc)["shutdown_grace"])
         if (auto v = y.duration_ms(g, "shutdown_grace")) s.shutdown_grace = *v;

@@ -10,6 +10,7 @@
 #include "boot/machine_store_limits.hpp"
 #include "core/diagnostic.hpp"
 #include "dhcp/settings.hpp"
+#include "http/api_settings.hpp"
 #include "http/settings.hpp"
 #include "tftp/settings.hpp"
 
@@ -29,6 +30,7 @@ struct ServeSettings {
   // SIGTERM/SIGINT: how long in-flight HTTP replies and TFTP transfers may
   // take to finish before serve exits anyway (ramfleet.yaml shutdown_grace:).
   std::chrono::milliseconds shutdown_grace{10000};
+  http::ApiSettings api;  // ramfleet.yaml's api:, the operator listener (serve --api-listen)
 };
 
 // The defaults an operator gets with no config and no flags: proxyDHCP, TFTP

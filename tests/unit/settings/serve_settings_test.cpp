@@ -196,3 +196,65 @@ TEST_F(ServeFile, RefusesABadShutdownGraceWithItsPlace) {
   ASSERT_TRUE(has_errors(d));
   EXPECT_NE(d[0].str().find("ramfleet.yaml:1:17"), std::string::npos) << d[0].str();
 }
+
+TEST_F(ServeFile, ApiDefaultsToLoopback9443) {
+  auto s = settings::default_serve_settings();
+  EXPECT_TRUE(s.api.enabled);
+  EXPECT_EQ(s.api.listen.address, "127.0.0.1");
+  EXPECT_EQ(s.api.listen.port, 9443);
+  EXPECT_TRUE(s.api.tls_cert.empty());
+}
+
+TEST_F(ServeFile, ReadsTheApiSection) {
+  write(R"(api:
+  listen: 10.0.0.1:8443
+  tls_cert: api.crt
+  tls_key: /etc/ramfleet/api.key
+  client_ca: ops-ca.pem
+  max_connections: 8
+  max_connections_per_ip: 2
+)");
+  auto s = settings::default_serve_settings();
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  ASSERT_TRUE(d.empty()) << d[0].str();
+  EXPECT_EQ(s.api.listen.address, "10.0.0.1");
+  EXPECT_EQ(s.api.listen.port, 8443);
+  EXPECT_EQ(s.api.tls_cert, dir_ / "api.crt");
+  EXPECT_EQ(s.api.tls_key, "/etc/ramfleet/api.key");
+  EXPECT_EQ(s.api.client_ca, dir_ / "ops-ca.pem");
+  EXPECT_EQ(s.api.limits.max_connections, 8u);
+  EXPECT_EQ(s.api.limits.max_connections_per_ip, 2u);
+}
+
+TEST_F(ServeFile, ApiOffAndBadValuesNameTheLine) {
+  write("api:\n  listen: off\n");
+  auto s = settings::default_serve_settings();
+  Diagnostics d;
+  settings::apply_serve_file(dir_, s, d);
+  ASSERT_TRUE(d.empty());
+  EXPECT_FALSE(s.api.enabled);
+
+  for (const char* bad : {"api:\n  listen: 127.0.0.1\n", "api:\n  listen: host:9443\n", "api:\n  listen: 1.2.3.4:0\n",
+                          "api:\n  tls_cert: a.crt\n", "api:\n  bogus: 1\n"}) {
+    SCOPED_TRACE(bad);
+    write(bad);
+    auto t = settings::default_serve_settings();
+    Diagnostics e;
+    settings::apply_serve_file(dir_, t, e);
+    ASSERT_FALSE(e.empty());
+    EXPECT_GE(e[0].line, 1u);
+    EXPECT_TRUE(t.api.enabled) << "nothing half-read is used";
+  }
+}
+
+TEST(ApiListen, ParsesAddressAndPort) {
+  auto l = http::parse_api_listen("127.0.0.1:9443");
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->address, "127.0.0.1");
+  EXPECT_EQ(l->port, 9443);
+  EXPECT_FALSE(http::parse_api_listen("127.0.0.1"));
+  EXPECT_FALSE(http::parse_api_listen("127.0.0.1:65536"));
+  EXPECT_FALSE(http::parse_api_listen("::1:9443"));
+  EXPECT_FALSE(http::parse_api_listen("off"));
+}
