@@ -32,6 +32,7 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RF_PORT=$(free_port)
+API_PORT=$(free_port)  # the operator API (HTTPS, token): only the counters at the end read it
 NGX_PORT=$(free_port)
 
 mkdir -p "$TMP"/config/{profiles,groups,assets} "$TMP/state" "$TMP/nginx/tmp"
@@ -45,7 +46,7 @@ printf 'profile: debian\nselector: {mac: "52:54:00:00:00:01"}\nmetadata: {role: 
 head -c $((30 * 1024 * 1024)) /dev/urandom >"$TMP/config/assets/vmlinuz"
 
 taskset -c "$SERVER_CPU" "$RAMFLEET" serve --dhcp off --listen 127.0.0.1 --http-port "$RF_PORT" --tftp-port -1 --no-router-advertisements \
-  --config "$TMP/config" --state "$TMP/state" >"$TMP/serve.log" 2>&1 &
+  --config "$TMP/config" --state "$TMP/state" --api-listen "127.0.0.1:$API_PORT" >"$TMP/serve.log" 2>&1 &
 RF_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$RF_PORT/healthz" >/dev/null && break; sleep 0.1; done
 
@@ -158,4 +159,4 @@ echo "per-machine scripts vs static file : $(median "${SMALL[@]}")  (rounds: $(p
 echo "30 MiB, 1 connection               : $(median "${BIG1[@]}")  (rounds: $(printf '%.2f ' "${BIG1[@]}"))"
 echo "30 MiB, 50 connections             : $(median "${BIG50[@]}")  (rounds: $(printf '%.2f ' "${BIG50[@]}"))"
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# boots recorded during the run: $(curl -s "http://127.0.0.1:$RF_PORT/api/v1/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("http.ipxe.matched",0))')"
+echo "# boots recorded during the run: $(curl -s --cacert "$TMP/state/api/ca.crt" -H "Authorization: Bearer $(cat "$TMP/state/api/admin.token")" "$(cat "$TMP/state/api/url")/api/v1/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("http.ipxe.matched",0))')"

@@ -189,8 +189,12 @@ def boot_ramfleet(ramfleet, config, nodes, work, timeout):
             time.sleep(0.3)
         ready = {}
         for n in nodes:  # all of them: the API is the authority even if the log's wording changed
+            api = work / "state" / "api"  # the operator API: HTTPS, the admin token serve wrote
             r = subprocess.run(["ip", "netns", "exec", net.ns, "curl", "-sf", "--max-time", "5",
-                                f"http://{SERVER}/api/v1/machines/{n['mac']}/events"], capture_output=True, text=True)
+                                "--cacert", str(api / "ca.crt"),
+                                "-H", "Authorization: Bearer " + (api / "admin.token").read_text().strip(),
+                                (api / "url").read_text().strip() + f"/api/v1/machines/{n['mac']}/events"],
+                               capture_output=True, text=True)
             at = [e["at_ms"] for e in json.loads(r.stdout) if e["phase"] == "ready"] if r.returncode == 0 else []
             if at:
                 ready[n["mac"]] = min(at) / 1000 - started[n["mac"]]

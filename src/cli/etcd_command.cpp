@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/api_options.hpp"
 #include "cli/commands.hpp"
 #include "net/api_client.hpp"
 
@@ -59,33 +60,29 @@ void add_etcd_command(CLI::App& app, CommandTable& commands) {
   auto* etcd = app.add_subcommand("etcd", "The etcd cluster ramfleet keeps (cluster.yaml etcd.mode: ramfleet)");
   etcd->require_subcommand(1);
   auto* status = etcd->add_subcommand("status", "Members, health, leader, snapshots, RPO, recent decisions");
-  auto server = std::make_shared<std::string>("127.0.0.1:80");
+  auto api = std::make_shared<ApiOptions>();
   auto as_json = std::make_shared<bool>(false);
-  status->add_option("--server", *server, "ramfleet serve's HTTP address HOST:PORT (default 127.0.0.1:80)");
+  add_api_options(status, *api);
   status->add_flag("--json", *as_json, "print the API's JSON as is");
-  commands.emplace_back(status, [server, as_json] {
-    const auto colon = server->rfind(':');
-    const std::string host = colon == std::string::npos ? *server : server->substr(0, colon);
-    int port = 80;
-    if (colon != std::string::npos) {
-      std::istringstream in(server->substr(colon + 1));
-      if (!(in >> port) || port <= 0 || port > 65535) {
-        std::cerr << "ramfleet etcd status: --server must be HOST:PORT\n";
-        return 2;
-      }
+  commands.emplace_back(status, [api, as_json] {
+    std::string why;
+    auto endpoint = resolve_endpoint(*api, why);
+    if (!endpoint) {
+      std::cerr << "ramfleet etcd status: " << why << "\n";
+      return 2;
     }
-    const auto r = net::http_get(host, port, "/api/v1/etcd", 5000);
-    if (!r) {
-      std::cerr << "ramfleet etcd status: no answer from http://" << *server << "/api/v1/etcd\n";
+    const auto r = net::api_request(*endpoint, "GET", "/api/v1/etcd");
+    if (!r.answered()) {
+      std::cerr << "ramfleet etcd status: no answer from " << endpoint->url << "/api/v1/etcd: " << r.error << "\n";
       return 1;
     }
-    if (r->status != 200) {
-      std::cerr << "ramfleet etcd status: HTTP " << r->status << ": " << r->body;
+    if (r.status != 200) {
+      std::cerr << "ramfleet etcd status: HTTP " << r.status << ": " << r.body;
       return 1;
     }
     json s;
     try {
-      s = json::parse(r->body);
+      s = json::parse(r.body);
     } catch (const json::exception& e) {
       std::cerr << "ramfleet etcd status: not JSON: " << e.what() << "\n";
       return 1;

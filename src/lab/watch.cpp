@@ -11,12 +11,29 @@
 #include "net/api_client.hpp"
 
 namespace ramfleet::lab {
-using net::get_json;
 
 namespace {
 
-nlohmann::json events_of(const LabState& st, const std::string& mac) {
-  return get_json(st.server_ip, st.http_port, "/api/v1/machines/" + mac + "/events").value_or(nlohmann::json::array());
+// The lab's serve keeps its state in <lab dir>/state: the watch reads the
+// operator API (inside the namespace, on its loopback) as local root does,
+// with the bootstrap admin token. Null until serve has written it.
+std::unique_ptr<net::ApiClient> api_client(const LabState& st) {
+  auto endpoint = net::default_endpoint(st.dir / "state");
+  if (!endpoint) return nullptr;
+  try {
+    return std::make_unique<net::ApiClient>(std::move(*endpoint));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+nlohmann::json get_array(net::ApiClient* api, const std::string& path) {
+  if (api == nullptr) return nlohmann::json::array();
+  return api->get_json(path).value_or(nlohmann::json::array());
+}
+
+nlohmann::json events_of(net::ApiClient* api, const std::string& mac) {
+  return get_array(api, "/api/v1/machines/" + mac + "/events");
 }
 
 int boots_of(const nlohmann::json& machines, const std::string& mac) {
@@ -35,8 +52,9 @@ constexpr double kEtcdProbeInterval = 2.0;  // s: two etcdctl runs each, from th
 
 WatchedNode BootWatch::baseline(const LabState& st, std::size_t index) {
   const auto& n = st.nodes[index];
-  auto machines = get_json(st.server_ip, st.http_port, "/api/v1/machines").value_or(nlohmann::json::array());
-  auto events = events_of(st, n.mac);
+  auto api = api_client(st);
+  auto machines = get_array(api.get(), "/api/v1/machines");
+  auto events = events_of(api.get(), n.mac);
   return {index, events.is_array() ? events.size() : 0, boots_of(machines, n.mac)};
 }
 
@@ -52,8 +70,9 @@ BootWatch::BootWatch(const LabState& st, std::vector<WatchedNode> nodes, std::op
 }
 
 void BootWatch::poll(Clock::time_point start) {
-  auto leases = get_json(st_.server_ip, st_.http_port, "/api/v1/leases").value_or(nlohmann::json::array());
-  auto machines = get_json(st_.server_ip, st_.http_port, "/api/v1/machines").value_or(nlohmann::json::array());
+  if (!api_) api_ = api_client(st_);
+  auto leases = get_array(api_.get(), "/api/v1/leases");
+  auto machines = get_array(api_.get(), "/api/v1/machines");
   std::map<std::string, MemberView> etcd;
   bool probed = false;
   if (etcd_probe_.valid() && etcd_probe_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
@@ -79,7 +98,7 @@ void BootWatch::poll(Clock::time_point start) {
     for (const auto& l : leases)
       if (l.is_object() && l.value("mac", "") == n.spec.mac && l.value("state", "bound") == "bound") o.leased = true;
     o.asked_for_script = boots_of(machines, n.spec.mac) > w.boots_before;
-    auto events = events_of(st_, n.spec.mac);
+    auto events = events_of(api_.get(), n.spec.mac);
     nlohmann::json ready_event;
     for (std::size_t e = w.events_before; e < events.size(); ++e) {
       if (!events[e].is_object()) continue;

@@ -1,5 +1,5 @@
 #pragma once
-// Watching nodes boot, for `lab up` and `lab reboot`: polls ramfleet's API
+// Watching nodes boot, for `lab up` and `lab reboot`: polls ramfleet's operator API
 // (leases, machines, each node's events) every 0.5 s, and for etcd members
 // etcdctl every 2 s, in a thread of its own (etcd_probe.hpp), and shows the progress per node: a
 // table redrawn in place on a terminal, else one line per phase reached.
@@ -7,6 +7,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "lab/lab_state.hpp"
 #include "lab/progress.hpp"
 #include "lab/text.hpp"
+#include "net/api_client.hpp"
 
 namespace ramfleet::lab {
 
@@ -53,6 +55,7 @@ class BootWatch {
   std::optional<std::string> failure(std::size_t i);
 
   const LabState& st_;
+  std::unique_ptr<net::ApiClient> api_;  // the operator API, as local root (STATE/api/admin.token)
   std::vector<WatchedNode> nodes_;
   std::optional<EtcdClientCert> etcd_;
   std::vector<NodeProgress> progress_;

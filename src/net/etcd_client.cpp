@@ -15,7 +15,7 @@
 #include <limits>
 #include <optional>
 
-#include "core/ipv4.hpp"
+#include "net/tls_client.hpp"
 
 namespace ramfleet::net {
 namespace asio = boost::asio;
@@ -25,24 +25,13 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
-struct Target {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using Target = HttpsTarget;
 
-// https://IPv4:PORT only: members are dialled at the addresses cluster.yaml gives.
+// https://IPv4:PORT: members are dialled at the addresses cluster.yaml gives.
 std::optional<Target> parse_url(std::string_view url) {
-  if (!url.starts_with("https://")) return std::nullopt;
-  url.remove_prefix(8);
-  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
-  const auto colon = url.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  const auto ip = Ipv4::parse(url.substr(0, colon));
-  unsigned port = 0;
-  const auto ps = url.substr(colon + 1);
-  auto [p, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
-  if (!ip || ec != std::errc{} || p != ps.data() + ps.size() || port == 0 || port > 65535) return std::nullopt;
-  return Target{ip->str(), static_cast<std::uint16_t>(port)};
+  auto t = parse_https_url(url);
+  if (!t || t->verify_name != t->ip) return std::nullopt;
+  return t;
 }
 
 std::string describe(const boost::system::error_code& ec) {
@@ -52,7 +41,7 @@ std::string describe(const boost::system::error_code& ec) {
 
 http::request<http::string_body> make_request(const Target& t, const etcd::GatewayRequest& req) {
   http::request<http::string_body> r{http::verb::post, req.path, 11};
-  r.set(http::field::host, t.host + ":" + std::to_string(t.port));
+  r.set(http::field::host, t.host_header());
   r.set(http::field::content_type, "application/json");
   r.set(http::field::user_agent, "ramfleet");
   r.body() = req.body;
@@ -60,15 +49,9 @@ http::request<http::string_body> make_request(const Target& t, const etcd::Gatew
   return r;
 }
 
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using Stream = TlsStream;
 
-asio::awaitable<void> open(Stream& s, const Target& t) {
-  s.set_verify_mode(ssl::verify_peer);
-  s.set_verify_callback(ssl::host_name_verification(t.host));
-  co_await beast::get_lowest_layer(s).async_connect(tcp::endpoint(asio::ip::make_address_v4(t.host), t.port),
-                                                    asio::use_awaitable);
-  co_await s.async_handshake(ssl::stream_base::client, asio::use_awaitable);
-}
+asio::awaitable<void> open(Stream& s, const Target& t) { co_await tls_connect(s, t); }
 
 asio::awaitable<void> exchange(ssl::context& ctx, Target t, etcd::GatewayRequest req,
                                std::chrono::steady_clock::time_point deadline, EtcdReply& out) {
@@ -128,16 +111,13 @@ asio::awaitable<void> streamed(ssl::context& ctx, Target t, etcd::GatewayRequest
 }  // namespace
 
 struct EtcdClient::Impl {
-  ssl::context ctx{ssl::context::tls_client};
+  explicit Impl(const EtcdTls& tls) : ctx(make_tls_client_context(tls.ca, tls.cert, tls.key)) {}
+  ssl::context ctx;
 };
 
-EtcdClient::EtcdClient(const EtcdTls& tls) : impl_(std::make_unique<Impl>()) {
+EtcdClient::EtcdClient(const EtcdTls& tls) {
   try {
-    impl_->ctx.set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                           ssl::context::no_tlsv1_1);
-    impl_->ctx.load_verify_file(tls.ca.string());
-    impl_->ctx.use_certificate_chain_file(tls.cert.string());
-    impl_->ctx.use_private_key_file(tls.key.string(), ssl::context::pem);
+    impl_ = std::make_unique<Impl>(tls);
   } catch (const boost::system::system_error& e) {
     throw std::runtime_error("etcd client certificate (" + tls.cert.string() + ", " + tls.key.string() + ", CA " +
                              tls.ca.string() + "): " + e.what());

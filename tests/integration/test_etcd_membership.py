@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from netlab import PREFIX, RAMFLEET_BIN, sweep_stale_namespaces
+from operator_api import OperatorApi
 
 HUB_IP = "10.78.0.1"
 MEMBERS = {"e1": ("10.78.0.11", "52:54:00:78:00:01"), "e2": ("10.78.0.12", "52:54:00:78:00:02"),
@@ -167,10 +168,9 @@ class Lab:
             text = "" if out else Path(body.name).read_text(errors="replace")
         return (int(r.stdout) if r.stdout.isdigit() else 0), text
 
-    def api(self):
-        status, body = self.curl(self.hub, "/api/v1/etcd")
-        assert status == 200, body
-        return json.loads(body)
+    def api(self, path="/api/v1/etcd"):
+        """A read of the operator API (HTTPS, admin token) inside the hub."""
+        return OperatorApi(self.state, netns=self.hub).json(path)
 
     def log(self):
         return self.serve_log.read_text(errors="replace")
@@ -300,7 +300,7 @@ def test_first_formation_every_member_new_once(lab):
     assert s["leader"] in MEMBERS
     assert actions(s, "formed")
     # The operator's view: `ramfleet etcd status` prints what the API says.
-    out = lab.in_ns(lab.hub, RAMFLEET_BIN, "etcd", "status", "--server", f"{HUB_IP}:{PORT}").stdout
+    out = lab.in_ns(lab.hub, RAMFLEET_BIN, "etcd", "status", "--state", str(lab.state)).stdout
     assert f"leader: {s['leader']}" in out and "3/3 voting members answer" in out, out
     for name in MEMBERS:
         assert re.search(rf"^{name} +[0-9a-f]+ +(leader|voter) +yes", out, re.M), out
@@ -428,7 +428,7 @@ def test_cold_start_restores_the_newest_good_snapshot(lab):
     for name, (ip, _) in MEMBERS.items():
         r = lab.etcdctl("get", "key-0999", "--print-value-only", "--consistency=s", endpoints=[f"https://{ip}:2379"])
         assert r.stdout.strip() == "value-999", name
-    counters = json.loads(lab.curl(lab.hub, "/api/v1/counters")[1])
+    counters = lab.api("/api/v1/counters")
     assert counters.get("http.etcd.snapshot_refused", 0) >= 4
     assert counters.get("http.etcd.snapshot_served") == 1
 

@@ -3,7 +3,6 @@
 refused, a broken inventory edit leaves the previous one serving, discovery,
 node events, and bad input (malformed queries, huge headers, slow clients,
 too many connections) answered with clear errors while serving goes on."""
-import json
 import shutil
 import socket
 import subprocess
@@ -58,8 +57,8 @@ class Server(LoopbackServe):
         return curl(*args, self.base + path)
 
     def json(self, path):
-        r = curl(self.base + path)
-        return json.loads(r.stdout)
+        """A read of the operator API (HTTPS, admin token)."""
+        return self.api.json(path)
 
     def script(self, query):
         r = curl("-w", "\n%{http_code}", self.base + "/ipxe?" + query)

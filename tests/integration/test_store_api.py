@@ -38,7 +38,7 @@ def next_link(resp):
 def test_pages_walk_every_machine_once_in_id_order(server):
     seen, path, pages = [], "/api/v1/machines?limit=3", 0
     while path:
-        r = server.fetch(path)
+        r = server.api.fetch(path)
         assert r.status == 200, r.text
         page = r.json()
         assert isinstance(page, list) and len(page) <= 3
@@ -53,14 +53,14 @@ def test_pages_walk_every_machine_once_in_id_order(server):
 
 def test_cursor_can_be_given_by_hand(server):
     after = urllib.parse.quote("52:54:00:00:10:04", safe="")
-    r = server.fetch(f"/api/v1/machines?after={after}&limit=10")
+    r = server.api.fetch(f"/api/v1/machines?after={after}&limit=10")
     assert r.status == 200
     assert [m["id"] for m in r.json()] == ["52:54:00:00:10:05", "52:54:00:00:10:06"]
     assert next_link(r) is None
 
 
 def test_default_page_holds_everything_here_and_has_no_next(server):
-    r = server.fetch("/api/v1/machines")
+    r = server.api.fetch("/api/v1/machines")
     assert r.status == 200
     assert len(r.json()) == 7
     assert next_link(r) is None
@@ -70,7 +70,7 @@ def test_default_page_holds_everything_here_and_has_no_next(server):
                                    "after=" + "x" * 300])
 def test_bad_queries_are_400_and_counted(server, query):
     before = server.counters().get("http.api.bad_query", 0)
-    r = server.fetch("/api/v1/machines?" + query)
+    r = server.api.fetch("/api/v1/machines?" + query)
     assert r.status == 400, r.text
     assert "error" in r.json()
     assert server.counters().get("http.api.bad_query", 0) == before + 1
@@ -84,7 +84,7 @@ def test_healthz_shows_a_healthy_store(server):
 
 
 def test_state_dir_and_database_files_are_private(server):
-    server.fetch("/api/v1/machines")  # the boots are flushed
+    server.api.fetch("/api/v1/machines")  # the boots are flushed
     assert stat.S_IMODE(os.stat(server.state).st_mode) == 0o700
     for name in ("ramfleet.db", "ramfleet.db-wal", "ramfleet.db-shm"):
         path = server.state / name

@@ -38,8 +38,10 @@ class TmpfsServe(LoopbackServe):
             ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", self.size, str(self.state),
              RAMFLEET_BIN, "--log-level", "info", "serve", "--dhcp", "off", "--listen", "127.0.0.1",
              "--http-port", str(self.port), "--tftp-port", "-1", "--no-router-advertisements",
-             "--config", str(self.config), "--state", str(self.state)],
+             "--config", str(self.config), "--state", str(self.state), "--api-listen", f"127.0.0.1:{self.api_port}"],
             stdout=self.log, stderr=subprocess.STDOUT)
+        # STATE is a tmpfs only serve's mount namespace sees: so must curl.
+        self.api.prefix = ("nsenter", "-t", str(self.proc.pid), "-m")
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -102,7 +104,7 @@ def test_full_disk_is_reported_and_survived_then_every_boot_is_written():
             assert s.counters().get("store.flush_failed", 0) >= 1
             # Still serving, also the API (a read sees what was committed).
             assert flood(s.port, 20, start=5000) == {200}
-            assert s.fetch("/api/v1/machines?limit=5").status == 200
+            assert s.api.fetch("/api/v1/machines?limit=5").status == 200
             log = s.log_path.read_text()
             assert "store.flush_failed" in log and "database or disk is full" in log
             # Logged once per interval, not at every flush (twice a second).
@@ -120,7 +122,7 @@ def test_full_disk_is_reported_and_survived_then_every_boot_is_written():
             assert h["status"] == "ok"
             ids, path = set(), "/api/v1/machines?limit=1000"
             for _ in range(10):
-                r = s.fetch(path)
+                r = s.api.fetch(path)
                 assert r.status == 200
                 ids |= {m["id"] for m in r.json()}
                 link = r.headers.get("link")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from netlab import RAMFLEET_BIN
+from operator_api import OperatorApi
 
 CACHE = os.environ.get("RAMFLEET_LAB_CACHE", "/var/cache/ramfleet")
 
@@ -30,11 +31,16 @@ def state(dir_):
     return json.loads((Path(dir_) / "lab.json").read_text())
 
 
+def operator_api(st):
+    """The lab's operator API (HTTPS, the admin token its serve wrote in
+    <dir>/state), called inside the lab's namespace."""
+    return OperatorApi(Path(st["dir"]) / "state", netns=st["namespace"])
+
+
 def api_raw(st, path):
-    r = subprocess.run(["ip", "netns", "exec", st["namespace"], "curl", "-sf", "--max-time", "5",
-                        f"http://{st['server_ip']}:{st['http_port']}{path}"], capture_output=True, timeout=20)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
+    r = operator_api(st).fetch(path)
+    assert r.status == 200, (path, r.status, r.headers.get("curl-error"))
+    return r.body
 
 
 def api(st, path):

@@ -3,8 +3,9 @@
 DHCP, TFTP and router advertisements are off, so nothing but loopback is
 touched and no namespace is needed. start() waits until /healthz answers
 (or raises with the server's log); stop() ends the process by its PID.
+The operator API listens on another free loopback port: `api` calls it
+(tests/lib/operator_api.py) with the admin token serve wrote.
 """
-import json
 import signal
 import socket
 import subprocess
@@ -13,24 +14,13 @@ import time
 from pathlib import Path
 
 from netlab import RAMFLEET_BIN
+from operator_api import OperatorApi, Response  # noqa: F401 (Response: for the tests that import it from here)
 
 
 def free_port(ip="127.0.0.1"):
     with socket.socket() as s:
         s.bind((ip, 0))
         return s.getsockname()[1]
-
-
-class Response:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def text(self):
-        return self.body.decode()
-
-    def json(self):
-        return json.loads(self.body)
 
 
 def fetch(url, *args):
@@ -60,6 +50,8 @@ class LoopbackServe:
         self.log_level = log_level
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.api_port = free_port()
+        self.api = OperatorApi(self.state, url=f"https://127.0.0.1:{self.api_port}")
         self.log_path = self.tmp / "serve.log"
         self.proc = None
 
@@ -68,7 +60,7 @@ class LoopbackServe:
         self.proc = subprocess.Popen(
             [RAMFLEET_BIN, "--log-level", self.log_level, "serve", "--dhcp", "off", "--listen", "127.0.0.1", "--http-port", str(self.port),
              "--tftp-port", "-1", "--no-router-advertisements", "--config", str(self.config),
-             "--state", str(self.state), *self.extra_args],
+             "--state", str(self.state), "--api-listen", f"127.0.0.1:{self.api_port}", *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while time.time() < deadline:
@@ -96,7 +88,7 @@ class LoopbackServe:
         return fetch(self.base + path, *args)
 
     def counters(self):
-        return self.fetch("/api/v1/counters").json()
+        return self.api.json("/api/v1/counters")
 
     def generation(self):
         return self.fetch("/healthz").json()["inventory"]["generation"]
