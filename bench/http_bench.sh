@@ -11,6 +11,9 @@
 # per-round ratios. Servers are pinned to CPU RF_BENCH_SERVER_CPU (default 0),
 # wrk to RF_BENCH_CLIENT_CPU (default 1), so the client does not preempt the
 # server it measures (as it otherwise does on a 2-core machine).
+# RF_BENCH_BASELINE=path/to/old/ramfleet adds a second ramfleet (same config,
+# its own state) whose /ipxe runs interleave with the first's, and prints
+# ramfleet / baseline: the before/after of a change, from one run.
 # Usage: bench/http_bench.sh [path/to/ramfleet] [seconds per run, default 5]
 set -euo pipefail
 RAMFLEET=${1:-$(dirname "$0")/../build/ramfleet}
@@ -22,9 +25,11 @@ RAMFLEET=$(readlink -f "$RAMFLEET")
 for tool in wrk nginx curl; do command -v $tool >/dev/null || { echo "need $tool (scripts/install-deps)"; exit 1; }; done
 
 TMP=$(mktemp -d /tmp/rf-bench.XXXXXX)
-RF_PID="" NGX_PID=""
+RF_PID="" NGX_PID="" BASE_PID=""
+BASELINE=${RF_BENCH_BASELINE:-}
 cleanup() {
   [ -n "$RF_PID" ] && kill "$RF_PID" 2>/dev/null && wait "$RF_PID" 2>/dev/null
+  [ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null && wait "$BASE_PID" 2>/dev/null
   [ -n "$NGX_PID" ] && kill "$NGX_PID" 2>/dev/null && wait "$NGX_PID" 2>/dev/null
   rm -rf "$TMP"
 }
@@ -49,6 +54,16 @@ taskset -c "$SERVER_CPU" "$RAMFLEET" serve --dhcp off --listen 127.0.0.1 --http-
   --config "$TMP/config" --state "$TMP/state" --api-listen "127.0.0.1:$API_PORT" >"$TMP/serve.log" 2>&1 &
 RF_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$RF_PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+if [ -n "$BASELINE" ]; then
+  BASE_PORT=$(free_port)
+  mkdir -p "$TMP/state-baseline"
+  taskset -c "$SERVER_CPU" "$(readlink -f "$BASELINE")" serve --dhcp off --listen 127.0.0.1 --http-port "$BASE_PORT" \
+    --tftp-port -1 --no-router-advertisements --config "$TMP/config" --state "$TMP/state-baseline" \
+    >"$TMP/serve-baseline.log" 2>&1 &
+  BASE_PID=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$BASE_PORT/healthz" >/dev/null && break; sleep 0.1; done
+fi
 
 # A static file as large as one rendered per-machine script.
 curl -sf "http://127.0.0.1:$RF_PORT/ipxe?mac=52:54:00:00:10:01&arch=x86_64" >"$TMP/config/assets/script.ipxe"
@@ -137,7 +152,7 @@ median() { python3 -c "import statistics,sys; print(f'{statistics.median(float(x
 
 echo "# ramfleet $("$RAMFLEET" version | awk '{print $2}') vs $(nginx -v 2>&1 | sed 's/.*: //') (1 worker), loopback, ${DUR}s per run, $ROUNDS rounds, $(nproc) cores, servers on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
 echo "# per-machine script: $SCRIPT_BYTES bytes; kernel: 30 MiB; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-SMALL=() BIG1=() BIG50=()
+SMALL=() BIG1=() BIG50=() VSBASE=()
 for round in $(seq "$ROUNDS"); do
   echo "# round $round"
   run "ramfleet /ipxe (4096 MACs), 50 conns" $RF_PID 50 "http://127.0.0.1:$RF_PORT/ipxe" -s "$TMP/machines.lua"
@@ -145,6 +160,11 @@ for round in $(seq "$ROUNDS"); do
   run "nginx static $SCRIPT_BYTES B, 50 conns" $NGX_PID 50 "http://127.0.0.1:$NGX_PORT/assets/script.ipxe" -s "$TMP/static.lua"
   SMALL+=("$(python3 -c "print($IPXE_RPS/$R_RPS)")")
   echo "  scripts/static: $(ratio "$IPXE_RPS" "$R_RPS"); cpu-us/req ramfleet $IPXE_US, nginx $R_US_PER_REQ"
+  if [ -n "$BASE_PID" ]; then
+    run "baseline /ipxe (4096 MACs), 50 conns" $BASE_PID 50 "http://127.0.0.1:$BASE_PORT/ipxe" -s "$TMP/machines.lua"
+    VSBASE+=("$(python3 -c "print($IPXE_RPS/$R_RPS)")")
+    echo "  ramfleet/baseline /ipxe: $(ratio "$IPXE_RPS" "$R_RPS"); cpu-us/req baseline $R_US_PER_REQ"
+  fi
   run "ramfleet 30 MiB, 1 conn" $RF_PID 1 "http://127.0.0.1:$RF_PORT/assets/vmlinuz"
   RF1=$R_MIBS
   run "nginx 30 MiB, 1 conn" $NGX_PID 1 "http://127.0.0.1:$NGX_PORT/assets/vmlinuz"
@@ -158,5 +178,6 @@ echo "# median ratios over $ROUNDS rounds (ramfleet / nginx; targets: scripts >=
 echo "per-machine scripts vs static file : $(median "${SMALL[@]}")  (rounds: $(printf '%.2f ' "${SMALL[@]}"))"
 echo "30 MiB, 1 connection               : $(median "${BIG1[@]}")  (rounds: $(printf '%.2f ' "${BIG1[@]}"))"
 echo "30 MiB, 50 connections             : $(median "${BIG50[@]}")  (rounds: $(printf '%.2f ' "${BIG50[@]}"))"
+[ -n "$BASE_PID" ] && echo "/ipxe ramfleet / baseline            : $(median "${VSBASE[@]}")  (rounds: $(printf '%.2f ' "${VSBASE[@]}"))"
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# boots recorded during the run: $(curl -s --cacert "$TMP/state/api/ca.crt" -H "Authorization: Bearer $(cat "$TMP/state/api/admin.token")" "$(cat "$TMP/state/api/url")/api/v1/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("http.ipxe.matched",0))')"

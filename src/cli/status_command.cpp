@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/api_options.hpp"
 #include "cli/commands.hpp"
 #include "net/api_client.hpp"
 #include "status/machine_table.hpp"
@@ -20,7 +21,7 @@ namespace {
 using json = nlohmann::json;
 
 struct StatusFlags {
-  std::string server;  // http://HOST:PORT
+  std::string server;  // https://HOST:PORT
   std::string token_file;
   std::string ca_file;
   std::string state_dir = "/var/lib/ramfleet";
@@ -29,50 +30,24 @@ struct StatusFlags {
   double interval_s = 2;
 };
 
-// Where the API is: a base URL split for the client.
-struct Endpoint {
-  std::string host;
-  int port = 80;
-};
-
-std::optional<Endpoint> parse_server(const std::string& url) {
-  std::string rest = url;
-  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
-  while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  Endpoint e;
-  const auto colon = rest.rfind(':');
-  e.host = colon == std::string::npos ? rest : rest.substr(0, colon);
-  if (colon != std::string::npos) {
-    try {
-      std::size_t used = 0;
-      e.port = std::stoi(rest.substr(colon + 1), &used);
-      if (used != rest.size() - colon - 1 || e.port <= 0 || e.port > 65535) return std::nullopt;
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
-  if (e.host.empty()) return std::nullopt;
-  return e;
-}
-
 struct Fetched {
   json machines = json::array();
   json leases = json::array();
 };
 
 // GET a JSON document; the error names the URL and the status.
-json get(const Endpoint& e, const std::string& path) {
-  const auto r = net::http_get(e.host, e.port, path, 5000);
-  const std::string where = "http://" + e.host + ":" + std::to_string(e.port) + path;
-  if (!r) throw std::runtime_error("no answer from " + where);
-  if (r->status != 200) throw std::runtime_error(where + ": HTTP " + std::to_string(r->status) + ": " + r->body);
-  auto doc = json::parse(r->body, nullptr, false);
+json get(net::ApiClient& api, const std::string& path) {
+  const auto r = api.request("GET", path);
+  const std::string where = api.endpoint().url + path;
+  if (!r.answered()) throw std::runtime_error("no answer from " + where + ": " + r.error);
+  if (r.status != 200) throw std::runtime_error(where + ": HTTP " + std::to_string(r.status) + ": " + r.body);
+  auto doc = json::parse(r.body, nullptr, false);
   if (doc.is_discarded()) throw std::runtime_error(where + ": the answer is not JSON");
   return doc;
 }
 
 // Every page of /api/v1/machines (pages of 1000, in id order), and the leases.
-Fetched fetch(const Endpoint& e) {
+Fetched fetch(net::ApiClient& e) {
   constexpr std::size_t kPage = 1000;
   constexpr std::size_t kMaxPages = 1000;  // a million machines: more is a server that loops
   Fetched f;
@@ -101,7 +76,7 @@ extern "C" void on_interrupt(int) { g_interrupted = 1; }
 // --watch: fetch every interval; a terminal is cleared and redrawn (ages
 // move), a pipe gets a new copy only when the machines changed. SIGINT ends
 // it with status 0.
-int watch(const Endpoint& e, status::Output output, std::chrono::milliseconds interval) {
+int watch(net::ApiClient& e, status::Output output, std::chrono::milliseconds interval) {
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
@@ -143,14 +118,24 @@ int run_status(const StatusFlags& f) {
     std::cerr << "ramfleet status: --interval must be from 1 to 3600 seconds\n";
     return 2;
   }
-  const auto endpoint = parse_server(f.server.empty() ? "http://127.0.0.1:80" : f.server);
+  // The operator API (docs/operations.md): by default the local serve's,
+  // with the bootstrap admin token and the operator CA from its state.
+  ApiOptions api_options{f.state_dir, f.server, f.token_file, f.ca_file};
+  std::string why;
+  auto endpoint = resolve_endpoint(api_options, why);
   if (!endpoint) {
-    std::cerr << "ramfleet status: --server must look like http://HOST:PORT, got '" << f.server << "'\n";
+    std::cerr << "ramfleet status: " << why << "\n";
     return 2;
   }
-  if (f.watch)
-    return watch(*endpoint, *output, std::chrono::milliseconds(static_cast<std::int64_t>(f.interval_s * 1000)));
-  const auto fetched = fetch(*endpoint);
+  std::unique_ptr<net::ApiClient> api;
+  try {
+    api = std::make_unique<net::ApiClient>(std::move(*endpoint));
+  } catch (const std::exception& e) {
+    std::cerr << "ramfleet status: " << e.what() << "\n";
+    return 2;
+  }
+  if (f.watch) return watch(*api, *output, std::chrono::milliseconds(static_cast<std::int64_t>(f.interval_s * 1000)));
+  const auto fetched = fetch(*api);
   std::cout << status::render(status::machine_rows(fetched.machines, fetched.leases), *output, wall_ms());
   return 0;
 }

@@ -18,6 +18,7 @@ namespace ramfleet::http {
 struct ApiListen {
   std::string address = "127.0.0.1";  // IPv4
   std::uint16_t port = 9443;
+  bool operator==(const ApiListen&) const = default;
 };
 
 // "ADDR:PORT" (IPv4, port 1-65535); nullopt for anything else. "off" is the
@@ -49,6 +50,7 @@ struct ApiSettings {
     l.max_body_bytes = 1U << 20U;  // writes carry small JSON documents
     return l;
   }();
+  bool operator==(const ApiSettings&) const = default;
 };
 
 }  // namespace ramfleet::http

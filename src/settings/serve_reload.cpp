@@ -27,6 +27,7 @@ ReloadPlan plan_reload(const ServeSettings& running, const ServeSettings& reread
   kept(running.store != reread.store, "store");
   kept(running.http.enabled != reread.http.enabled, "http.enabled");
   kept(running.http.port != reread.http.port, "http.port");
+  kept(running.api != reread.api, "api");  // the operator listener: a socket and its TLS context
 
   // Live: read by the HTTP service per request or per timer tick.
   auto live = [&](bool differs, const char* key, auto apply) {
