@@ -81,6 +81,12 @@ class BootTokenBook {
   }
 
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
+  // Tokens issued and still redeemable at `now`: neither spent nor expired (O(size), for metrics).
+  [[nodiscard]] std::size_t outstanding(Clock::time_point now) const {
+    std::size_t n = 0;
+    for (const auto& [token, e] : entries_) n += (!e.used && e.expires > now) ? 1 : 0;
+    return n;
+  }
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
 
  private:

@@ -334,6 +334,7 @@ ConfigOutcome deliver_config(BootState& state, const BootSettings& settings, con
                               {"cluster_role", w.placement ? kube::to_string(w.placement->role) : "-"},
                               {"peer", request.peer.text}});
   }
+  if (!request.head) state.phases.config_served(w.id, now.steady);
   out.delivered = std::move(d);
   return out;
 }

@@ -146,9 +146,13 @@ ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const Cac
     if (st.on_boot) st.on_boot(rec);
     if (st.store) st.store->record_boot(std::move(rec));
   }
-  if (!b.needs_token() && !b.needs_credential()) return {b.script, std::nullopt};
+  if (!b.needs_token() && !b.needs_credential()) {
+    st.phases.script_served(b.machine_id, b.profile, peer.address, now.steady);
+    return {b.script, std::nullopt};
+  }
   const std::string requester = requester_ipv4(peer.address);
   if (auto why = may_mint(st, settings, b, peer, requester, now)) return {{}, std::move(why)};
+  st.phases.script_served(b.machine_id, b.profile, peer.address, now.steady);
   std::string token = b.needs_token() ? mint_token(st, settings, b, requester, now) : std::string();
   std::string credential;
   if (b.needs_credential()) {

@@ -96,6 +96,8 @@ class MachineStore {
   // JSON for the API; include pending boots (flush first). Throw std::runtime_error.
   virtual std::optional<nlohmann::json> machine(const std::string& id, std::size_t history = 50) = 0;
   virtual std::optional<nlohmann::json> events(const std::string& id, std::size_t limit = 200) = 0;
+  // How many machines the store knows (committed ones; for metrics). Throws std::runtime_error.
+  virtual std::uint64_t machine_count() = 0;
 
   // {"ok": bool, "pending_boots", "dropped_boots", "failed_flushes", "last_error", "last_error_at_ms", ...}
   [[nodiscard]] virtual nlohmann::json health() const = 0;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "boot/address_owners.hpp"
+#include "boot/boot_phases.hpp"
 #include "boot/boot_tokens.hpp"
 #include "boot/cluster_config.hpp"
 #include "boot/etcd_membership.hpp"
@@ -40,6 +41,7 @@ struct BootState {
   // the node event POST. A random secret until the service loads
   // STATE/event-credential.key (event_secret.hpp).
   EventCredentials event_credentials{random_event_secret()};
+  BootPhases phases;  // each machine's boot, milestone by milestone, for metrics
   // Per requesting IP (BootSettings::boot_token_rate_per_min; the rate is set
   // per request). A full table forgets the quietest IP: a booting machine is
   // never refused because others filled it.

@@ -11,7 +11,9 @@
 #include "cli/privileges.hpp"
 #include "cli/serve_lifecycle.hpp"
 #include "core/duration.hpp"
+#include "core/counter_metrics.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "net/dhcp_address_owners.hpp"
 #include "net/dhcp_service.hpp"
 #include "net/etcd_service.hpp"
@@ -226,6 +228,18 @@ void start_services(boost::asio::io_context& io, const settings::ServeSettings& 
   }
 }
 
+// GET /metrics (docs/operations.md, "Metrics"): each service adds its part;
+// DHCP's boot offers start the boots whose phases HTTP follows.
+void attach_metrics(Services& sv, metrics::Registry& registry) {
+  if (sv.dhcp) sv.dhcp->attach_metrics(registry);
+  if (auto* ra = sv.router_advertiser.get())
+    registry.add_collector([ra](metrics::Exposition& out) { metrics::write_counters(out, ra->counters()); });
+  if (sv.tftp) sv.tftp->attach_metrics(registry);
+  if (!sv.http) return;
+  sv.http->attach_metrics(registry);
+  if (sv.dhcp) sv.dhcp->on_boot_offer([http = sv.http.get()](const MacAddress& mac) { http->note_boot_offer(mac); });
+}
+
 void log_ready(const settings::ServeSettings& s) {
   log::info("serve.ready",
             {{"interface", s.interface.empty() ? "-" : s.interface},
@@ -296,9 +310,11 @@ int run_serve(const ServeFlags& flags) {
 
   // One thread runs every service: tell Asio so it can skip its internal locking.
   boost::asio::io_context io{1};
+  metrics::Registry registry;  // outlives the services that feed it
   Services services;
   try {
     start_services(io, s, iface, services);
+    attach_metrics(services, registry);
     if (user) {
       // Every socket is bound and every store open: root is no longer needed.
       hand_over(s.state_dir, *user);

@@ -1,5 +1,8 @@
 #include "dhcp/lease_book.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace ramfleet::dhcp {
 
 LeaseBook::LeaseBook(const Settings& settings, LeaseStore* store) : settings_(settings), store_(store) {
@@ -33,6 +36,42 @@ const Lease* LeaseBook::lease_of(const MacAddress& mac) const {
 const Reservation* LeaseBook::reservation_of(const MacAddress& mac) const {
   auto it = reservations_.find(mac);
   return it == reservations_.end() ? nullptr : it->second;
+}
+
+PoolUsage LeaseBook::usage(const SubnetSettings& subnet, const AddressRange& pool, std::int64_t now) const {
+  PoolUsage u{pool, 0, 0};
+  if (pool.last < pool.first) return u;
+  const std::uint64_t size = std::uint64_t{pool.last.value()} - pool.first.value() + 1;
+  // The few addresses no client may have (network, broadcast, server, router), once each.
+  std::vector<std::uint32_t> unusable;
+  for (Ipv4 a : {subnet.subnet.network, subnet.subnet.broadcast(), settings_.server_address,
+                 subnet.router.value_or(subnet.subnet.network)}) {
+    if (pool.contains(a) && !usable_in(subnet, a)) unusable.push_back(a.value());
+  }
+  std::sort(unusable.begin(), unusable.end());
+  const auto usable =
+      size - static_cast<std::uint64_t>(std::unique(unusable.begin(), unusable.end()) - unusable.begin());
+
+  std::vector<std::uint32_t> claimed;  // usable addresses someone has a claim on
+  for (auto it = leases_.lower_bound(pool.first); it != leases_.end() && it->first <= pool.last; ++it) {
+    const Lease& l = it->second;
+    if (l.expires_at <= now || !usable_in(subnet, l.address)) continue;
+    if (l.state == LeaseState::bound) {
+      ++u.used;
+      claimed.push_back(l.address.value());
+    } else if (l.state == LeaseState::declined) {
+      claimed.push_back(l.address.value());
+    }
+  }
+  for (auto it = offers_.lower_bound(pool.first); it != offers_.end() && it->first <= pool.last; ++it)
+    if (it->second.until > now && usable_in(subnet, it->first)) claimed.push_back(it->first.value());
+  for (auto it = reserved_addresses_.lower_bound(pool.first); it != reserved_addresses_.end() && it->first <= pool.last;
+       ++it)
+    if (usable_in(subnet, it->first)) claimed.push_back(it->first.value());
+  std::sort(claimed.begin(), claimed.end());
+  const auto distinct = static_cast<std::uint64_t>(std::unique(claimed.begin(), claimed.end()) - claimed.begin());
+  u.free = usable > distinct ? usable - distinct : 0;
+  return u;
 }
 
 bool LeaseBook::usable_in(const SubnetSettings& subnet, Ipv4 a) const {

@@ -15,6 +15,15 @@
 
 namespace ramfleet::dhcp {
 
+// How full one pool is, for metrics: `used` addresses are held by a bound
+// lease that has not expired; `free` could be offered to a new client now
+// (not used, offered, declined, reserved, or the network's own addresses).
+struct PoolUsage {
+  AddressRange pool;
+  std::uint64_t used = 0;
+  std::uint64_t free = 0;
+};
+
 class LeaseBook {
  public:
   // Loads every lease from store (may be null: then nothing persists). Throws StoreError.
@@ -39,6 +48,8 @@ class LeaseBook {
   [[nodiscard]] std::optional<MacAddress> holder_of(Ipv4 address, std::int64_t now) const;
   [[nodiscard]] const Lease* lease_of(const MacAddress& mac) const;
   [[nodiscard]] const Reservation* reservation_of(const MacAddress& mac) const;
+  // O(leases + offers + reservations in the pool), not O(pool size): cheap for a scrape.
+  [[nodiscard]] PoolUsage usage(const SubnetSettings& subnet, const AddressRange& pool, std::int64_t now) const;
 
  private:
   struct Offer {

@@ -161,7 +161,17 @@ std::optional<Reply> Server::finish(Context& cx, Packet reply, Destination to) {
   std::size_t limit = std::max<std::size_t>(576, cx.client.max_message_size.value_or(576)) - 28;  // IP + UDP
   if (out.payload.size() > limit) return drop(cx, "reply_too_large");
   out.to = to;
+  out.client = cx.client.mac;
+  out.boots = reply.find(option::bootfile_name) != nullptr;  // set by add_boot_options only
   counters_.inc(std::string("dhcp.tx.") + std::string(name(out.type)));
+  return out;
+}
+
+std::vector<PoolUsage> Server::pool_usage(std::int64_t now) const {
+  std::vector<PoolUsage> out;
+  if (settings_.mode != Mode::full) return out;
+  for (const auto& subnet : settings_.subnets)
+    for (const auto& pool : subnet.pools) out.push_back(book_.usage(subnet, pool, now));
   return out;
 }
 

@@ -45,6 +45,8 @@ struct Reply {
   Bytes payload;
   Destination to;
   MessageType type = MessageType::offer;
+  MacAddress client;   // the chaddr of the request answered
+  bool boots = false;  // it carries boot options: a machine's firmware is booting (metrics' boot phases)
 };
 
 class Server {
@@ -63,6 +65,8 @@ class Server {
   [[nodiscard]] std::optional<MacAddress> lease_holder(Ipv4 address, std::int64_t now) const {
     return book_.holder_of(address, now);
   }
+  // Every pool of every subnet with its addresses in use and free (full mode; empty otherwise).
+  [[nodiscard]] std::vector<PoolUsage> pool_usage(std::int64_t now) const;
 
  private:
   struct Context;  // one request being answered

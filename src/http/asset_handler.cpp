@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <chrono>
+
 #include "core/log.hpp"
 #include "http/asset_path.hpp"
 #include "http/router.hpp"
@@ -47,6 +49,11 @@ Reply handle_asset(ServiceState& st, const Request& req, const std::vector<std::
   if (plan.range_ignored) st.counters.inc("http.range.whole_file_cheaper");
   if (plan.status == 304) st.counters.inc("http.assets.not_modified");
   st.counters.inc("http.assets.served");
+  // The kernel milestone of a boot (boot_phases.hpp): the first asset its script's address asks for.
+  if (req.method == Method::get) {
+    const std::string_view peer = req.peer;
+    st.phases.asset_requested(peer.substr(0, peer.rfind(':')), std::chrono::steady_clock::now());
+  }
   Reply r;
   r.status = plan.status;
   for (auto& [k, v] : plan.headers) {

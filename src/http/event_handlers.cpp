@@ -7,6 +7,7 @@
 // (http.events.unauthenticated, http.events.forbidden), logged without the
 // credential, and nothing is stored. The body is read only once the sender
 // is authenticated.
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
@@ -92,6 +93,7 @@ Reply handle_node_event(ServiceState& st, const Request& req, const std::string&
       return error_reply(404, "machine '" + id + "' has never booted from this server");
     }
     st.counters.inc("http.api.events");
+    if (e.phase == boot::Phase::ready) st.phases.ready(id, std::chrono::steady_clock::now());
     {
       json fe{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
       if (!e.message.empty()) fe["message"] = e.message;

@@ -10,6 +10,7 @@
 #include "boot/settings.hpp"
 #include "boot/state.hpp"
 #include "http/event_feed.hpp"
+#include "core/metrics.hpp"
 #include "http/settings.hpp"
 
 namespace ramfleet::http {
@@ -30,6 +31,8 @@ struct ServiceState : boot::BootState {
   std::string operator_listener;
   // Boots, node phases and approvals for GET /api/v1/events/stream (event_feed.hpp).
   EventFeed events;
+  // What GET /metrics renders (owned by serve); null: no metrics in this process.
+  metrics::Registry* metrics = nullptr;
 };
 
 // The boot layer's part of the settings.

@@ -8,11 +8,13 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <system_error>
 
+#include "core/counter_metrics.hpp"
 #include "core/log.hpp"
 
 namespace ramfleet::net {
@@ -53,6 +55,25 @@ DhcpService::DhcpService(boost::asio::io_context& io, const Interface& iface, dh
       buffer_(dhcp::kMaxPacketSize + 1) {}  // one byte more, so an oversized datagram shows as too long
 
 const Counters& DhcpService::counters() const { return server_.counters(); }
+
+void DhcpService::attach_metrics(metrics::Registry& registry) {
+  decision_seconds_ = &registry.histogram("ramfleet_dhcp_decision_seconds",
+                                          "Time to handle one DHCP datagram: parse, decide, build the reply "
+                                          "(not the lease commit's disk sync).",
+                                          metrics::buckets::fast_seconds());
+  registry.add_collector([this](metrics::Exposition& out) {
+    metrics::write_counters(out, server_.counters());
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& u : server_.pool_usage(now)) {
+      const std::string pool = u.pool.first.str() + "-" + u.pool.last.str();
+      out.gauge("ramfleet_dhcp_pool_addresses", "Addresses of a full-mode pool: used (bound lease) or free to offer.",
+                {{"pool", pool}, {"state", "used"}}, static_cast<double>(u.used));
+      out.gauge("ramfleet_dhcp_pool_addresses", "Addresses of a full-mode pool: used (bound lease) or free to offer.",
+                {{"pool", pool}, {"state", "free"}}, static_cast<double>(u.free));
+    }
+  });
+}
 
 void DhcpService::open(Listener& l) {
   const std::string where = "DHCP on " + iface_.name + " port " + std::to_string(l.port);
@@ -139,8 +160,12 @@ void DhcpService::drain(Listener& l) {
     in.source = Ipv4{ntohl(from.sin_addr.s_addr)};
     in.source_port = ntohs(from.sin_port);
     in.now = std::chrono::system_clock::now();
+    const auto started = std::chrono::steady_clock::now();
     auto reply = server_.handle(in);
+    if (decision_seconds_ != nullptr)
+      decision_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (!reply) continue;
+    if (reply->boots && reply->type == dhcp::MessageType::offer && on_boot_offer_) on_boot_offer_(reply->client);
     if (leases_ != nullptr && reply->type == dhcp::MessageType::ack) {
       held_acks_.push_back(std::move(*reply));
     } else {

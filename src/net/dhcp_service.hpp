@@ -5,11 +5,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "core/counters.hpp"
+#include "core/metrics.hpp"
 #include "dhcp/lease_store.hpp"
 #include "dhcp/server.hpp"
 #include "dhcp/settings.hpp"
@@ -25,6 +27,12 @@ class DhcpService {
   // SO_BROADCAST, IP_PKTINFO). Throws std::system_error with a clear message.
   void start();
   [[nodiscard]] const Counters& counters() const;
+  // Adds this service's metrics to `registry` (counters, pool usage) and
+  // times each decision into it. The registry must outlive this service.
+  void attach_metrics(metrics::Registry& registry);
+  // Called with the client's MAC whenever an OFFER carries boot options (a
+  // machine's firmware is booting): the boot layer's discover milestone.
+  void on_boot_offer(std::function<void(const MacAddress&)> hook) { on_boot_offer_ = std::move(hook); }
   // Which MAC holds IPv4 address now: a bound lease that has not expired (full
   // mode; always nullopt in proxy mode, where another server owns the leases).
   // now: Unix seconds (system clock, the clock lease expiries are written in).
@@ -51,6 +59,8 @@ class DhcpService {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::uint8_t> buffer_;
   std::vector<dhcp::Reply> held_acks_;  // waiting for this turn's group commit
+  metrics::Histogram* decision_seconds_ = nullptr;
+  std::function<void(const MacAddress&)> on_boot_offer_;
 };
 
 }  // namespace ramfleet::net

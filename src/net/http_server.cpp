@@ -7,6 +7,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,7 +28,11 @@
 
 #include "boot/node_config.hpp"
 #include "core/log.hpp"
+#include "core/mac_address.hpp"
+#include "core/metrics.hpp"
+#include "http/metrics_handler.hpp"
 #include "http/response_head.hpp"
+#include "http/route_label.hpp"
 #include "http/router.hpp"
 #include "http/service_upkeep.hpp"
 
@@ -159,6 +164,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::size_t active = 0;
   std::size_t rejecting = 0;
   std::map<asio::ip::address, std::size_t> per_ip;  // open sessions per client address
+  // Request time by route (route_label.hpp), resolved once; null until attach_metrics.
+  std::array<metrics::Histogram*, http::kRouteLabels> request_seconds{};
   bool stopped = false;
   bool draining = false;  // shutting down: no new requests, replies in flight finish
   // Every open session's connection, so a drain can wake those that wait idle.
@@ -440,13 +447,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       auto& msg = parser.get();
       const Request req = to_request(msg, *c);
+      const auto started = Clock::now();
       const Reply reply = co_await answer(req);
       if (reply.status >= 400) {
         log::debug("http.error_reply",
                    {{"peer", c->peer}, {"target", boot::redact_boot_token(req.target)}, {"status", reply.status}});
       }
       const bool keep = msg.keep_alive() && !reply.close && !draining;
-      if (!co_await write_reply(*c, reply, keep, msg.version())) break;
+      const bool written = co_await write_reply(*c, reply, keep, msg.version());
+      // From the whole request read to the reply written (the kernel has it), files included.
+      if (auto* h = request_seconds[static_cast<std::size_t>(http::route_label(req.method, req.target))])
+        h->observe(std::chrono::duration<double>(Clock::now() - started).count());
+      if (!written) break;
       if (!keep) {
         co_await linger_close(*c);
         co_return;
@@ -637,5 +649,31 @@ void HttpServer::set_address_owners(const boot::AddressOwners* owners) { impl_->
 void HttpServer::set_etcd_membership(boot::EtcdMembership* etcd) { impl_->st.etcd = etcd; }
 http::ServiceState& HttpServer::state() { return impl_->st; }
 boost::asio::thread_pool& HttpServer::workers() { return impl_->workers; }
+
+void HttpServer::attach_metrics(metrics::Registry& registry) {
+  auto& st = impl_->st;
+  st.metrics = &registry;
+  for (std::size_t i = 0; i < http::kRouteLabels; ++i) {
+    impl_->request_seconds[i] = &registry.histogram(
+        "ramfleet_http_request_seconds", "HTTP requests: time from the request read to the reply written, by route.",
+        metrics::buckets::transfer_seconds(),
+        {{"route", std::string(http::to_string(static_cast<http::RouteLabel>(i)))}});
+  }
+  st.phases.attach(&registry.histogram_family("ramfleet_boot_phase_seconds",
+                                              "Phases of machines' boots that reached ready, by profile: "
+                                              "discover_to_ipxe, ipxe_to_kernel, kernel_to_config, config_to_ready.",
+                                              {"profile", "phase"}, metrics::buckets::boot_seconds()),
+                   &registry.histogram_family("ramfleet_boot_seconds",
+                                              "Boots that reached ready, from their first milestone, by profile.",
+                                              {"profile"}, metrics::buckets::boot_seconds()));
+  registry.add_collector([impl = impl_.get()](metrics::Exposition& out) {
+    http::collect_http_metrics(impl->st, out);
+    out.gauge("ramfleet_http_connections_open", "HTTP connections open.", {}, static_cast<double>(impl->active));
+  });
+}
+
+void HttpServer::note_boot_offer(const MacAddress& mac) {
+  impl_->st.phases.discover(mac.str(), std::chrono::steady_clock::now());
+}
 
 }  // namespace ramfleet::net

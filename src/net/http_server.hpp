@@ -23,6 +23,10 @@ class thread_pool;
 
 namespace ramfleet {
 class Counters;
+class MacAddress;
+}  // namespace ramfleet
+namespace ramfleet::metrics {
+class Registry;
 }
 namespace ramfleet::http {
 struct ServiceState;
@@ -69,6 +73,11 @@ class HttpServer {
   void set_address_owners(const boot::AddressOwners* owners);
   // etcd membership (cluster.yaml etcd.mode: ramfleet, docs/etcd.md); null: none. Must outlive this.
   void set_etcd_membership(boot::EtcdMembership* etcd);
+  // What GET /metrics renders: this service adds its counters and gauges, its
+  // request times by route and the boot phases. Must outlive this.
+  void attach_metrics(metrics::Registry& registry);
+  // DHCP answered this machine's firmware with boot options (boot phases' discover).
+  void note_boot_offer(const MacAddress& mac);
 
   // What the operator listener (net/operator_server) shares with this one:
   // the same state (inventory, store, counters), touched only from the

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/counter_metrics.hpp"
 #include "core/log.hpp"
 #include "core/rate_limit.hpp"
 #include "tftp/ack_poller.hpp"
@@ -210,6 +211,10 @@ struct TftpService::Impl : std::enable_shared_from_this<TftpService::Impl> {
   // A flood of requests would log "busy" per packet: once per 10 s, with a count.
   LogThrottle<> busy_log{std::chrono::seconds(10)};
   std::uint64_t next_id = 1;
+  // Per outcome (tftp::Outcome), resolved once: transfer time and bytes sent.
+  static constexpr std::size_t kOutcomes = 5;
+  std::array<metrics::Histogram*, kOutcomes> transfer_seconds{};
+  std::array<metrics::Histogram*, kOutcomes> transfer_bytes{};
 
   void start();
   void wait_for_requests();
@@ -583,6 +588,10 @@ void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Fi
   const auto elapsed = std::chrono::duration<double>(tftp::Clock::now() - s->started).count();
   const auto bytes = s->transfer->payload_bytes_sent();
   counters.inc("tftp.bytes_sent", bytes);
+  if (const auto o = static_cast<std::size_t>(finished.outcome); o < kOutcomes && transfer_seconds[o] != nullptr) {
+    transfer_seconds[o]->observe(elapsed);
+    transfer_bytes[o]->observe(static_cast<double>(bytes));
+  }
   const auto level =
       finished.outcome == tftp::Outcome::completed || finished.outcome == tftp::Outcome::aborted_by_client
           ? log::Level::info
@@ -631,6 +640,26 @@ void TftpService::stop_accepting() {
 }
 
 const Counters& TftpService::counters() const { return impl_->counters; }
+
+void TftpService::attach_metrics(metrics::Registry& registry) {
+  using tftp::Outcome;
+  for (auto o : {Outcome::completed, Outcome::timed_out, Outcome::aborted_by_client, Outcome::protocol_error,
+                 Outcome::read_error}) {
+    const auto i = static_cast<std::size_t>(o);
+    const metrics::Labels labels{{"outcome", std::string(tftp::outcome_name(o))}};
+    impl_->transfer_seconds[i] = &registry.histogram("ramfleet_tftp_transfer_seconds",
+                                                     "TFTP transfers: time from the request to the end, by outcome.",
+                                                     metrics::buckets::transfer_seconds(), labels);
+    impl_->transfer_bytes[i] =
+        &registry.histogram("ramfleet_tftp_transfer_bytes", "TFTP transfers: payload bytes sent, by outcome.",
+                            metrics::buckets::bytes(), labels);
+  }
+  registry.add_collector([impl = impl_.get()](metrics::Exposition& out) {
+    metrics::write_counters(out, impl->counters);
+    out.gauge("ramfleet_tftp_transfers_active", "TFTP transfers in progress.", {},
+              static_cast<double>(impl->sessions.size()));
+  });
+}
 
 std::size_t TftpService::active_transfers() const { return impl_->sessions.size(); }
 

@@ -11,6 +11,7 @@
 
 #include "core/counters.hpp"
 #include "core/ipv4.hpp"
+#include "core/metrics.hpp"
 #include "tftp/settings.hpp"
 
 namespace ramfleet::net {
@@ -31,6 +32,9 @@ class TftpService {
   void stop_accepting();
 
   [[nodiscard]] const Counters& counters() const;
+  // Adds this service's counters and active transfers to `registry`, and
+  // times and sizes each transfer into it. The registry must outlive this.
+  void attach_metrics(metrics::Registry& registry);
   [[nodiscard]] std::size_t active_transfers() const;
   // The bound port (useful when settings.port is 0, e.g. in tests).
   [[nodiscard]] std::uint16_t port() const;

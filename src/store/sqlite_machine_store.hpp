@@ -37,6 +37,7 @@ class SqliteMachineStore final : public boot::MachineStore {
   std::optional<nlohmann::json> machine(const std::string& id, std::size_t history) override;
   std::optional<nlohmann::json> events(const std::string& id, std::size_t limit) override;
   [[nodiscard]] nlohmann::json health() const override;
+  std::uint64_t machine_count() override;
 
   // Runs the age-based pruning now (flush() runs it every maintenance_interval).
   void maintain();

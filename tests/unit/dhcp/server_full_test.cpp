@@ -378,3 +378,42 @@ TEST_F(Full, MacTableIsBounded) {
 
 }  // namespace
 }  // namespace ramfleet::dhcp
+
+// Metrics: how full each pool is, and which replies start a machine's boot.
+namespace ramfleet::dhcp {
+namespace {
+using namespace test;
+
+TEST_F(Full, PoolUsageCountsBoundLeasesAndWhatIsStillFree) {
+  const auto unix_now = std::chrono::duration_cast<seconds>(now.time_since_epoch()).count();
+  auto usage = server->pool_usage(unix_now);
+  ASSERT_EQ(usage.size(), 2u);
+  EXPECT_EQ(usage[0].pool.first, ip("10.0.0.100"));
+  EXPECT_EQ(usage[0].used, 0u);
+  EXPECT_EQ(usage[0].free, 3u);
+  EXPECT_EQ(usage[1].free, 11u);
+  ASSERT_NE(dora("52:54:00:aa:bb:01"), Ipv4{});
+  // An outstanding offer is not free either, but not used.
+  auto offer = send(ClientPacket(MessageType::discover, "52:54:00:aa:bb:02"));
+  ASSERT_TRUE(offer);
+  usage = server->pool_usage(unix_now);
+  EXPECT_EQ(usage[0].used, 1u);
+  EXPECT_EQ(usage[0].free, 1u);
+  // Once the lease has expired, its address is free again.
+  usage = server->pool_usage(unix_now + 3600);
+  EXPECT_EQ(usage[0].used, 0u);
+  EXPECT_EQ(usage[0].free, 3u);
+}
+
+TEST_F(Full, AReplyWithBootOptionsSaysSo) {
+  auto pxe = send(ClientPacket(MessageType::discover, "52:54:00:aa:bb:03").pxe(0));
+  ASSERT_TRUE(pxe);
+  EXPECT_TRUE(pxe->boots);
+  EXPECT_EQ(pxe->client, mac("52:54:00:aa:bb:03"));
+  auto os = send(ClientPacket(MessageType::discover, "52:54:00:aa:bb:04"));  // a booted OS: no PXE
+  ASSERT_TRUE(os);
+  EXPECT_FALSE(os->boots);
+}
+
+}  // namespace
+}  // namespace ramfleet::dhcp
