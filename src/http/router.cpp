@@ -4,6 +4,7 @@
 
 #include "boot/node_config.hpp"
 #include "core/log.hpp"
+#include "http/metrics_handler.hpp"
 #include "http/target.hpp"
 
 namespace ramfleet::http {
@@ -131,7 +132,8 @@ Reply dispatch_operator(ServiceState& st, const Request& req) {
   if (!req.caller) return unauthorized(st, req);
   const Operator& caller = *req.caller;
 
-  // ---- /metrics (helper `metrics`): GET, any scope. Add the route here.
+  // GET /metrics: any scope (docs/operations.md, "Metrics").
+  if (segs.size() == 1 && segs[0] == "metrics") return handle_metrics(st, req);
 
   if (segs.size() >= 2 && segs[0] == "api" && segs[1] == "v1") {
     segs.erase(segs.begin(), segs.begin() + 2);
