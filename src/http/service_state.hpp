@@ -9,8 +9,8 @@
 
 #include "boot/settings.hpp"
 #include "boot/state.hpp"
-#include "http/event_feed.hpp"
 #include "core/metrics.hpp"
+#include "http/event_feed.hpp"
 #include "http/settings.hpp"
 
 namespace ramfleet::http {
