@@ -159,19 +159,19 @@ std::vector<MachineRow> machine_rows(const json& machines, const json& leases) {
 std::string human_age(std::chrono::milliseconds age) {
   // kubectl tolerates a clock a second ahead ("0s"); more is invalid.
   const long long seconds = age.count() / 1000;
-  if (age.count() < -1000) return "<invalid>";
+  if (seconds < -1) return "<invalid>";
   if (age.count() < 0) return "0s";
   auto s = [](long long v, const char* unit) { return std::to_string(v) + unit; };
-  if (seconds < 60 * 2) return s(seconds, "s");
+  if (seconds < 60LL * 2) return s(seconds, "s");
   const long long minutes = seconds / 60;
   if (minutes < 10) return seconds % 60 == 0 ? s(minutes, "m") : s(minutes, "m") + s(seconds % 60, "s");
-  if (minutes < 60 * 3) return s(minutes, "m");
+  if (minutes < 60LL * 3) return s(minutes, "m");
   const long long hours = minutes / 60;
   if (hours < 8) return minutes % 60 == 0 ? s(hours, "h") : s(hours, "h") + s(minutes % 60, "m");
   if (hours < 48) return s(hours, "h");
-  if (hours < 24 * 8) return hours % 24 == 0 ? s(hours / 24, "d") : s(hours / 24, "d") + s(hours % 24, "h");
-  if (hours < 24 * 365 * 2) return s(hours / 24, "d");
-  if (hours < 24 * 365 * 8) {
+  if (hours < 24LL * 8) return hours % 24 == 0 ? s(hours / 24, "d") : s(hours / 24, "d") + s(hours % 24, "h");
+  if (hours < 24LL * 365 * 2) return s(hours / 24, "d");
+  if (hours < 24LL * 365 * 8) {
     const long long days = (hours / 24) % 365;
     return days == 0 ? s(hours / 24 / 365, "y") : s(hours / 24 / 365, "y") + s(days, "d");
   }

@@ -43,6 +43,7 @@ json leases() {
 TEST(HumanAge, LikeKubectl) {
   EXPECT_EQ(human_age(0ms), "0s");
   EXPECT_EQ(human_age(-500ms), "0s");
+  EXPECT_EQ(human_age(-1900ms), "0s");  // truncated to -1 s: within kubectl's tolerance
   EXPECT_EQ(human_age(-5s), "<invalid>");
   EXPECT_EQ(human_age(5s), "5s");
   EXPECT_EQ(human_age(5999ms), "5s");
