@@ -332,12 +332,13 @@ int run_serve(const ServeFlags& flags) {
   LifecycleHooks hooks;
   hooks.reload = [&] { reload(flags, s, services); };
   hooks.stop_accepting = [&] {
-    if (services.api) services.api->stop();  // operators retry; nodes' replies are what drains
+    if (services.api) services.api->drain();
     if (services.http) services.http->drain();
     if (services.tftp) services.tftp->stop_accepting();
   };
   hooks.in_flight = [&] {
     return (services.http ? services.http->open_connections() : 0) +
+           (services.api ? services.api->open_connections() : 0) +
            (services.tftp ? services.tftp->active_transfers() : 0);
   };
   hooks.grace = [&] { return s.shutdown_grace; };

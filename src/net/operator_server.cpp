@@ -90,6 +90,12 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
   std::size_t active = 0;
   std::map<asio::ip::address, std::size_t> per_ip;
   bool stopped = false;
+  // Shutting down (drain()): no new request; replies in flight finish.
+  bool draining = false;
+  // Sessions a drain must wake: those waiting for their next request, and
+  // the streams (whose wake-up timer they wait on).
+  std::map<Stream*, std::weak_ptr<Stream>> idle;
+  std::map<Stream*, asio::steady_timer*> streaming;
 
   const http::HttpLimits& limits() const { return settings.limits; }
 
@@ -218,8 +224,9 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
     asio::steady_timer wake(io);
     stream->on_ready([&wake] { wake.cancel(); });
     st.counters.inc("http.operator.streams");
+    streaming[&s] = &wake;
     bool ok = co_await write_all(s, head);
-    while (ok) {
+    while (ok && !draining) {  // a drain ends a stream: it never finishes by itself
       std::string data = stream->take();
       if (!data.empty()) {
         ok = co_await write_all(s, data);
@@ -231,6 +238,7 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
       co_await wake.async_wait(asio::redirect_error(use_awaitable, ec));
       if (!ec) ok = co_await write_all(s, ": keepalive\n\n");  // the interval passed with nothing to say
     }
+    streaming.erase(&s);
     stream->close();
   }
 
@@ -274,8 +282,11 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
       // Between requests: idle_timeout for the first byte; then the whole
       // request within request_timeout, however it trickles in.
       if (buffer.size() == 0) {
+        if (draining) break;
         lowest.expires_after(limits().idle_timeout);
+        idle.emplace(s.get(), s);
         auto n = co_await s->async_read_some(buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
+        idle.erase(s.get());
         if (ec) {
           if (ec == beast::error::timeout) st.counters.inc("http.operator.conn.idle_closed");
           break;
@@ -305,7 +316,7 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
         co_await write_stream(*s, std::move(reply));
         break;
       }
-      const bool keep = msg.keep_alive() && !reply.close;
+      const bool keep = msg.keep_alive() && !reply.close && !draining;
       if (!co_await write_reply(*s, reply, keep, msg.version()) || !keep) break;
     }
     lowest.expires_after(std::chrono::seconds(1));
@@ -399,6 +410,17 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
     boost::system::error_code ec;
     acceptor.close(ec);
   }
+
+  void drain() {
+    if (draining) return;
+    draining = true;
+    stop();
+    boost::system::error_code ec;
+    for (auto& [raw, weak] : idle)
+      if (auto s = weak.lock()) beast::get_lowest_layer(*s).socket().cancel(ec);  // the session sees the client gone
+    for (auto& [raw, wake] : streaming) wake->cancel();                           // the stream loop sees draining
+    log::info("api.draining", {{"open_connections", active}, {"streams", streaming.size()}});
+  }
 };
 
 OperatorServer::OperatorServer(boost::asio::io_context& io, HttpServer& http, http::ApiSettings settings,
@@ -409,6 +431,8 @@ OperatorServer::~OperatorServer() { impl_->stop(); }
 
 void OperatorServer::start() { impl_->start(); }
 void OperatorServer::stop() { impl_->stop(); }
+void OperatorServer::drain() { impl_->drain(); }
+std::size_t OperatorServer::open_connections() const { return impl_->active; }
 
 std::uint16_t OperatorServer::port() const {
   boost::system::error_code ec;

@@ -13,6 +13,7 @@
 // Bounded like the boot listener: connections in all and per address, header
 // and body sizes, a deadline for the TLS handshake and each request, an idle
 // deadline between requests, and one for every write.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -41,6 +42,11 @@ class OperatorServer {
   // std::runtime_error naming what failed.
   void start();
   void stop();
+  // Shutting down gracefully (like HttpServer::drain): stops accepting,
+  // closes connections waiting for their next request and event streams;
+  // a request being answered gets its reply with `Connection: close`.
+  void drain();
+  [[nodiscard]] std::size_t open_connections() const;
 
   [[nodiscard]] std::uint16_t port() const;
   // "https://127.0.0.1:9443", for logs and the boot listener's 403.

@@ -19,6 +19,7 @@ import pytest
 
 from loopback_serve import fetch, free_port
 from netlab import RAMFLEET_BIN, SOURCE_DIR
+from operator_api import OperatorApi
 
 PROFILES = {
     "alpha": "kernel: vmlinuz-alpha\ninitrds: [initrd.img]\n",
@@ -45,6 +46,8 @@ class Daemon:
         (self.config / "ramfleet.yaml").write_text(RAMFLEET_YAML)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.api_port = free_port()
+        self.api = OperatorApi(self.state, url=f"https://127.0.0.1:{self.api_port}")
         self.log_path = self.tmp / "serve.log"
         self.notify_socket = notify_socket
         self.args = list(args)
@@ -63,7 +66,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [RAMFLEET_BIN, *self.global_args, "serve", "--dhcp", "off", "--listen", "127.0.0.1", "--http-port",
              str(self.port), "--tftp-port", str(self.tftp_port), "--no-router-advertisements", "--config", str(self.config),
-             "--state", str(self.state), *self.args],
+             "--state", str(self.state), "--api-listen", f"127.0.0.1:{self.api_port}", *self.args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 15
         while time.time() < deadline:
@@ -218,6 +221,33 @@ def test_sigterm_lets_a_slow_large_download_finish_and_exits_0(tmp):
         assert time.time() - started < 10
         log = d.log_text()
         assert "event=serve.drained" in log and "event=serve.grace_expired" not in log
+    finally:
+        d.stop()
+
+
+def test_sigterm_ends_operator_event_streams_and_idle_connections_at_once(tmp):
+    """An open event stream (GET /api/v1/events/stream) and an idle kept-alive
+    boot connection hold nothing up: the drain closes them, serve exits 0 well
+    inside the 10 s grace."""
+    d = Daemon(tmp).start()
+    try:
+        token = d.api.admin_token()
+        stream = subprocess.Popen(["curl", "-sS", "-N", "--cacert", str(d.api.ca), "-H", f"Authorization: Bearer {token}",
+                                   f"{d.api.url}/api/v1/events/stream"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        idle = socket.create_connection(("127.0.0.1", d.port))
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert idle.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(1)
+        assert stream.poll() is None  # the stream is open
+        started = time.time()
+        d.signal(signal.SIGTERM)
+        assert d.proc.wait(timeout=15) == 0
+        assert time.time() - started < 5
+        log = d.log_text()
+        assert "event=serve.drained" in log and "event=api.draining" in log, log[-2000:]
+        stream.wait(timeout=10)
+        idle.close()
     finally:
         d.stop()
 
