@@ -15,6 +15,7 @@ Method parse_method(std::string_view token) {
   if (token == "GET") return Method::get;
   if (token == "HEAD") return Method::head;
   if (token == "POST") return Method::post;
+  if (token == "PUT") return Method::put;  // the operator API's label write
   return Method::other;
 }
 
@@ -26,6 +27,8 @@ std::string_view to_string(Method m) {
       return "HEAD";
     case Method::post:
       return "POST";
+    case Method::put:
+      return "PUT";
     case Method::other:
       break;
   }

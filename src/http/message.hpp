@@ -18,7 +18,7 @@ namespace ramfleet::http {
 class ReplyStream;
 
 // The methods the server answers; anything else is `other` (405 where routed).
-enum class Method { get, head, post, other };
+enum class Method { get, head, post, put, other };
 
 Method parse_method(std::string_view token);
 std::string_view to_string(Method m);

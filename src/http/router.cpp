@@ -151,9 +151,9 @@ Reply dispatch_operator(ServiceState& st, const Request& req) {
                   {{"peer", req.peer}, {"caller", caller.name}, {"method", std::string(to_string(req.method))}});
         return error_reply(403, "operator '" + caller.name + "' has scope read; writes need an admin credential");
       }
-      // ---- Writes (helper `events`): POST/PUT /api/v1/machines/{id}/...,
-      // POST /api/v1/inventory/reload. Add them here; each logs caller.name.
-      // A write to a read-only resource falls through to 405 below.
+      // The writes (write_handlers.cpp), each logged with caller.name. A
+      // write to a read-only resource falls through to 405 below.
+      if (auto r = handle_operator_write(st, req, segs)) return std::move(*r);
     }
     return handle_api(st, req, segs);
   }

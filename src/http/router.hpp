@@ -49,6 +49,11 @@ Reply handle_asset(ServiceState& state, const Request& req, const std::vector<st
 Reply handle_healthz(ServiceState& state);
 // The operator API's reads; segments follow "/api/v1/".
 Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
+// The operator API's writes (write_handlers.cpp): approve, labels, identity
+// revoke, inventory reload; nullopt when `segments` (after "/api/v1/") name
+// none of them. The caller must be an admin.
+std::optional<Reply> handle_operator_write(ServiceState& state, const Request& req,
+                                           const std::vector<std::string>& segments);
 // POST /api/v1/machines/{id}/events on the boot listener: a node reports a
 // phase, with its event credential (event_handlers.cpp).
 Reply handle_node_event(ServiceState& state, const Request& req, const std::string& machine);

@@ -8,6 +8,7 @@
 #include "core/yaml_fields.hpp"
 #include "inventory/config_layers.hpp"
 #include "inventory/ipxe_script.hpp"
+#include "inventory/machine_file.hpp"
 
 namespace ramfleet::inventory {
 namespace fs = std::filesystem;
@@ -315,6 +316,90 @@ void load_settings(const fs::path& path, Inventory& inv, Diagnostics& diags) {
   }
 }
 
+// machines/<name>.yaml (machine_file.hpp), as written; the group it names
+// is checked by the caller.
+std::optional<MachineFile> parse_machine_file(FileLoader& fl) {
+  auto doc = fl.parse();
+  if (!doc) return std::nullopt;
+  if (!doc->IsMap()) {
+    fl.error(*doc, "a machine file must be a mapping (mac: or uuid:, group:, labels:)");
+    return std::nullopt;
+  }
+  const auto before = fl.errors();
+  fl.known_keys(*doc, {"mac", "uuid", "group", "labels", "description"}, "machine file");
+  MachineFile m;
+  m.name = fs::path(fl.file()).stem().string();
+  if (auto why = machine_name_refusal(m.name); !why.empty())
+    fl.error(*doc, why + " (the file's name is the machine's)");
+  const auto mac = (*doc)["mac"];
+  const auto uuid = (*doc)["uuid"];
+  if ((mac && uuid) || (!mac && !uuid)) {
+    fl.error(*doc, "a machine file names its machine by exactly one of mac: or uuid:");
+  } else if (auto v = fl.scalar(mac ? mac : uuid, mac ? "mac" : "uuid")) {
+    if (mac) {
+      m.mac = MacAddress::parse(*v);
+      if (!m.mac) fl.error(mac, "'" + *v + "' is not a MAC address (a machine file names one machine: no patterns)");
+    } else if (auto u = normalise_uuid(*v)) {
+      m.uuid = *u;
+    } else {
+      fl.error(uuid, "'" + *v + "' is not a UUID (a machine file names one machine: no patterns)");
+    }
+  }
+  if (!(*doc)["group"]) {
+    fl.error(*doc, "a machine file needs 'group:' (a group in groups/)");
+  } else if (auto v = fl.scalar((*doc)["group"], "group")) {
+    m.group = *v;
+  }
+  if (auto l = (*doc)["labels"]) {
+    if (!l.IsMap()) {
+      fl.error(l, "labels must be a mapping of name: string");
+    } else {
+      for (const auto& kv : l) {
+        auto v = fl.scalar(kv.second, "label value");
+        if (!v) continue;
+        if (auto why = label_refusal(kv.first.Scalar(), *v); !why.empty()) {
+          fl.error(kv.first, why);
+          continue;
+        }
+        if (m.labels.size() == kMaxLabels) {
+          fl.error(kv.first, "at most " + std::to_string(kMaxLabels) + " labels");
+          break;
+        }
+        m.labels[kv.first.Scalar()] = *v;
+      }
+    }
+  }
+  if (fl.errors() != before) return std::nullopt;
+  return m;
+}
+
+// The machine joins the group it names, as a group of its own with an exact
+// selector (machine_file.hpp).
+std::optional<Group> load_machine_file(const fs::path& path, const std::map<std::string, const Group*>& groups,
+                                       Diagnostics& diags) {
+  FileLoader fl(path.string(), diags);
+  auto m = parse_machine_file(fl);
+  if (!m) return std::nullopt;
+  auto doc = fl.parse();  // for the marks: parsed again, it loaded once already
+  auto it = groups.find(m->group);
+  if (it == groups.end()) {
+    fl.error((*doc)["group"], "machine file names unknown group '" + m->group + "'");
+    return std::nullopt;
+  }
+  const Group& base = *it->second;
+  Group g;
+  g.id = base.id;
+  g.profile = base.profile;
+  g.config_layers = base.config_layers;
+  g.metadata = base.metadata;
+  for (const auto& [k, v] : m->labels) g.metadata[k] = v;
+  g.metadata["hostname"] = m->name;
+  g.mark = fl.mark(*doc);
+  g.selector = Selector({m->mac ? Constraint{Constraint::Kind::fact, FactKey::mac, {}, m->mac->str()}
+                                : Constraint{Constraint::Kind::fact, FactKey::uuid, {}, m->uuid}});
+  return g;
+}
+
 // A layer whose path has no template must exist now: a typo is a load error,
 // not a 500 at boot. Templated paths are resolved per machine.
 void check_config_layers(const fs::path& config_dir, const Inventory& inv, const std::vector<Group>& groups,
@@ -363,6 +448,11 @@ void check_ties(const std::vector<Group>& groups, Diagnostics& diags) {
 
 }  // namespace
 
+std::optional<MachineFile> read_machine_file(const fs::path& path, Diagnostics& diags) {
+  FileLoader fl(path.string(), diags);
+  return parse_machine_file(fl);
+}
+
 LoadResult load_inventory(const fs::path& config_dir, const ConfigRules& rules) {
   LoadResult result;
   auto& diags = result.diagnostics;
@@ -400,6 +490,16 @@ LoadResult load_inventory(const fs::path& config_dir, const ConfigRules& rules) 
     }
     groups.push_back(std::move(*g));
   }
+  {
+    // Machine files join the groups above (never another machine file's).
+    std::map<std::string, const Group*> by_id;
+    for (const auto& g : groups) by_id.emplace(g.id, &g);
+    std::vector<Group> machines;
+    for (const auto& path : yaml_files(config_dir / "machines")) {
+      if (auto g = load_machine_file(path, by_id, diags)) machines.push_back(std::move(*g));
+    }
+    for (auto& g : machines) groups.push_back(std::move(g));
+  }
   if (inv->unmatched.kind == DefaultAction::Kind::profile && !inv->profile(inv->unmatched.profile)) {
     const auto& m = inv->unmatched.mark;
     diags.push_back({m.file, m.line, m.column, Diagnostic::Severity::error,
@@ -434,6 +534,7 @@ std::string inventory_fingerprint(const fs::path& config_dir) {
   add(config_dir / "cluster.yaml");
   for (const auto& p : yaml_files(config_dir / "profiles")) add(p);
   for (const auto& p : yaml_files(config_dir / "groups")) add(p);
+  for (const auto& p : yaml_files(config_dir / "machines")) add(p);
   // Config layers and their local: files: an edit there is a new inventory
   // version too, so cached compiled configs are dropped.
   for (const auto& p : config_tree_files(config_dir / "configs")) add(p);
