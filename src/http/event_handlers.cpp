@@ -66,8 +66,8 @@ std::optional<Reply> authenticate(ServiceState& st, const Request& req, const st
   if (!why) return std::nullopt;
   const bool unauthenticated = boot::unauthenticated(*why);
   st.counters.inc(unauthenticated ? "http.events.unauthenticated" : "http.events.forbidden");
-  st.counters.inc("http.events.refused." + std::string(boot::to_string(*why)));
-  log::warn("http.events.refused", {{"reason", boot::to_string(*why)}, {"machine", id}, {"peer", req.peer}});
+  st.counters.inc("http.events.credential." + std::string(boot::to_string(*why)));
+  log::warn("node.event.refused", {{"reason", boot::to_string(*why)}, {"machine", id}, {"peer", req.peer}});
   Reply r = error_reply(unauthenticated ? 401 : 403, refusal_text(*why, id));
   if (unauthenticated) r.header("WWW-Authenticate", R"(Bearer realm="ramfleet-node-events")");
   return r;

@@ -5,14 +5,10 @@ event only with that credential, of that machine, of its current boot.
 
 A real `ramfleet serve --dhcp off` on 127.0.0.1; curl's --interface picks a
 127.0.0.x source address, so each request comes from the host the test says.
-Every refusal is checked three ways: the status, its count, and the stored
-events, which must not hold the forged one. The reads go around the
-operator API (on its own listener): the events straight from the machine
-store (SQLite, read-only) and the refusals from serve's log, which names
-each with its reason.
+Every refusal is checked three ways: the status, its counter, and the
+events API (on the operator listener), which must not show the forged event.
 """
 import re
-import sqlite3
 import shutil
 import tempfile
 from pathlib import Path
@@ -77,22 +73,12 @@ def post(server, mac, source, body='{"phase":"ready","uptime":12.5}', credential
 
 
 def events(server, mac):
-    """The machine's stored events, oldest first, from <state>/ramfleet.db."""
-    db = sqlite3.connect(f"file:{server.state / 'ramfleet.db'}?mode=ro", uri=True)
-    try:
-        return db.execute("SELECT phase, message FROM events WHERE machine_id=? ORDER BY seq", (mac,)).fetchall()
-    finally:
-        db.close()
-
-
-REASONS = {"http.events.unauthenticated": ("missing", "malformed"),
-           "http.events.forbidden": ("other_machine", "earlier_boot")}
+    """The machine's events, oldest first, as the operator API lists them."""
+    return [(e["phase"], e.get("message", "")) for e in server.api.json(f"/api/v1/machines/{mac}/events")]
 
 
 def counter(server, name):
-    """How many refusals of that kind serve has logged (the counter's twin: one line per refusal)."""
-    log = server.log_path.read_text(errors="replace")
-    return sum(log.count(f"event=http.events.refused reason={r} ") for r in REASONS[name])
+    return server.counters().get(name, 0)
 
 
 def refused(server, mac, status, counter_name, **kw):

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from loopback_serve import LoopbackServe, fetch
+from operator_api import DEFAULT
 
 CLUSTER = """\
 name: lab
@@ -71,9 +72,9 @@ def server():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write(server, method, path, body, token=None, **kw):
-    if token is not None:
-        kw["token"] = token
+def write(server, method, path, body, token=DEFAULT, **kw):
+    """A write as the admin (token=DEFAULT), without a credential (None) or with `token`."""
+    kw["token"] = token
     data = body if isinstance(body, (str, bytes)) else json.dumps(body)
     if isinstance(data, str):
         data = data.encode()
@@ -174,6 +175,20 @@ def test_nobody_without_an_admin_credential_writes(server):
         assert r.status == 401, r.text
     r = write(server, "POST", "/api/v1/inventory/reload", "", token=None)
     assert r.status == 401, r.text
+    # A read credential reads, and writes nothing.
+    import subprocess
+    from netlab import RAMFLEET_BIN
+    reader = subprocess.run([RAMFLEET_BIN, "api", "token", "create", "ci-reader", "--scope", "read", "--state",
+                             server.state], capture_output=True, text=True, timeout=30)
+    assert reader.returncode == 0, reader.stderr
+    token = reader.stdout.strip()
+    assert server.api.fetch("/api/v1/groups", token=token).status == 200
+    for method, path, body in (("POST", f"/api/v1/machines/{OTHER}/approve", {"group": "workers", "name": "node8"}),
+                               ("PUT", f"/api/v1/machines/{MAC}/labels", {"rack": "r9"}),
+                               ("POST", f"/api/v1/machines/{MAC}/identity/revoke", ""),
+                               ("POST", "/api/v1/inventory/reload", "")):
+        r = write(server, method, path, body, token=token)
+        assert r.status == 403, (path, r.text)
     # The boot listener has no writes at all.
     r = fetch(server.base + f"/api/v1/machines/{OTHER}/approve", "-X", "POST", "--data-binary",
               '{"group":"workers","name":"node8"}')

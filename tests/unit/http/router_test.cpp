@@ -43,6 +43,8 @@ TEST(Method, ParsesTheThreeWeServeCaseSensitively) {
   EXPECT_EQ(parse_method("GET"), Method::get);
   EXPECT_EQ(parse_method("HEAD"), Method::head);
   EXPECT_EQ(parse_method("POST"), Method::post);
+  EXPECT_EQ(parse_method("PUT"), Method::put);  // the label write
+  EXPECT_EQ(to_string(Method::put), "PUT");
   EXPECT_EQ(parse_method("get"), Method::other);
   EXPECT_EQ(parse_method("DELETE"), Method::other);
   EXPECT_EQ(to_string(Method::head), "HEAD");
@@ -164,6 +166,29 @@ TEST_F(RouterTest, OperatorWritesNeedAdmin) {
   EXPECT_EQ(st.counters.get("http.operator.forbidden"), 6u);
   // A read resource written to by an admin: 405, not a silent success.
   EXPECT_EQ(op(Method::post, "/api/v1/groups", kAdmin).status, 405);
+}
+
+TEST_F(RouterTest, OperatorWritesRouteByMethodAndRefuseWithoutSideEffects) {
+  // A write path with the wrong method: 405 naming the right one.
+  const Reply wrong = op(Method::put, "/api/v1/inventory/reload", kAdmin);
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(header_of(wrong, "Allow"), "POST");
+  EXPECT_EQ(op(Method::post, "/api/v1/machines/52:54:00:00:00:01/labels", kAdmin).status, 405);
+  // A reader never reaches them, whatever the method.
+  EXPECT_EQ(op(Method::put, "/api/v1/machines/52:54:00:00:00:01/labels", kReader).status, 403);
+  // No config directory here: nothing to reload or approve into (and nothing written).
+  EXPECT_EQ(op(Method::post, "/api/v1/inventory/reload", kAdmin).status, 409);
+  Request req;
+  req.method = Method::post;
+  req.target = "/api/v1/machines/52:54:00:00:00:01/approve";
+  req.caller = kAdmin;
+  req.body = R"({"group":"workers","name":"../../etc"})";
+  EXPECT_EQ(route_operator(st, req).status, 400);
+  req.body = R"({"group":"nosuch","name":"node1"})";
+  EXPECT_EQ(route_operator(st, req).status, 422);
+  req.body = std::string(20000, ' ');
+  EXPECT_EQ(route_operator(st, req).status, 413);
+  EXPECT_EQ(st.counters.get("http.write.refused.approve"), 3u);
 }
 
 TEST_F(RouterTest, OperatorListenerServesNoNodeRoutes) {
