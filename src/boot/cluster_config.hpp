@@ -1,8 +1,8 @@
 #pragma once
-// <config>/cluster.yaml as the server sees it (docs/cluster.md), loaded again
-// whenever the inventory generation changes: cluster.yaml is part of the
-// inventory's fingerprint, so an edit is a new generation. A broken edit is
-// reported and no machine gets cluster files until it is fixed.
+// <config>/cluster.yaml as the server sees it (docs/cluster.md), reloaded with
+// each inventory generation (cluster.yaml is in its fingerprint). An edit with
+// errors is refused with the generation (http/service_upkeep.cpp): the previous
+// file keeps serving. Broken at start: no machine gets cluster files.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
