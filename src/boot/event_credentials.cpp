@@ -103,6 +103,8 @@ std::optional<EventRefusal> EventCredentials::check(std::string_view machine, st
   if (dot == std::string_view::npos || dot == 0 || credential.size() - dot - 1 != kMacHex) {
     return EventRefusal::malformed;
   }
+  // One spelling per boot: "007.<mac>" would otherwise pass as "7.<mac>".
+  if (credential[0] == '0' && dot > 1) return EventRefusal::malformed;
   std::int64_t boot = 0;
   const char* first = credential.data();
   const char* last = first + dot;

@@ -80,6 +80,14 @@ TEST(EventCredentials, AForgedMacOrBoostedMarkerIsRefused) {
   EXPECT_EQ(creds.check("m1", later), EventRefusal::other_machine);
 }
 
+TEST(EventCredentials, OneSpellingPerCredential) {
+  EventCredentials creds(kSecret);
+  const auto good = creds.issue("m1", t0);
+  EXPECT_EQ(creds.check("m1", "0" + good), EventRefusal::malformed);
+  EXPECT_EQ(creds.check("m1", "+" + good), EventRefusal::malformed);
+  EXPECT_EQ(creds.check("m1", std::string(good).replace(good.size() - 1, 1, "A")), EventRefusal::malformed);
+}
+
 TEST(EventCredentials, AnotherSecretIssuesOtherCredentials) {
   EventCredentials one(kSecret);
   EventCredentials two(std::string(32, 't'));
