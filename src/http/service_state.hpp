@@ -3,6 +3,7 @@
 // inventory, cluster config, boot tokens, machine store, caches, counters)
 // plus what only HTTP needs (its settings, the assets root). Owned by the HTTP
 // service and touched only from its event loop.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -11,6 +12,7 @@
 #include "boot/state.hpp"
 #include "core/metrics.hpp"
 #include "http/event_feed.hpp"
+#include "http/route_label.hpp"
 #include "http/settings.hpp"
 
 namespace ramfleet::http {
@@ -33,6 +35,8 @@ struct ServiceState : boot::BootState {
   EventFeed events;
   // What GET /metrics renders (owned by serve); null: no metrics in this process.
   metrics::Registry* metrics = nullptr;
+  // Request time by route (route_label.hpp), both listeners; null until metrics are attached.
+  std::array<metrics::Histogram*, kRouteLabels> request_seconds{};
 };
 
 // The boot layer's part of the settings.

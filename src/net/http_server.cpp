@@ -164,8 +164,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::size_t active = 0;
   std::size_t rejecting = 0;
   std::map<asio::ip::address, std::size_t> per_ip;  // open sessions per client address
-  // Request time by route (route_label.hpp), resolved once; null until attach_metrics.
-  std::array<metrics::Histogram*, http::kRouteLabels> request_seconds{};
   bool stopped = false;
   bool draining = false;  // shutting down: no new requests, replies in flight finish
   // Every open session's connection, so a drain can wake those that wait idle.
@@ -456,8 +454,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       const bool keep = msg.keep_alive() && !reply.close && !draining;
       const bool written = co_await write_reply(*c, reply, keep, msg.version());
       // From the whole request read to the reply written (the kernel has it), files included.
-      if (auto* h = request_seconds[static_cast<std::size_t>(http::route_label(req.method, req.target))])
-        h->observe(std::chrono::duration<double>(Clock::now() - started).count());
+      http::observe_request(st, req, std::chrono::duration<double>(Clock::now() - started).count());
       if (!written) break;
       if (!keep) {
         co_await linger_close(*c);
@@ -654,7 +651,7 @@ void HttpServer::attach_metrics(metrics::Registry& registry) {
   auto& st = impl_->st;
   st.metrics = &registry;
   for (std::size_t i = 0; i < http::kRouteLabels; ++i) {
-    impl_->request_seconds[i] = &registry.histogram(
+    st.request_seconds[i] = &registry.histogram(
         "ramfleet_http_request_seconds", "HTTP requests: time from the request read to the reply written, by route.",
         metrics::buckets::transfer_seconds(),
         {{"route", std::string(http::to_string(static_cast<http::RouteLabel>(i)))}});

@@ -27,6 +27,7 @@
 #include "auth/credential_file.hpp"
 #include "auth/operator_ca.hpp"
 #include "core/log.hpp"
+#include "http/metrics_handler.hpp"
 #include "http/reply_stream.hpp"
 #include "http/response_head.hpp"
 #include "http/router.hpp"
@@ -311,13 +312,16 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
       }
       auto& msg = parser.get();
       Request req = to_request(msg, peer);
+      const auto started = std::chrono::steady_clock::now();
       Reply reply = co_await answer(req, verified);
       if (reply.stream) {
         co_await write_stream(*s, std::move(reply));
         break;
       }
       const bool keep = msg.keep_alive() && !reply.close && !draining;
-      if (!co_await write_reply(*s, reply, keep, msg.version()) || !keep) break;
+      const bool written = co_await write_reply(*s, reply, keep, msg.version());
+      http::observe_request(st, req, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (!written || !keep) break;
     }
     lowest.expires_after(std::chrono::seconds(1));
     co_await s->async_shutdown(asio::redirect_error(use_awaitable, ec));

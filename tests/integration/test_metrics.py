@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from netlab import SOURCE_DIR
+from operator_api import OperatorApi
 from test_dhcp_full import ip_hex
 from test_dhcp_proxy import arch_options, dhcp, xid
 
@@ -51,9 +52,10 @@ def write_config(root):
     (root / "assets").mkdir()
     (root / "configs" / "node.bu").write_text(
         "variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /etc/hostname\n"
-        "      contents: {inline: \"{{hostname}}\\n\"}\n")
+        "      contents: {inline: \"node-{{mac_hyphen}}\\n\"}\n")
     (root / "profiles" / "worker.yaml").write_text(
-        'kernel: vmlinuz\nargs: "cloud-config-url={{config_url}}"\nconfig: {target: cloud-config, layers: [node.bu]}\n')
+        'kernel: vmlinuz\nargs: ["cloud-config-url={{config_url}}", "ramfleet.event_credential={{event_credential}}"]\n'
+        "config: {target: cloud-config, layers: [node.bu]}\n")
     (root / "groups" / "workers.yaml").write_text('profile: worker\nselector: {mac: "52:54:00:00:77:*"}\n')
     (root / "inventory.yaml").write_text("default: exit\n")
     (root / "assets" / "vmlinuz").write_bytes(b"k" * 100_000)
@@ -71,22 +73,21 @@ def served(lab):
     return lab, rf
 
 
-def http(lab, path, *args):
-    """curl from the client namespace to the boot listener: the status code."""
-    r = lab.client("curl", "-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", *args,
+def http(lab, path, *args, body=None):
+    """curl from the client namespace to the boot listener: the status code
+    (and the body into the list `body`, when given)."""
+    out = lab.tmp / "http-body"
+    r = lab.client("curl", "-s", "--max-time", "10", "-o", out, "-w", "%{http_code}", *args,
                    f"http://{SERVER}:{HTTP_PORT}{path}", timeout=30)
+    if body is not None:
+        body.append(out.read_text(errors="replace") if out.exists() else "")
     return int(r.stdout or 0)
 
 
 def scrape(lab, rf):
     """GET /metrics on the operator listener, with serve's local admin token."""
-    return operator_get(lab, rf, "/metrics")
-
-
-def operator_get(lab, rf, path):
-    from operator_api import operator_request  # tests/lib, helper `auth`
-    r = operator_request(rf.state_dir, path, netns=lab.server_ns)
-    assert r.status == 200, (r.status, r.text)
+    r = OperatorApi(rf.state_dir, netns=lab.server_ns).fetch("/metrics")
+    assert r.status == 200, (r.status, r.body[:500], r.headers.get("curl-error"))
     assert r.headers.get("content-type", "").startswith("text/plain; version=0.0.4")
     return r.text
 
@@ -98,6 +99,7 @@ def test_a_scrape_passes_promtool_and_counts_what_was_sent(served):
 
     # DHCP: three PXE machines get an address (DISCOVER/OFFER, REQUEST/ACK).
     macs = [MAC, "52:54:00:00:77:02", "52:54:00:00:77:03"]
+    leased = {}
     for mac in macs:
         [offers] = dhcp(lab, [{"mac": mac, "type": "discover", "xid": xid(), "broadcast": True,
                                "options": arch_options(0)}])
@@ -106,6 +108,10 @@ def test_a_scrape_passes_promtool_and_counts_what_was_sent(served):
         [acks] = dhcp(lab, [{"mac": mac, "type": "request", "xid": xid(), "broadcast": True,
                              "options": [[50, ip_hex(address)], [54, ip_hex(SERVER)]] + arch_options(0)}])
         assert acks[0]["options"]["message-type"] == 5
+        leased[mac] = address
+    # MAC's script carries its event credential, given only to the address that holds its lease.
+    lab.client("ip", "addr", "add", f"{leased[MAC]}/24", "dev", "cl0", check=True)
+    node = ("--interface", leased[MAC])
 
     # TFTP: two transfers of the iPXE binary, one missing file.
     for i in range(2):
@@ -116,9 +122,11 @@ def test_a_scrape_passes_promtool_and_counts_what_was_sent(served):
 
     # HTTP: the boot chain of MAC (script, kernel, config), and a 404.
     assert http(lab, "/boot.ipxe") == 200
-    assert http(lab, f"/ipxe?mac={MAC}") == 200
-    assert http(lab, "/assets/vmlinuz") == 200
-    assert http(lab, f"/cloud-config?mac={MAC}") == 200
+    script = []
+    assert http(lab, f"/ipxe?mac={MAC}", *node, body=script) == 200
+    credential = re.search(r"ramfleet\.event_credential=(\S+)", script[0]).group(1)
+    assert http(lab, "/assets/vmlinuz", *node) == 200
+    assert http(lab, f"/cloud-config?mac={MAC}", *node) == 200
     assert http(lab, "/no/such/thing") == 404
 
     text = scrape(lab, rf)
@@ -153,20 +161,20 @@ def test_a_scrape_passes_promtool_and_counts_what_was_sent(served):
     assert [v for _, v in buckets] == sorted(v for _, v in buckets) and buckets[-1] == (float("inf"), 1)
 
     # The node reports ready: its boot is observed once, every phase of it.
-    post_ready(lab, rf, MAC)
+    assert post_ready(lab, MAC, credential, node) == 201
     s = parse(scrape(lab, rf))
     assert value(s, "ramfleet_boot_seconds_count", profile="worker") == 1
     for phase in ("discover_to_ipxe", "ipxe_to_kernel", "kernel_to_config", "config_to_ready"):
         assert value(s, "ramfleet_boot_phase_seconds_count", profile="worker", phase=phase) == 1, phase
     assert value(s, "ramfleet_machines_known") == 1
-    post_ready(lab, rf, MAC)  # a second report is stored but not a second boot
+    assert post_ready(lab, MAC, credential, node) == 201  # a second report is stored, not a second boot
     assert value(parse(scrape(lab, rf)), "ramfleet_boot_seconds_count", profile="worker") == 1
 
 
-def post_ready(lab, rf, mac):
-    from operator_api import node_event  # tests/lib, helper `events`
-    r = node_event(lab, rf, f"http://{SERVER}:{HTTP_PORT}", mac, {"phase": "ready"})
-    assert r == 201, r
+def post_ready(lab, mac, credential, node):
+    """The node's own report, with the per-boot credential its script carried."""
+    return http(lab, f"/api/v1/machines/{mac}/events", *node, "-X", "POST", "-H", f"Authorization: Bearer {credential}",
+                "-H", "Content-Type: application/json", "-d", json.dumps({"phase": "ready"}))
 
 
 def test_client_paths_do_not_create_series(served):
