@@ -7,12 +7,13 @@ to ramfleet's events API itself; the test reads them back from ramfleet's API
 (/api/v1/machines) inside the lab's namespace. `lab down` (and a crashed `up`
 followed by a second `up`) must leave no namespace, tap or process.
 """
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
-from labctl import CACHE, api, assert_gone, lab, lab_dir, processes, start_time, state, up  # noqa: F401 (lab_dir: fixture)
+from labctl import CACHE, api, api_raw, assert_gone, lab, lab_dir, processes, start_time, state, up  # noqa: F401 (lab_dir: fixture)
 from netlab import RAMFLEET_BIN
 
 
@@ -40,6 +41,20 @@ def assert_ready_nodes(st, count, dir_):
     assert len(st["nodes"]) == count
 
 
+def assert_metrics_count_ready_boots(st, boots, phases):
+    """GET /metrics from the lab's serve: promtool accepts it, and the boot
+    histograms hold exactly the boots that reached ready, with these phases."""
+    text = api_raw(st, "/metrics").decode()
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    counts = [float(v) for v in re.findall(r'^ramfleet_boot_seconds_count\{profile="small"\} (\S+)$', text, re.M)]
+    assert counts == [boots], text[-3000:]
+    for phase in phases:
+        assert re.search(rf'^ramfleet_boot_phase_seconds_count\{{profile="small",phase="{phase}"\}} {boots}$', text,
+                         re.M), (phase, text[-3000:])
+    return text
+
+
 def test_three_bios_nodes_boot_to_ready_and_down_removes_everything(lab_dir):
     started = time.monotonic()
     r = up(lab_dir, "--nodes", "3")
@@ -50,6 +65,9 @@ def test_three_bios_nodes_boot_to_ready_and_down_removes_everything(lab_dir):
     for p in processes(st):
         assert start_time(p["pid"]) == p["start_time"], f"{p['what']} is not running after up"
     assert_ready_nodes(st, 3, lab_dir)
+    # Every milestone is seen for a BIOS node (its ROM already is iPXE).
+    assert_metrics_count_ready_boots(st, 3, ["discover_to_ipxe", "ipxe_to_kernel", "kernel_to_config",
+                                             "config_to_ready"])
     # Addresses are the fixed reservations.
     leases = {l["mac"]: l["address"] for l in api(st, "/api/v1/leases")}
     for node in st["nodes"]:
@@ -76,6 +94,7 @@ def test_three_bios_nodes_boot_to_ready_and_down_removes_everything(lab_dir):
     leases = {l["mac"]: l["address"] for l in api(st, "/api/v1/leases")}
     assert leases[node2["mac"]] == node2["ip"]
     st = state(lab_dir)  # node2's QEMU has a new PID now
+    assert_metrics_count_ready_boots(st, 4, ["discover_to_ipxe", "config_to_ready"])  # the reboot is one more
 
     r = lab("down", "--dir", str(lab_dir))
     assert r.returncode == 0, r.stderr
@@ -112,6 +131,8 @@ def test_uefi_node_boots_and_a_second_up_after_a_crash_works(lab_dir):
                                                       text=True).stdout.split()
     st = state(lab_dir)
     assert_ready_nodes(st, 1, lab_dir)
+    # OVMF PXE -> TFTP -> iPXE: two DHCP answers with boot options, one boot.
+    assert_metrics_count_ready_boots(st, 1, ["discover_to_ipxe", "ipxe_to_kernel", "config_to_ready"])
     log = (lab_dir / "logs" / "ramfleet.log").read_text()
     assert "decision=uefi_x64 file=snponly.efi" in log
     assert "file=snponly.efi outcome=completed" in log
