@@ -189,6 +189,10 @@ Reply approve(ServiceState& st, const Request& req, const std::string& raw_id) {
   const auto path = inv::machine_file_path(st.settings.config_dir, m.name);
   if (auto refused = write_and_reload(w, path, file_text(w, m, id))) return std::move(*refused);
   w.done(id, {{"group", m.group}, {"name", m.name}, {"file", path.string()}});
+  // The dashboards following the live feed show it at once (event_feed.hpp).
+  st.events.publish(
+      "approval",
+      {{"machine", id}, {"name", m.name}, {"group", m.group}, {"by", req.caller->name}, {"at_ms", now_ms()}});
   return json_reply(201, {{"machine", id},
                           {"group", m.group},
                           {"name", m.name},

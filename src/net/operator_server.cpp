@@ -146,6 +146,7 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
     req.host = field(bhttp::field::host).value_or("");
     req.if_none_match = field(bhttp::field::if_none_match);
     req.authorization = field(bhttp::field::authorization);
+    if (auto it = msg.find("Last-Event-ID"); it != msg.end()) req.last_event_id = std::string(it->value());
     req.body = std::move(msg.body());
     return req;
   }
@@ -222,6 +223,11 @@ struct OperatorServer::Impl : std::enable_shared_from_this<OperatorServer::Impl>
                        "\r\nServer: ramfleet\r\nDate: " + http_date_now() + "\r\n";
     for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
     head += "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+    // A small kernel send buffer: a client that stops reading holds at most
+    // this much there, and its stream's own bounded queue (event_feed.hpp)
+    // fills after a few hundred events instead of after megabytes.
+    boost::system::error_code opt_ec;
+    beast::get_lowest_layer(s).socket().set_option(asio::socket_base::send_buffer_size(64 * 1024), opt_ec);
     asio::steady_timer wake(io);
     stream->on_ready([&wake] { wake.cancel(); });
     st.counters.inc("http.operator.streams");
