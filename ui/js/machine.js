@@ -189,7 +189,9 @@ export class MachineView {
     });
     const group = h('select', { id: 'approve-group', name: 'group', required: true });
     api.get('/api/v1/groups').then((groups) => {
-      for (const g of groups) group.append(h('option', { value: g.id, text: `${g.id} (profile ${g.profile})` }));
+      // A machine file is a group of its own: approving into one is refused.
+      const real = groups.filter((x) => !/(^|\/)machines\/[^/]+\.yaml/.test(x.source ?? ''));
+      for (const g of real) group.append(h('option', { value: g.id, text: `${g.id} (profile ${g.profile})` }));
     }, (e) => { status.textContent = `Groups not loaded: ${e.message}`; });
     const button = h('button', { type: 'submit', id: 'approve', text: 'Approve' });
     const form = h('form', {
