@@ -20,7 +20,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from labctl import api, api_raw, assert_gone, lab, lab_dir, state, up  # noqa: F401 (lab_dir: fixture)
+from labctl import api, assert_gone, boot_raw, lab, lab_dir, state, up  # noqa: F401 (lab_dir: fixture)
 
 
 def fields(message):
@@ -74,7 +74,7 @@ def test_debian_node_runs_systemd_from_ram_configured_by_ignition(lab_dir):
     # The config ramfleet served this machine's Ignition (counted before our own GET below).
     counters = api(st, "/api/v1/counters")
     assert counters.get("http.config.served", 0) >= 1, counters
-    served = json.loads(api_raw(st, f"/ignition/mac={node['mac']}"))
+    served = json.loads(boot_raw(st, f"/ignition/mac={node['mac']}"))
     assert served["ignition"]["version"] == "3.3.0"
     files = served_files(served)
     hostname_file = next(f for f in served["storage"]["files"] if f["path"] == "/etc/hostname")

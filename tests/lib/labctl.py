@@ -43,6 +43,14 @@ def api_raw(st, path):
     return r.body
 
 
+def boot_raw(st, path):
+    """A node route (/ignition, /ipxe, /assets...) on the boot listener, from inside the lab's namespace."""
+    r = subprocess.run(["ip", "netns", "exec", st["namespace"], "curl", "-sf", "--max-time", "5",
+                        f"http://{st['server_ip']}:{st['http_port']}{path}"], capture_output=True, timeout=20)
+    assert r.returncode == 0, (path, r.stderr)
+    return r.stdout
+
+
 def api(st, path):
     return json.loads(api_raw(st, path))
 
