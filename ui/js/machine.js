@@ -153,7 +153,7 @@ export class MachineView {
       const nextAt = this.bootIndex > 0 ? boots[this.bootIndex - 1].at_ms : null;
       const spans = bootSpans(boot.at_ms, nextAt, events);
       wf.append(h('div', { class: 'toolbar' }, h('label', { for: 'boot-select', text: 'Boot' }), select),
-        waterfall(boot.at_ms, spans),
+        spans.length ? waterfall(boot.at_ms, spans) : null,
         h('p', { class: 'muted', text: spans.length ? `ready after ${duration((spans.find((p) => p.phase === 'ready')?.end ?? NaN) - boot.at_ms)}` : 'No phase reported for this boot yet.' }));
     } else {
       wf.append(h('p', { class: 'muted', text: 'No boot recorded.' }));
@@ -183,7 +183,7 @@ export class MachineView {
   approveForm(m) {
     const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
     const name = h('input', {
-      id: 'approve-name', name: 'name', required: true, pattern: '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?', maxlength: 63,
+      id: 'approve-name', name: 'name', required: true, pattern: '[a-z0-9]([a-z0-9\\-]{0,61}[a-z0-9])?', maxlength: 63,
       autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'approve-name-help',
       value: (m.facts?.hostname ?? '').toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63),
     });
