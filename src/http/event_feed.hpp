@@ -33,9 +33,9 @@
 namespace ramfleet::http {
 
 struct FeedLimits {
-  std::size_t capacity = 4096;          // events kept for resuming streams
-  std::size_t max_subscribers = 16;     // open streams; more are refused (503), counted
-  std::size_t max_queued = 256 * 1024;  // bytes one stream may hold for a client not reading
+  std::size_t capacity = 4096;                       // events kept for resuming streams
+  std::size_t max_subscribers = 16;                  // open streams; more are refused (503), counted
+  std::size_t max_queued = std::size_t{256} * 1024;  // bytes one stream may hold for a client not reading
 };
 
 // What the client waits before reconnecting (the SSE "retry" field).
