@@ -5,8 +5,7 @@
 namespace ramfleet::boot {
 
 namespace {
-constexpr std::array<std::string_view, 4> kPhaseNames{"discover_to_ipxe", "ipxe_to_kernel", "kernel_to_config",
-                                                      "config_to_ready"};
+constexpr std::array<std::string_view, 5> kMilestoneNames{"discover", "ipxe", "kernel", "config", "ready"};
 
 double seconds(BootPhases::TimePoint from, BootPhases::TimePoint to) {
   return to < from ? 0.0 : std::chrono::duration<double>(to - from).count();
@@ -93,14 +92,20 @@ bool BootPhases::ready(std::string_view machine_id, TimePoint at) {
   if (it == boots_by_id_.end()) return false;
   const Boot& b = it->second;
   if (phases_ != nullptr || boots_ != nullptr) {
-    // The milestones seen, then ready: each consecutive pair of real milestones is a phase.
+    // The milestones seen, then ready: each two consecutive ones are a
+    // phase, named by both ends, so a milestone not seen merges its two phases
+    // ("kernel_to_ready" without a config) and the phases always add up to the boot.
     std::optional<TimePoint> first;
-    for (std::size_t i = 0; i < kMilestones; ++i) {
-      if (!b.at[i]) continue;
-      if (!first) first = b.at[i];
-      const auto next = i + 1 < kMilestones ? b.at[i + 1] : std::optional<TimePoint>(at);
-      if (next && phases_ != nullptr)
-        phases_->with({b.profile, std::string(kPhaseNames[i])}).observe(seconds(*b.at[i], *next));
+    std::size_t prev = kMilestones;
+    for (std::size_t i = 0; i <= kMilestones; ++i) {
+      const auto t = i < kMilestones ? b.at[i] : std::optional<TimePoint>(at);
+      if (!t) continue;
+      if (!first) first = t;
+      if (prev < kMilestones && phases_ != nullptr) {
+        const std::string phase = std::string(kMilestoneNames[prev]) + "_to_" + std::string(kMilestoneNames[i]);
+        phases_->with({b.profile, phase}).observe(seconds(*b.at[prev], *t));
+      }
+      prev = i;
     }
     if (first && boots_ != nullptr) boots_->with({b.profile}).observe(seconds(*first, at));
   }

@@ -12,10 +12,12 @@
 //
 // On `ready` the phases between consecutive milestones seen are observed
 // (`ramfleet_boot_phase_seconds{profile,phase}`, phase "discover_to_ipxe",
-// "ipxe_to_kernel", "kernel_to_config", "config_to_ready") and the whole boot
-// from its first milestone (`ramfleet_boot_seconds{profile}`), and the boot
-// is forgotten: a second `ready` observes nothing. A milestone that comes
-// again after a later one starts a new boot (the machine restarted).
+// "ipxe_to_kernel", "kernel_to_config", "config_to_ready"; a milestone not
+// seen merges its two phases, e.g. "kernel_to_ready" for a profile without a
+// config: at most 10 names) and the whole boot from its first milestone
+// (`ramfleet_boot_seconds{profile}`), and the boot is forgotten: a second
+// `ready` observes nothing. A milestone that comes again after a later one
+// starts a new boot (the machine restarted).
 //
 // Sans-IO: every call is given the time. Bounded: at most `capacity` boots are
 // followed; a new one beyond that forgets the one that started first (counted).

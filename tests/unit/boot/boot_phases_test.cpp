@@ -42,16 +42,23 @@ TEST_F(Phases, AWholeBootIsObservedOncePerPhase) {
   EXPECT_EQ(tracker.followed(), 0u);
 }
 
-TEST_F(Phases, MissingMilestonesAreSkippedNotGuessed) {
+TEST_F(Phases, AMissingMilestoneMergesItsTwoPhases) {
   // No DHCP seen (another server answers), kernel from elsewhere.
   tracker.script_served("uuid-1", "etcd", "10.0.0.8", t0);
   tracker.config_served("uuid-1", t0 + seconds{30});
   EXPECT_TRUE(tracker.ready("uuid-1", t0 + seconds{40}));
   EXPECT_EQ(phase("etcd", "discover_to_ipxe"), nullptr);
   EXPECT_EQ(phase("etcd", "ipxe_to_kernel"), nullptr);
-  EXPECT_EQ(phase("etcd", "kernel_to_config"), nullptr);
+  EXPECT_DOUBLE_EQ(phase("etcd", "ipxe_to_config")->sum(), 30);
   EXPECT_DOUBLE_EQ(phase("etcd", "config_to_ready")->sum(), 10);
   EXPECT_DOUBLE_EQ(boots.children().at({"etcd"}).sum(), 40);
+  // A profile without a config: the node reports ready after its kernel.
+  tracker.discover("m", t0);
+  tracker.script_served("m", "small", "10.0.0.9", t0 + seconds{2});
+  tracker.asset_requested("10.0.0.9", t0 + seconds{3});
+  EXPECT_TRUE(tracker.ready("m", t0 + seconds{20}));
+  EXPECT_DOUBLE_EQ(phase("small", "kernel_to_ready")->sum(), 17);
+  EXPECT_EQ(phases.children().size(), 5u);
 }
 
 TEST_F(Phases, ARestartBeginsANewBoot) {
