@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
+#include "http/api_reply.hpp"
 #include "http/router.hpp"
 #include "inventory/config_layers.hpp"
 #include "store/sqlite_machine_store.hpp"
@@ -17,14 +18,6 @@ namespace inv = ramfleet::inventory;
 using json = nlohmann::json;
 
 namespace {
-Reply json_reply(int status, const json& j) { return text_reply(status, j.dump(2) + "\n", "application/json"); }
-
-// Accepts a MAC in any common spelling; other ids ("uuid-...") are used as given.
-std::string normalise_machine_id(const std::string& id) {
-  if (auto mac = MacAddress::parse(id)) return mac->str();
-  return id;
-}
-
 json groups_json(const inv::Inventory& in) {
   json out = json::array();
   for (const auto& g : in.groups) {

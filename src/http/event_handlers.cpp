@@ -12,6 +12,7 @@
 
 #include "core/log.hpp"
 #include "core/mac_address.hpp"
+#include "http/api_reply.hpp"
 #include "http/event_body.hpp"
 #include "http/router.hpp"
 
@@ -19,14 +20,6 @@ namespace ramfleet::http {
 using json = nlohmann::json;
 
 namespace {
-Reply json_reply(int status, const json& j) { return text_reply(status, j.dump(2) + "\n", "application/json"); }
-
-// Accepts a MAC in any common spelling; other ids ("uuid-...") are used as given.
-std::string normalise_machine_id(const std::string& id) {
-  if (auto mac = MacAddress::parse(id)) return mac->str();
-  return id;
-}
-
 // The latest boot the machine store knows of, for a machine the credential
 // table forgot (a serve restart, eviction): credentials of earlier boots stay
 // refused. Boots still queued are written first.

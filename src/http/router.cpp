@@ -4,6 +4,7 @@
 
 #include "boot/node_config.hpp"
 #include "core/log.hpp"
+#include "http/api_reply.hpp"
 #include "http/metrics_handler.hpp"
 #include "http/target.hpp"
 
@@ -13,15 +14,6 @@ std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-namespace {
-Reply method_not_allowed(ServiceState& st, const char* allow) {
-  st.counters.inc("http.error.method_not_allowed");
-  auto r = error_reply(405, std::string("method not allowed; use ") + allow);
-  r.header("Allow", allow);
-  return r;
-}
-}  // namespace
 
 namespace {
 Reply dispatch(ServiceState& st, const Request& req) {

@@ -17,6 +17,7 @@
 
 #include "boot/cluster_node.hpp"
 #include "core/log.hpp"
+#include "http/api_reply.hpp"
 #include "http/router.hpp"
 #include "http/service_upkeep.hpp"
 #include "inventory/loader.hpp"
@@ -31,13 +32,6 @@ using json = nlohmann::json;
 
 namespace {
 constexpr std::size_t kMaxWriteBody = 16384;
-
-Reply json_reply(int status, const json& j) { return text_reply(status, j.dump(2) + "\n", "application/json"); }
-
-std::string normalise_machine_id(const std::string& id) {
-  if (auto mac = MacAddress::parse(id)) return mac->str();
-  return id;
-}
 
 // One write on its way: who asked, for what, and how it is refused.
 struct Write {
@@ -306,19 +300,13 @@ Reply reload(ServiceState& st, const Request& req) {
                           {"profiles", st.inventory->profiles.size()}});
 }
 
-Reply wrong_method(ServiceState& st, const char* allow) {
-  st.counters.inc("http.error.method_not_allowed");
-  auto r = error_reply(405, std::string("method not allowed; use ") + allow);
-  r.header("Allow", allow);
-  return r;
-}
 }  // namespace
 
 std::optional<Reply> handle_operator_write(ServiceState& st, const Request& req, const std::vector<std::string>& s) {
   const bool post = req.method == Method::post;
   const bool put = req.method == Method::put;
   auto route = [&](bool right_method, const char* allow, auto&& handler) -> Reply {
-    if (!right_method) return wrong_method(st, allow);
+    if (!right_method) return method_not_allowed(st, allow);
     // The router lets only admins write; checked again where the write happens.
     if (!req.caller || !req.caller->may_write()) {
       st.counters.inc("http.operator.forbidden");
