@@ -75,8 +75,6 @@ def test_the_bootstrap_files_are_private(serve):
 @pytest.mark.parametrize("path", READS)
 def test_reads_by_credential(serve, path):
     admin = call(serve, "GET", path)
-    if path == "/metrics" and admin.status == 404:
-        pytest.skip("/metrics is not served yet (helper metrics)")
     ok = 200
     assert admin.status == ok, (path, admin.status, admin.body[:300])
     assert call(serve, "GET", path, token=None).status == 401
