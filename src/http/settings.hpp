@@ -46,6 +46,7 @@ struct HttpSettings {
   // How long a boot token (docs/cluster.md) minted for an iPXE script stays
   // good for the one config fetch it allows.
   std::chrono::milliseconds boot_token_ttl{5 * 60 * 1000};
+
   // Boot tokens /ipxe mints per requesting IP: a bucket of `boot_token_burst`
   // refilled at `boot_token_rate_per_min` (docs/cluster.md); beyond it, 429.
   double boot_token_rate_per_min = 12;
@@ -53,5 +54,17 @@ struct HttpSettings {
   // A SIGHUP compares the settings it re-read with those running (settings/serve_reload.hpp).
   bool operator==(const HttpSettings&) const = default;
 };
+
+// The settings a running server takes on SIGHUP (the rest need a restart):
+// one list, used by the server that applies them and by the reload plan that
+// tells the rest apart (settings/serve_reload.cpp).
+inline void take_live_settings(HttpSettings& into, const HttpSettings& from) {
+  into.limits = from.limits;
+  into.base_url = from.base_url;
+  into.boot_token_ttl = from.boot_token_ttl;
+  into.boot_token_rate_per_min = from.boot_token_rate_per_min;
+  into.boot_token_burst = from.boot_token_burst;
+  into.reload_interval = from.reload_interval;
+}
 
 }  // namespace ramfleet::http

@@ -598,12 +598,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void apply_live(const http::HttpSettings& s) {
     auto& mine = st.settings;
     const bool interval_changed = mine.reload_interval != s.reload_interval;
-    mine.limits = s.limits;
-    mine.base_url = s.base_url;
-    mine.boot_token_ttl = s.boot_token_ttl;
-    mine.boot_token_rate_per_min = s.boot_token_rate_per_min;
-    mine.boot_token_burst = s.boot_token_burst;
-    mine.reload_interval = s.reload_interval;
+    http::take_live_settings(mine, s);
     if (interval_changed && !mine.config_dir.empty() && !stopped) {
       reload_timer.cancel();  // its handler sees operation_aborted and does not re-arm
       schedule(reload_timer, mine.reload_interval, &http::reload_inventory_if_changed);

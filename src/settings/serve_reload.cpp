@@ -53,12 +53,7 @@ ReloadPlan plan_reload(const ServeSettings& running, const ServeSettings& reread
   // Whatever else of http: differs (directories) needs a restart: compare
   // with the live keys and those named above taken as they run.
   auto http_rest = b;
-  http_rest.limits = a.limits;
-  http_rest.base_url = a.base_url;
-  http_rest.reload_interval = a.reload_interval;
-  http_rest.boot_token_ttl = a.boot_token_ttl;
-  http_rest.boot_token_rate_per_min = a.boot_token_rate_per_min;
-  http_rest.boot_token_burst = a.boot_token_burst;
+  http::take_live_settings(http_rest, a);
   http_rest.enabled = a.enabled;
   http_rest.port = a.port;
   http_rest.store = a.store;
