@@ -51,6 +51,18 @@ void add_lab_command(CLI::App& app, CommandTable& commands) {
   up->add_option("--memory", o->memory_mb,
                  "MiB of RAM per VM (default: 512 for small, 768 for small with --cluster etcd, 2048 for debian)")
       ->check(CLI::Range(128, 65536));
+  up->add_option("--stage1", o->stage1,
+                 "how the root image reaches RAM: initrd (the image is the initrd, copied into a tmpfs) or stream "
+                 "(a small stage-1 initrd streams it into a tmpfs: one copy, less RAM; docs/images.md)")
+      ->check(CLI::IsMember({"initrd", "stream"}))
+      ->capture_default_str();
+  up->add_option("--stage1-sha256", o->stage1_sha256,
+                 "with --stage1 stream: announce this root digest instead of the image's (to see a node refuse it)")
+      ->check([](const std::string& v) {
+        return v.size() == 64 && v.find_first_not_of("0123456789abcdef") == std::string::npos
+                   ? std::string()
+                   : std::string("64 lower-case hex digits");
+      });
   up->add_option("--cpus", o->cpus, "vCPUs per VM (default: 1 for small, 2 for debian)")->check(CLI::Range(1, 64));
   up->add_option("--timeout", o->timeout_s, "time until every node must be ready (seconds, or 90s, 5m, 1h)")
       ->transform(duration_in_seconds())

@@ -27,6 +27,15 @@ void remove_stale_work_dirs(const std::filesystem::path& cache) {
   }
 }
 
+// The static fetcher the stage-1 initrd carries: $RAMFLEET_STAGE1_BIN, else
+// the ramfleet-stage1 built (or installed) beside this ramfleet.
+std::filesystem::path stage1_fetcher() {
+  if (const char* env = std::getenv("RAMFLEET_STAGE1_BIN"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("ramfleet-stage1") : self.parent_path() / "ramfleet-stage1";
+}
+
 }  // namespace
 
 std::filesystem::path source_dir(const UpOptions& o) {
@@ -101,6 +110,22 @@ Prepared prepare_assets(const UpOptions& o, const std::filesystem::path& assets)
             << built.entries << " entries, " << (built.cpio_size >> 20) << " MiB unpacked) in " << std::fixed
             << std::setprecision(1) << seconds_since(t1) << " s (root " << rootfs_s << " s, packing "
             << seconds_since(t1) - rootfs_s << " s)\n";
+  if (o.stage1 == "stream") {
+    auto fetcher = stage1_fetcher();
+    auto s1 =
+        run_command({"env", "RAMFLEET_STAGE1_BIN=" + fetcher.string(), (src / "images/stage1/build-rootfs").string(),
+                     (work / "rootfs-stage1").string(), kernel_dir.string(), o.cache_dir.string()},
+                    std::chrono::seconds{300});
+    if (s1.status != 0) throw std::runtime_error("images/stage1/build-rootfs failed:\n" + s1.output);
+    image::BuildOptions so;
+    so.source = work / "rootfs-stage1";
+    so.assets_dir = assets;
+    so.fixed_mtime = 0;
+    auto stage1 = image::build_image(so);
+    p.stage1_asset = stage1.asset_path;
+    std::cerr << "lab: stage-1 initrd " << stage1.id.substr(0, 12) << " (" << stage1.size / 1024
+              << " KiB) streams the image into a tmpfs\n";
+  }
   return p;
 }
 

@@ -129,7 +129,13 @@ void reset_lab_dir(UpRun& r) {
 void write_config(UpRun& r, const Prepared& assets) {
   r.st.nodes = plan_nodes(r.o.nodes, r.o.firmware);
   r.st.cluster = r.o.cluster;
-  ProfileAssets profile{assets.kernel_asset, assets.image_asset, r.o.image, assets.delivery, assets.config_layers};
+  ProfileAssets profile{assets.kernel_asset, assets.image_asset,  r.o.image, {}, {},
+                        assets.delivery,     assets.config_layers};
+  if (!assets.stage1_asset.empty()) {  // --stage1 stream
+    profile.initrd = assets.stage1_asset;
+    profile.root_image = assets.image_asset;
+    profile.root_sha256 = r.o.stage1_sha256.empty() ? assets.image_id : r.o.stage1_sha256;
+  }
   write_lab_config(r.config, r.st.nodes, profile);
   std::filesystem::remove(r.config / "cluster.yaml");
   if (r.o.cluster != "etcd") return;

@@ -22,6 +22,14 @@ struct UpOptions {
   // image gets etcd; up waits until they form a healthy cluster). "": none.
   std::string cluster;
   std::string etcd_snapshot_interval = "30s";  // cluster.yaml etcd.snapshot.interval
+  // How the root image reaches RAM: "initrd" (the image is the initrd; its
+  // /init copies it into a tmpfs) or "stream" (the initrd is the small
+  // stage-1 image, images/stage1, which streams the root into a tmpfs:
+  // one copy, docs/images.md).
+  std::string stage1 = "initrd";
+  // With stream: announce this digest instead of the image's (tests a node
+  // refusing a root that is not the one announced). Empty: the image's own.
+  std::string stage1_sha256;
 };
 
 // MiB of RAM a node of `image` gets unless --memory says otherwise: the

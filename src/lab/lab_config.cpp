@@ -31,7 +31,8 @@ std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
   return nodes;
 }
 
-std::vector<std::string> node_kernel_args(ConfigDelivery delivery) {
+std::vector<std::string> node_kernel_args(ConfigDelivery delivery, const std::string& root_image,
+                                          const std::string& root_sha256) {
   // quiet: every kernel line costs time on an emulated serial port.
   // panic=-1 with QEMU's -no-reboot: a panicking node stops its VM, which the lab sees.
   std::vector<std::string> args{"console=ttyS0", "quiet", "panic=-1", "ramfleet.server={{server}}",
@@ -42,6 +43,11 @@ std::vector<std::string> node_kernel_args(ConfigDelivery delivery) {
   if (delivery == ConfigDelivery::ignition) args.emplace_back("ignition.config.url={{ignition_url}}");
   // The small image's /init. Both URLs end in the machine's boot token.
   if (delivery == ConfigDelivery::apkovl) args.emplace_back("ramfleet.config={{apkovl_url}}");
+  // images/stage1's /init: the root image to stream, and the digest it must have.
+  if (!root_image.empty()) {
+    args.emplace_back("ramfleet.root={{server}}/assets/" + root_image);
+    args.emplace_back("ramfleet.root_sha256=" + root_sha256);
+  }
   return args;
 }
 
@@ -94,7 +100,8 @@ void write_lab_config(const std::filesystem::path& config, const std::vector<Nod
   std::filesystem::remove_all(config / "configs");
   std::string p =
       "# Written by `ramfleet lab up`.\nkernel: " + assets.kernel + "\ninitrds: [" + assets.initrd + "]\nargs:\n";
-  for (const auto& a : node_kernel_args(assets.delivery)) p += "  - \"" + a + "\"\n";
+  for (const auto& a : node_kernel_args(assets.delivery, assets.root_image, assets.root_sha256))
+    p += "  - \"" + a + "\"\n";
   if (assets.delivery != ConfigDelivery::none) {
     p += std::string("config:\n  target: ") + (assets.delivery == ConfigDelivery::ignition ? "ignition" : "apkovl") +
          "\n  layers:\n";

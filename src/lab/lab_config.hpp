@@ -37,14 +37,20 @@ struct ProfileAssets {
   std::string kernel;  // asset path, e.g. kernels/6.1.0-56-amd64/vmlinuz
   std::string initrd;  // images/<sha256>/rootfs.cpio.zst
   std::string name;    // profile id ("small", "debian")
+  // Streamed: `initrd` is the stage-1 image, which fetches this root image
+  // (kernel arguments ramfleet.root= and ramfleet.root_sha256=).
+  std::string root_image;   // images/<sha256>/rootfs.cpio.zst; empty: the initrd is the root
+  std::string root_sha256;  // the digest announced (the image's id, unless a test says otherwise)
   // With a delivery, the profile gets `config: {target: ..., layers: ...}`
   // and the kernel argument that names the machine's config URL.
   ConfigDelivery delivery = ConfigDelivery::none;
   std::vector<ConfigLayer> config_layers;
 };
 
-// The profile's kernel arguments: what the image's /init reads.
-std::vector<std::string> node_kernel_args(ConfigDelivery delivery);
+// The profile's kernel arguments: what the image's /init reads (and, when
+// streamed, what the stage-1 initrd reads: the root image's URL and digest).
+std::vector<std::string> node_kernel_args(ConfigDelivery delivery, const std::string& root_image = {},
+                                          const std::string& root_sha256 = {});
 
 // cluster.yaml for `lab up --cluster etcd`: every node is an etcd member
 // (etcd.mode: ramfleet: the node runs etcd from its compiled config, ramfleet
