@@ -7,6 +7,11 @@ set(RAMFLEET_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
     "where ramfleet.service goes (relative to the prefix, or absolute)")
 
 install(TARGETS ramfleet RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The static stage-1 fetcher sits beside ramfleet: `lab up --stage1 stream`
+# packs it into the stage-1 initrd from there (docs/images.md).
+if(TARGET ramfleet-stage1)
+  install(TARGETS ramfleet-stage1 RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 install(FILES ${PROJECT_SOURCE_DIR}/docs/operations.md ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(CODE "

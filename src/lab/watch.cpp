@@ -106,8 +106,12 @@ void BootWatch::poll(Clock::time_point start) {
       if (o.last_phase == "error" && !n.error) n.error = events[e].value("message", "error");
       if (o.last_phase == "ready") ready_event = events[e];
     }
-    if (!n.at[static_cast<std::size_t>(Phase::kernel)])
-      o.init_started = read_file(serial_log(st_, n.spec)).find("ramfleet-init:") != std::string::npos;
+    if (!n.at[static_cast<std::size_t>(
+            Phase::kernel)]) {  // the image's /init, or the streaming stage 1 that comes before it
+      auto serial = read_file(serial_log(st_, n.spec));
+      o.init_started =
+          serial.find("ramfleet-init:") != std::string::npos || serial.find("ramfleet-stage1:") != std::string::npos;
+    }
     if (probed) {
       auto v = etcd.find(n.spec.name);
       o.etcd_voting = v != etcd.end() && v->second.voting();

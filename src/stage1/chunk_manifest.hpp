@@ -25,9 +25,9 @@ inline constexpr std::uint64_t default_chunk_size = 1024 * 1024;
 inline constexpr std::size_t max_chunks = 65536;  // 64 GiB at the default size
 
 struct ChunkManifest {
-  std::string image_id;       // 64 hex: sha256 of the whole compressed file
-  std::string file;           // "rootfs.cpio.zst"
-  std::uint64_t size = 0;     // bytes of the compressed file
+  std::string image_id;    // 64 hex: sha256 of the whole compressed file
+  std::string file;        // "rootfs.cpio.zst"
+  std::uint64_t size = 0;  // bytes of the compressed file
   std::uint64_t chunk_size = default_chunk_size;
   std::vector<Sha256Digest> chunks;
 
