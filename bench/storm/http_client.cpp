@@ -1,0 +1,124 @@
+#include "http_client.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <vector>
+
+#include "ipxe_script.hpp"
+
+namespace storm {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::ip::tcp;
+
+namespace {
+// iPXE's and wget's patience: a connection or a stalled read this long is a failure.
+constexpr auto kStall = std::chrono::seconds(30);
+constexpr std::size_t kMaxKeptBody = 4u << 20;  // scripts and configs
+}  // namespace
+
+asio::awaitable<HttpReply> http_request(Storm& storm, const std::string& source, const HttpRequest& req) {
+  HttpReply out;
+  auto url = parse_http_url(req.url);
+  if (!url) {
+    out.error = "not an http URL: " + req.url;
+    co_return out;
+  }
+  boost::system::error_code ec;
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket sock(ex);
+  sock.open(tcp::v4(), ec);
+  if (!ec) sock.bind(tcp::endpoint(asio::ip::make_address_v4(source, ec), 0), ec);
+  if (ec) {
+    out.error = "cannot bind to the leased address " + source + ": " + ec.message();
+    co_return out;
+  }
+  auto host = asio::ip::make_address_v4(url->host, ec);
+  if (ec) {
+    out.error = "host is not an IPv4 address: " + url->host;
+    co_return out;
+  }
+  beast::tcp_stream stream(std::move(sock));
+  auto stall = [&] { stream.expires_at(std::min(Clock::now() + kStall, storm.deadline)); };
+  stall();
+  co_await stream.async_connect(tcp::endpoint(host, url->port), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    out.error = "connect: " + ec.message();
+    co_return out;
+  }
+  bhttp::request<bhttp::string_body> r{req.method == "POST" ? bhttp::verb::post : bhttp::verb::get, url->target, 11};
+  r.set(bhttp::field::host, url->host);
+  r.set(bhttp::field::user_agent, "iPXE/1.21.1 (ramfleet-storm)");
+  r.set(bhttp::field::connection, "close");
+  if (!req.authorization.empty()) r.set(bhttp::field::authorization, req.authorization);
+  if (req.method == "POST") {
+    r.set(bhttp::field::content_type, "application/json");
+    r.body() = req.body;
+    r.prepare_payload();
+  }
+  stall();
+  co_await bhttp::async_write(stream, r, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    out.error = "send: " + ec.message();
+    co_return out;
+  }
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(boost::none);
+  stall();
+  co_await bhttp::async_read_header(stream, buf, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    out.error = "reading the header: " + ec.message();
+    co_return out;
+  }
+  out.status = static_cast<int>(parser.get().result_int());
+  if (parser.content_length()) out.content_length = *parser.content_length();
+
+  std::vector<char> chunk(64 * 1024);
+  if (out.content_length && !parser.chunked()) {
+    // Content-Length: what the header read buffered is the body's start; the
+    // rest comes straight off the socket.
+    auto take = [&](const char* p, std::size_t n) {
+      out.bytes += n;
+      if (req.keep_body && out.body.size() + n <= kMaxKeptBody) out.body.append(p, n);
+    };
+    auto buffered = std::min<std::uint64_t>(buf.size(), *out.content_length);
+    take(static_cast<const char*>(buf.data().data()), static_cast<std::size_t>(buffered));
+    while (out.bytes < *out.content_length) {
+      stall();
+      auto want = std::min<std::uint64_t>(chunk.size(), *out.content_length - out.bytes);
+      auto n = co_await stream.async_read_some(asio::buffer(chunk.data(), static_cast<std::size_t>(want)),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        out.error = "body after " + std::to_string(out.bytes) + " of " + std::to_string(*out.content_length) +
+                    " bytes: " + ec.message();
+        co_return out;
+      }
+      take(chunk.data(), n);
+    }
+  } else {
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      stall();
+      co_await bhttp::async_read(stream, buf, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        out.error = "body: " + ec.message();
+        co_return out;
+      }
+      auto n = chunk.size() - parser.get().body().size;
+      out.bytes += n;
+      if (req.keep_body && out.body.size() + n <= kMaxKeptBody) out.body.append(chunk.data(), n);
+    }
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  co_return out;
+}
+
+}  // namespace storm
