@@ -18,7 +18,11 @@ using ramfleet::Ipv4;
 namespace dhcp = ramfleet::dhcp;
 
 namespace {
-constexpr int kMaxDoraAttempts = 3;  // a NAK or a lost REQUEST starts over, this many times
+// A NAK (or a REQUEST never answered) sends the client back to DISCOVER, as
+// RFC 2131 says; firmware keeps trying, the bench this many times. dnsmasq
+// does not hold the address it offered, so in a storm two machines can be
+// offered the same one and the second is NAKed: it needs a few rounds.
+constexpr int kMaxDoraAttempts = 10;
 
 std::optional<Ipv4> address_option(const dhcp::Packet& p, std::uint8_t code) {
   const auto* v = p.find(code);
@@ -187,7 +191,7 @@ asio::awaitable<std::optional<Lease>> DhcpPort::dora(Storm& storm, Machine& m, b
       continue;
     }
     if (ack->message_type() == dhcp::MessageType::nak) {
-      why = "NAK";
+      why = "NAK (" + std::to_string(attempt + 1) + " DORA rounds)";
       ++m.result.retries;
       continue;
     }
