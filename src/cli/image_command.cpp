@@ -18,6 +18,7 @@ struct ImageBuildFlags {
   std::string compression = "zstd";
   int level = 0;
   std::int64_t mtime = -1;
+  std::uint64_t chunk_size = 1024 * 1024;
   bool json = false;
   image::ImageLimits limits;
 };
@@ -30,6 +31,7 @@ int run_image_build(const ImageBuildFlags& f) {
   o.level = f.level;
   if (f.mtime >= 0) o.fixed_mtime = f.mtime;
   o.limits = f.limits;
+  o.chunk_size = f.chunk_size;
   try {
     auto built = image::build_image(o);
     log::info("image.built", {{"id", built.id},
@@ -37,7 +39,8 @@ int run_image_build(const ImageBuildFlags& f) {
                               {"bytes", built.size},
                               {"cpio_bytes", built.cpio_size},
                               {"entries", built.entries},
-                              {"reused", built.reused ? "yes" : "no"}});
+                              {"reused", built.reused ? "yes" : "no"},
+                              {"chunks_written", built.chunks_written ? "yes" : "no"}});
     if (f.json) {
       std::cout << built.manifest.dump(2) << "\n";
     } else {
@@ -72,6 +75,13 @@ void add_image_command(CLI::App& app, CommandTable& commands) {
                    "use this mtime (seconds since the epoch) for every entry, e.g. "
                    "$SOURCE_DATE_EPOCH; default: each file's own")
       ->check(CLI::NonNegativeNumber);
+  build
+      ->add_option("--chunk-size", f->chunk_size,
+                   "bytes per chunk of chunks.json, the manifest nodes use to share the image peer to peer "
+                   "(K/M suffixes: 1024-based; 4K to 64M)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::uint64_t{4096}, std::uint64_t{64} << 20U))
+      ->capture_default_str();
   build->add_flag("--json", f->json, "print the manifest as JSON instead of id and path");
   // Caps on what an OCI/docker archive may cost (image/image_limits.hpp):
   // hitting one is a build error naming the archive, the entry and the flag.

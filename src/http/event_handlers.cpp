@@ -14,64 +14,17 @@
 #include "core/mac_address.hpp"
 #include "http/api_reply.hpp"
 #include "http/event_body.hpp"
+#include "http/node_auth.hpp"
 #include "http/router.hpp"
 
 namespace ramfleet::http {
 using json = nlohmann::json;
 
-namespace {
-// The latest boot the machine store knows of, for a machine the credential
-// table forgot (a serve restart, eviction): credentials of earlier boots stay
-// refused. Boots still queued are written first.
-std::optional<std::int64_t> last_boot_ms(ServiceState& st, const std::string& id) {
-  st.store->flush();
-  auto m = st.store->machine(id, 1);
-  if (!m) return std::nullopt;
-  auto it = m->find("last_seen_ms");
-  if (it == m->end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
-}
-
-std::string refusal_text(boot::EventRefusal why, const std::string& id) {
-  const std::string where =
-      " (Authorization: Bearer <credential>; a node finds its own as ramfleet.event_credential= on its kernel "
-      "command line, rendered by {{event_credential}} in its profile's args)";
-  switch (why) {
-    case boot::EventRefusal::missing:
-      return "an event of machine " + id + " needs the event credential of its current boot" + where;
-    case boot::EventRefusal::malformed:
-      return "the Authorization header does not hold an event credential" + where;
-    case boot::EventRefusal::other_machine:
-      return "this event credential was not issued to machine " + id;
-    case boot::EventRefusal::earlier_boot:
-      return "this event credential is from an earlier boot of machine " + id +
-             "; each boot gets its own from its iPXE script";
-  }
-  return "event credential refused";
-}
-
-// nullopt when the sender holds the credential of this machine's current boot.
-std::optional<Reply> authenticate(ServiceState& st, const Request& req, const std::string& id) {
-  const auto credential = boot::bearer_credential(req.authorization ? std::string_view(*req.authorization) : "");
-  std::optional<std::int64_t> floor;
-  if (!credential.empty() && !st.event_credentials.remembers(id)) floor = last_boot_ms(st, id);
-  const auto why = st.event_credentials.check(id, credential, floor);
-  if (!why) return std::nullopt;
-  const bool unauthenticated = boot::unauthenticated(*why);
-  st.counters.inc(unauthenticated ? "http.events.unauthenticated" : "http.events.forbidden");
-  st.counters.inc("http.events.credential." + std::string(boot::to_string(*why)));
-  log::warn("node.event.refused", {{"reason", boot::to_string(*why)}, {"machine", id}, {"peer", req.peer}});
-  Reply r = error_reply(unauthenticated ? 401 : 403, refusal_text(*why, id));
-  if (unauthenticated) r.header("WWW-Authenticate", R"(Bearer realm="ramfleet-node-events")");
-  return r;
-}
-}  // namespace
-
 Reply handle_node_event(ServiceState& st, const Request& req, const std::string& machine) {
   const auto id = normalise_machine_id(machine);
   if (!st.store) return error_reply(503, "no state directory configured");
   try {
-    if (auto refused = authenticate(st, req, id)) return std::move(*refused);
+    if (auto refused = authenticate_node(st, req, id, "events")) return std::move(*refused);
     auto parsed = parse_event_body(req.body);
     if (!parsed.event) {
       st.counters.inc("http.api.bad_event");

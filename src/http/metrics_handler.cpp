@@ -30,6 +30,23 @@ void collect_http_metrics(ServiceState& st, metrics::Exposition& out) {
             static_cast<double>(st.phases.followed()));
   out.counter("ramfleet_boots_forgotten", "Boots no longer followed because too many were (oldest first).", {},
               static_cast<double>(st.phases.forgotten()));
+  {
+    // The p2p tracker (boot/chunk_tracker.hpp): how often ramfleet itself was
+    // named as a chunk's source against how often peers were.
+    const auto& p2p = st.chunk_tracker.stats();
+    out.counter("ramfleet_p2p_server_grants", "Chunks the p2p tracker granted to a node to take from this server.", {},
+                static_cast<double>(p2p.server_grants));
+    out.counter("ramfleet_p2p_peer_answers", "Wanted chunks the p2p tracker answered with peers that hold them.", {},
+                static_cast<double>(p2p.peer_answers));
+    out.counter("ramfleet_p2p_waits", "Wanted chunks the p2p tracker had no source for yet (the node asks again).", {},
+                static_cast<double>(p2p.waits));
+    out.counter("ramfleet_p2p_grants_expired", "Server grants that ran out before the node announced the chunk.", {},
+                static_cast<double>(p2p.grants_expired));
+    out.counter("ramfleet_p2p_peers_expired", "Peers forgotten because they stopped announcing.", {},
+                static_cast<double>(p2p.peers_expired));
+    out.gauge("ramfleet_p2p_images", "Images the p2p tracker follows.", {},
+              static_cast<double>(st.chunk_tracker.images()));
+  }
   out.gauge("ramfleet_inventory_generation", "Inventory loads accepted since start (1: the first).", {},
             static_cast<double>(st.inventory_generation));
   out.gauge("ramfleet_inventory_profiles", "Profiles in the inventory being served.", {},

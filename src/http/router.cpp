@@ -73,6 +73,12 @@ Reply dispatch(ServiceState& st, const Request& req) {
     if (req.method != Method::post) return method_not_allowed(st, "POST");
     return handle_node_event(st, req, segs[3]);
   }
+  if (segs.size() == 6 && segs[0] == "api" && segs[1] == "v1" && segs[2] == "machines" && segs[4] == "p2p" &&
+      !req.is_read()) {
+    // A node's p2p tracker announce (docs/scale.md).
+    if (req.method != Method::post) return method_not_allowed(st, "POST");
+    return handle_p2p_announce(st, req, segs[3], segs[5]);
+  }
   if (!segs.empty() && (segs[0] == "api" || segs[0] == "metrics" || segs[0] == "ui")) {
     // People and tools use the operator listener, which authenticates them;
     // this door is for nodes and asks nobody who they are.

@@ -57,6 +57,10 @@ std::optional<Reply> handle_operator_write(ServiceState& state, const Request& r
 // POST /api/v1/machines/{id}/events on the boot listener: a node reports a
 // phase, with its event credential (event_handlers.cpp).
 Reply handle_node_event(ServiceState& state, const Request& req, const std::string& machine);
+// POST /api/v1/machines/{id}/p2p/{image_id} on the boot listener: the p2p
+// tracker (p2p_handlers.cpp), with the machine's event credential.
+Reply handle_p2p_announce(ServiceState& state, const Request& req, const std::string& machine,
+                          const std::string& image_id);
 // GET /api/v1/events/stream (event_stream.cpp): opens a Reply::stream.
 Reply handle_event_stream(ServiceState& state, const Request& req);
 // GET /ui/... (ui_handler.cpp): the dashboard's embedded files; segments follow "ui".

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "boot/chunk_tracker.hpp"
 #include "boot/settings.hpp"
 #include "boot/state.hpp"
 #include "core/metrics.hpp"
@@ -31,6 +32,9 @@ struct ServiceState : boot::BootState {
   // Where the operator listener is ("https://127.0.0.1:9443"), named in the
   // boot listener's 403 to operator routes; empty when it is off.
   std::string operator_listener;
+  // Who holds which chunk of which image, and who may take one from us
+  // (POST /api/v1/machines/{id}/p2p/{image_id}, p2p_handlers.cpp).
+  boot::ChunkTracker chunk_tracker;
   // Boots, node phases and approvals for GET /api/v1/events/stream (event_feed.hpp).
   EventFeed events;
   // What GET /metrics renders (owned by serve); null: no metrics in this process.

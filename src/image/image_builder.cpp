@@ -8,6 +8,7 @@
 #include <random>
 
 #include "image/cpio_writer.hpp"
+#include "image/image_chunks.hpp"
 #include "image/image_error.hpp"
 #include "image/sources.hpp"
 
@@ -99,13 +100,19 @@ BuiltImage build_image(const BuildOptions& o) {
 
   if (std::filesystem::exists(out.directory / file_name) && std::filesystem::exists(out.directory / "manifest.json")) {
     out.reused = true;  // same bytes already published; keep the first copy
+    // An image built before chunk manifests existed (or at another chunk
+    // size) gets its chunks.json now, published on its own.
+    out.chunks_written = ensure_chunk_manifest(out.directory, out.id, file_name, o.chunk_size);
     return out;
   }
+  // A new image appears with its chunks.json in the same rename.
+  out.chunks_written = ensure_chunk_manifest(staging.path, out.id, file_name, o.chunk_size);
   std::filesystem::rename(staging.path, out.directory, ec);
   if (ec) {
     // Another build of the same content won the race: theirs is identical.
     if (std::filesystem::exists(out.directory / "manifest.json")) {
       out.reused = true;
+      out.chunks_written = ensure_chunk_manifest(out.directory, out.id, file_name, o.chunk_size);
       return out;
     }
     throw ImageError("cannot publish " + out.directory.string() + ": " + ec.message());

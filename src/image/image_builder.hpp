@@ -2,6 +2,7 @@
 // `ramfleet image build`: source (directory or OCI archive) -> compressed newc
 // cpio + manifest.json, stored content-addressed as
 //   <assets>/images/<sha256 of the compressed file>/rootfs.cpio.{zst,gz}
+// with chunks.json beside it (image_chunks.hpp: per-chunk sha256 for p2p)
 // so an image's URL changes whenever its bytes do. The directory appears in
 // one rename: a reader sees a complete image or none.
 #include <cstdint>
@@ -23,6 +24,8 @@ struct BuildOptions {
   std::optional<std::int64_t> fixed_mtime;  // else each entry's own mtime
   std::filesystem::path work_dir;           // scratch for OCI layers; default: under assets/images
   ImageLimits limits;                       // caps on what an OCI/docker archive may cost
+  // chunks.json beside the image (image_chunks.hpp): its chunk size.
+  std::uint64_t chunk_size = 1024 * 1024;
 };
 
 struct BuiltImage {
@@ -32,7 +35,8 @@ struct BuiltImage {
   std::uint64_t size = 0;           // compressed bytes
   std::uint64_t cpio_size = 0;
   std::size_t entries = 0;
-  bool reused = false;  // an identical image was already stored
+  bool reused = false;          // an identical image was already stored
+  bool chunks_written = false;  // chunks.json was (re)written by this build
   nlohmann::json manifest;
 };
 

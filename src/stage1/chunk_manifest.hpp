@@ -23,6 +23,10 @@ namespace ramfleet::stage1 {
 
 inline constexpr std::uint64_t default_chunk_size = 1024 * 1024;
 inline constexpr std::size_t max_chunks = 65536;  // 64 GiB at the default size
+// Smaller chunks make the tracker's tables and a node's request count grow for
+// nothing; larger ones make a chunk retried from ramfleet too costly.
+inline constexpr std::uint64_t min_chunk_size = 4096;
+inline constexpr std::uint64_t max_chunk_size = 64U << 20U;
 
 struct ChunkManifest {
   std::string image_id;    // 64 hex: sha256 of the whole compressed file
@@ -38,6 +42,19 @@ struct ChunkManifest {
 // Cuts a file's bytes into the manifest (image build side).
 ChunkManifest make_chunk_manifest(std::string image_id, std::string file, std::string_view bytes,
                                   std::uint64_t chunk_size = default_chunk_size);
+// The same, for a file read piece by piece (an image too large to hold):
+// give it the bytes in order, in pieces of any size.
+class ChunkManifestBuilder {
+ public:
+  ChunkManifestBuilder(std::string image_id, std::string file, std::uint64_t chunk_size = default_chunk_size);
+  void update(std::string_view bytes);
+  ChunkManifest finish();
+
+ private:
+  ChunkManifest manifest_;
+  Sha256 current_;
+  std::uint64_t in_current_ = 0;
+};
 std::string to_json(const ChunkManifest& manifest);
 // nullopt + `error` set when the text is not a consistent manifest (chunk count
 // must match size/chunk_size, hex must be 64 digits, counts bounded).

@@ -10,6 +10,7 @@
 #include "image/image_builder.hpp"
 #include "image/image_error.hpp"
 #include "image/sources.hpp"
+#include "stage1/chunk_manifest.hpp"
 #include "test_support.hpp"
 
 namespace ramfleet::image {
@@ -233,6 +234,59 @@ TEST(OciArchive, NeitherLayoutIsAClearError) {
   write_file(d.path / "img.tar", make_tar({{"hello", '0', "x"}}));
   SourceInfo info;
   EXPECT_THROW(load_oci_archive(d.path / "img.tar", d.path / "work", info), ImageError);
+}
+
+}  // namespace
+}  // namespace ramfleet::image
+
+namespace ramfleet::image {
+namespace {
+using namespace testing;
+
+// chunks.json beside every image: the per-chunk digests nodes check p2p
+// chunks against (stage1/chunk_manifest.hpp).
+TEST(ImageBuild, WritesAChunkManifestOfTheImage) {
+  TempDir d;
+  write_file(d.path / "root/big", std::string(3U << 20U, 'q'));
+  write_file(d.path / "root/rnd", [] {
+    std::string s(300000, '\0');
+    std::mt19937 g(7);
+    for (auto& c : s) c = static_cast<char>(g());
+    return s;
+  }());
+  BuildOptions o{d.path / "root", d.path / "assets", Compression::zstd, 0, std::int64_t{0}, {}, {}};
+  o.chunk_size = 64 * 1024;
+  const auto built = build_image(o);
+  EXPECT_TRUE(built.chunks_written);
+  const auto image = read_file(built.directory / "rootfs.cpio.zst");
+  std::string error;
+  const auto m = stage1::parse_chunk_manifest(read_file(built.directory / "chunks.json"), error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(m->image_id, built.id);
+  EXPECT_EQ(m->file, "rootfs.cpio.zst");
+  EXPECT_EQ(m->size, image.size());
+  EXPECT_EQ(m->chunk_size, 64U * 1024U);
+  EXPECT_EQ(m->chunks, stage1::make_chunk_manifest(built.id, "rootfs.cpio.zst", image, 64 * 1024).chunks);
+}
+
+TEST(ImageBuild, AddsAChunkManifestToAnImageBuiltWithoutOneOrAtAnotherSize) {
+  TempDir d;
+  write_file(d.path / "root/f", std::string(200000, 'x'));
+  BuildOptions o{d.path / "root", d.path / "assets", Compression::zstd, 0, std::int64_t{0}, {}, {}};
+  const auto first = build_image(o);
+  std::filesystem::remove(first.directory / "chunks.json");
+  o.chunk_size = 4096;
+  const auto again = build_image(o);
+  EXPECT_TRUE(again.reused);
+  EXPECT_TRUE(again.chunks_written);
+  std::string error;
+  auto m = stage1::parse_chunk_manifest(read_file(again.directory / "chunks.json"), error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(m->chunk_size, 4096U);
+  // The same size again: kept, not rewritten; no temporaries left behind.
+  EXPECT_FALSE(build_image(o).chunks_written);
+  for (const auto& e : std::filesystem::directory_iterator(again.directory))
+    EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
 }
 
 }  // namespace
