@@ -61,8 +61,8 @@ std::optional<ChunkJob> ChunkScheduler::next_job(Clock::time_point now) {
     ChunkJob job{static_cast<std::uint32_t>(i), {}};
     if (c.must_use_server || server_only_) {
       // from ramfleet
-    } else if (auto p =
-                   std::find_if(c.peers.begin(), c.peers.end(), [&](const auto& x) { return !barred_.contains(x); });
+    } else if (auto p = std::find_if(c.peers.begin(), c.peers.end(),
+                                     [&](const auto& x) { return !barred_.contains(x) && !resting(x, now); });
                p != c.peers.end()) {
       job.peer = *p;
       c.peers.erase(c.peers.begin(), p + 1);  // a busy answer moves on to the next one
@@ -107,7 +107,12 @@ bool ChunkScheduler::complete(const ChunkJob& job, std::string bytes, Clock::tim
   return true;
 }
 
-void ChunkScheduler::fail(const ChunkJob& job, ChunkFailure why) {
+bool ChunkScheduler::resting(const std::string& peer, Clock::time_point now) const {
+  auto it = resting_.find(peer);
+  return it != resting_.end() && now < it->second.until;
+}
+
+void ChunkScheduler::fail(const ChunkJob& job, ChunkFailure why, Clock::time_point now) {
   if (job.chunk >= chunks_.size() || chunks_[job.chunk].state != State::in_flight) return;
   auto& c = chunks_[job.chunk];
   --in_flight_;
@@ -116,6 +121,14 @@ void ChunkScheduler::fail(const ChunkJob& job, ChunkFailure why) {
     case ChunkFailure::busy:
       ++stats_.busy;
       return;
+    case ChunkFailure::unreachable: {
+      ++stats_.unreachable;
+      if (job.peer.empty()) return;
+      auto& rest = resting_[job.peer];
+      rest.times = std::min(rest.times + 1, 5U);
+      rest.until = now + std::chrono::seconds(2) * (1U << (rest.times - 1));  // 2, 4, 8, 16, 32 s
+      return;
+    }
     case ChunkFailure::broken:
       ++stats_.broken;
       break;

@@ -7,7 +7,13 @@
 // from a named peer that has not failed this node; any failure of a peer
 // (connection refused, cut mid-chunk, a wrong byte) bars that peer for the
 // rest of the fetch and sends the chunk to ramfleet (an HTTP Range of the
-// image), as does a wait with no source that lasts longer than `stall`.
+// image), as does a wait with no source that lasts longer than `stall`. A
+// peer that does not even accept the connection in time is only rested (not
+// asked for 2 s, doubling each time, at most 30 s) and its chunk goes back to
+// the tracker: in a storm a swamped peer (or a swamped host network stack)
+// is common, and sending all its askers to ramfleet would spend the very link
+// p2p saves. A peer that is really gone ends up barred anyway (refused), or
+// behind the stall rule.
 // Every chunk is checked against the manifest's sha256 before it counts;
 // complete chunks are handed out in order (take_prefix) so the root writer
 // sees the image's bytes exactly as ramfleet built them, while later chunks
@@ -39,13 +45,17 @@ struct ChunkJob {
 };
 
 enum class ChunkFailure {
-  busy,     // the peer answered 404/503: another source next time, the peer stays
-  broken,   // refused, timed out, cut short: the peer is barred, the chunk goes to ramfleet
-  corrupt,  // bytes that do not match the manifest: the same
+  busy,         // the peer answered 404/503: another source next time, the peer stays
+  unreachable,  // no connection within the timeout (gone, or swamped): the peer rests a while
+                // (2 s, doubling), the chunk goes back to the tracker's sources
+  broken,       // refused, reset, timed out or cut short once connected: the peer is barred, the
+                // chunk comes from ramfleet
+  corrupt,      // bytes that do not match the manifest: the same
 };
 
 struct SchedulerStats {
-  std::uint64_t from_peers = 0, from_server = 0, server_fallbacks = 0, corrupt = 0, broken = 0, busy = 0;
+  std::uint64_t from_peers = 0, from_server = 0, server_fallbacks = 0, corrupt = 0, broken = 0, busy = 0,
+                unreachable = 0;
   std::uint64_t bytes_from_peers = 0, bytes_from_server = 0;
 };
 
@@ -67,7 +77,7 @@ class ChunkScheduler {
   // A finished job's bytes: true when they are the chunk (then it is held);
   // false when they are not (counted as corrupt, like fail(job, corrupt)).
   bool complete(const ChunkJob& job, std::string bytes, Clock::time_point now);
-  void fail(const ChunkJob& job, ChunkFailure why);
+  void fail(const ChunkJob& job, ChunkFailure why, Clock::time_point now = {});
   // The tracker is gone (refused, unreachable): every missing chunk comes
   // from ramfleet from now on.
   void server_only() { server_only_ = true; }
@@ -85,6 +95,7 @@ class ChunkScheduler {
   [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
   [[nodiscard]] bool has_free_slot() const { return in_flight_ < limits_.parallel; }
   [[nodiscard]] bool barred(const std::string& peer) const { return barred_.contains(peer); }
+  [[nodiscard]] bool resting(const std::string& peer, Clock::time_point now) const;
 
  private:
   enum class State : std::uint8_t { missing, in_flight, held };
@@ -99,7 +110,12 @@ class ChunkScheduler {
   SchedulerLimits limits_;
   std::vector<Chunk> chunks_;
   std::set<std::string> barred_;
-  std::size_t written_ = 0;  // chunks handed to take_prefix
+  struct Rest {
+    Clock::time_point until;
+    unsigned times = 0;
+  };
+  std::map<std::string, Rest> resting_;  // unreachable peers, by address (at most the peers named to us)
+  std::size_t written_ = 0;              // chunks handed to take_prefix
   std::size_t held_count_ = 0;
   std::size_t in_flight_ = 0;
   std::size_t have_cursor_ = 0;

@@ -43,8 +43,11 @@ SERVER_IP = "10.98.0.1"
 SEED_SECONDS = 25
 STORM_DEADLINE_S = 120  # the whole storm, wall clock
 
-STAGE1_BIN = os.environ.get("RAMFLEET_STAGE1_BIN",
-                            str(Path(RAMFLEET_BIN).parent / "src" / "stage1" / "fetcher" / "ramfleet-stage1"))
+# The static fetcher built beside ramfleet (or where $RAMFLEET_STAGE1_BIN says).
+STAGE1_BIN = os.environ.get("RAMFLEET_STAGE1_BIN") or next(
+    (str(p) for p in (Path(RAMFLEET_BIN).parent / "ramfleet-stage1",
+                      Path(RAMFLEET_BIN).parent / "src/stage1/fetcher/ramfleet-stage1") if p.exists()),
+    str(Path(RAMFLEET_BIN).parent / "ramfleet-stage1"))
 
 FILES = {
     "profiles/node.yaml": "kernel: vmlinuz\n"
@@ -136,6 +139,7 @@ class Storm:
         for rel, text in FILES.items():
             (self.config / rel).parent.mkdir(parents=True, exist_ok=True)
             (self.config / rel).write_text(text)
+        (self.config / "assets").mkdir()  # serve looks for it at start
         self.state = self.tmp / "state"
         self.serve_log = open(self.tmp / "serve.log", "w")
         self.api = OperatorApi(self.state, url="https://127.0.0.1:9443", netns=self.srv_ns)
@@ -209,7 +213,8 @@ class Storm:
             self.serve_log.close()
         for ns in reversed(self.namespaces):
             run(["ip", "netns", "del", ns], check=False)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not os.environ.get("RAMFLEET_KEEP_TMP"):  # to read the nodes' logs after a failure
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +270,10 @@ def test_fifty_nodes_share_the_image_and_spare_the_server(storm):
     text = storm.metrics()
     grants = float(re.search(r"^ramfleet_p2p_server_grants_total (\S+)", text, re.M).group(1))
     peers = float(re.search(r"^ramfleet_p2p_peer_answers_total (\S+)", text, re.M).group(1))
-    print(f"tracker: {grants:.0f} server grants, {peers:.0f} peer answers; chunks from peers: {from_peers}")
+    chunk_bytes = sum(int(x) for x in re.findall(r"from ramfleet \((\d+) bytes\)", logs))
+    announces = storm.api.json("/api/v1/counters").get("http.p2p.announces", 0)
+    print(f"tracker: {grants:.0f} server grants, {peers:.0f} peer answers, {announces} announces; chunks from "
+          f"peers: {from_peers}; chunk bytes from ramfleet {chunk_bytes} = {chunk_bytes / size:.2f} images")
     assert peers > grants
 
 

@@ -1,5 +1,7 @@
 #include "stage1/fetcher/p2p_fetch.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -26,7 +28,7 @@ constexpr std::size_t kMaxManifest = 8U << 20U;
 constexpr std::size_t kMaxTrackerReply = 1U << 20U;
 constexpr unsigned kTrackerFailuresBeforeServerOnly = 5;
 constexpr unsigned kServerFailuresFatal = 8;
-constexpr milliseconds kPeerConnectTimeout{2000};
+constexpr milliseconds kPeerConnectTimeout{3000};
 constexpr milliseconds kPeerIoTimeout{5000};
 constexpr milliseconds kSeedAnnounceEvery{10'000};
 
@@ -96,6 +98,11 @@ Result fetch_chunk(const FetchOptions& o, const ChunkManifest& m, const ChunkJob
       r.why = resp.status() == 404 || resp.status() == 503 ? ChunkFailure::busy : ChunkFailure::broken;
       r.error = "answered " + std::to_string(resp.status());
     }
+  } catch (const HttpError& e) {
+    r.error = e.what();
+    // No connection at all: the peer is gone or swamped (its chunk goes back
+    // to the tracker). Anything after connecting is a broken peer.
+    if (!job.peer.empty() && e.kind() == HttpError::Kind::connect_timeout) r.why = ChunkFailure::unreachable;
   } catch (const std::exception& e) {
     r.error = e.what();
   }
@@ -256,8 +263,11 @@ bool p2p_fetch_root(const FetchOptions& o, const Say& say) {
         }
         if (r.ok && sched.complete(r.job, std::move(r.bytes), Clock::now())) continue;
         const auto why = r.ok ? ChunkFailure::corrupt : r.why;
-        if (!r.ok) sched.fail(r.job, why);
-        if (why != ChunkFailure::busy)
+        if (!r.ok) sched.fail(r.job, why, Clock::now());
+        if (why == ChunkFailure::unreachable)
+          say("chunk " + std::to_string(r.job.chunk) + " from " + source_name(r.job) + " failed (" + r.error +
+              "); that peer rests a while");
+        else if (why != ChunkFailure::busy)
           say("chunk " + std::to_string(r.job.chunk) + " from " + source_name(r.job) + " failed (" +
               (r.ok ? std::string("its bytes do not match the manifest") : r.error) + ")" +
               (r.job.peer.empty() ? "" : "; that peer is not asked again, the chunk comes from ramfleet"));
@@ -288,8 +298,8 @@ bool p2p_fetch_root(const FetchOptions& o, const Say& say) {
   say("root image " + o.sha256_hex.substr(0, 12) + " verified (p2p): " + std::to_string(st.from_peers) +
       " chunks from peers (" + std::to_string(st.bytes_from_peers) + " bytes), " + std::to_string(st.from_server) +
       " from ramfleet (" + std::to_string(st.bytes_from_server) + " bytes), " + std::to_string(st.corrupt) +
-      " corrupt, " + std::to_string(st.broken) + " broken, " + std::to_string(st.server_fallbacks) +
-      " waits ended at ramfleet, in " + secs);
+      " corrupt, " + std::to_string(st.broken) + " broken, " + std::to_string(st.unreachable) + " unreachable, " +
+      std::to_string(st.server_fallbacks) + " waits ended at ramfleet, in " + secs);
 
   if (!server || o.p2p.seed_seconds == 0) return true;
   // Seed in a detached child: this process exits so stage 1 can switch_root.
@@ -304,6 +314,19 @@ bool p2p_fetch_root(const FetchOptions& o, const Say& say) {
   }
   if (pid == 0) {
     ::setsid();
+    // Stage 1 pipes our stderr to the console through tee, which waits for
+    // every writer to close: the seeder must not hold that pipe, or the boot
+    // would wait for the seeding to end. A file or terminal is kept.
+    struct stat out {};
+    if (::fstat(2, &out) == 0 && S_ISFIFO(out.st_mode)) {
+      int fd = ::open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+      if (fd < 0) fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::close(fd);
+      }
+    }
     seed(o, sched, mu, *server, Clock::now() + std::chrono::seconds(o.p2p.seed_seconds), say);
     std::fflush(nullptr);
     ::_exit(0);

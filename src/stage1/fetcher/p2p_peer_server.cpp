@@ -82,7 +82,7 @@ PeerServer::PeerServer(std::uint16_t port, std::string image_id, ChunkLookup loo
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_ANY);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listen_fd_, 64) != 0) {
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listen_fd_, 512) != 0) {
     const std::string why = std::strerror(errno);
     ::close(listen_fd_);
     throw std::runtime_error("cannot listen on port " + std::to_string(port) + ": " + why);

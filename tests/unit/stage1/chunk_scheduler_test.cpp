@@ -117,6 +117,31 @@ TEST(ChunkScheduler, AVanishedPeerIsBarredABusyOneIsNot) {
   EXPECT_EQ(s.want().front(), 1U);  // chunk 0 needs no tracker any more
 }
 
+TEST(ChunkScheduler, AnUnreachablePeerRestsAndItsChunkGoesBackToTheTracker) {
+  Fixture f;
+  ChunkScheduler s(f.m, {}, t0);
+  s.on_sources({{0, {"10.0.0.8:7480"}}});
+  auto j = s.next_job(t0);
+  s.fail(*j, ChunkFailure::unreachable, t0);
+  EXPECT_FALSE(s.barred("10.0.0.8:7480"));
+  EXPECT_TRUE(s.resting("10.0.0.8:7480", t0 + 1s));
+  EXPECT_FALSE(s.next_job(t0 + 1s));  // not straight to ramfleet
+  EXPECT_EQ(s.want().front(), 0U);    // asked of the tracker again
+  s.on_sources({{0, {"10.0.0.8:7480", "10.0.0.9:7480"}}});
+  auto k = s.next_job(t0 + 1s);  // the resting one is skipped
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->peer, "10.0.0.9:7480");
+  s.fail(*k, ChunkFailure::busy);
+  // Rested long enough: asked again; a second failure rests it longer.
+  s.on_sources({{0, {"10.0.0.8:7480"}}});
+  auto l = s.next_job(t0 + 3s);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->peer, "10.0.0.8:7480");
+  s.fail(*l, ChunkFailure::unreachable, t0 + 3s);
+  EXPECT_TRUE(s.resting("10.0.0.8:7480", t0 + 6s));
+  EXPECT_FALSE(s.resting("10.0.0.8:7480", t0 + 7s));
+}
+
 TEST(ChunkScheduler, ABoundedWaitWithNoSourceFallsBackToTheServer) {
   Fixture f;
   SchedulerLimits l;
