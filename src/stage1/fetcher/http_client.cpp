@@ -55,7 +55,7 @@ void connect_to(const Socket& s, const HttpUrl& url, const HttpRequest& req, con
     throw HttpError(Kind::connect, false, "cannot connect to " + where + ": " + errno_text(errno));
   if (!wait_for(s.fd(), POLLOUT, req.connect_timeout))
     throw HttpError(
-        Kind::connect, false,
+        Kind::connect_timeout, false,
         "cannot connect to " + where + ": no answer within " + std::to_string(req.connect_timeout.count()) + " ms");
   int err = 0;
   socklen_t len = sizeof err;

@@ -48,7 +48,9 @@ struct HttpResponse {
 // part of a body.
 class HttpError : public std::runtime_error {
  public:
-  enum class Kind { bad_url, connect, timeout, io, protocol, truncated };
+  // connect_timeout: no answer to the connection attempt at all (the p2p
+  // fetcher tells a swamped peer from one that refused or broke off).
+  enum class Kind { bad_url, connect, connect_timeout, timeout, io, protocol, truncated };
   HttpError(Kind kind, bool body_started, const std::string& what)
       : std::runtime_error(what), kind_(kind), body_started_(body_started) {}
   [[nodiscard]] Kind kind() const { return kind_; }

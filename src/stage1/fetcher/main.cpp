@@ -8,6 +8,7 @@
 
 #include "stage1/fetch_options.hpp"
 #include "stage1/fetcher/fetch_root.hpp"
+#include "stage1/fetcher/p2p_fetch.hpp"
 
 namespace {
 
@@ -28,12 +29,9 @@ int main(int argc, char** argv) {
     std::fputs(ramfleet::stage1::fetch_usage().c_str(), stderr);
     return 2;
   }
-  if (options->p2p.enabled) {
-    // The peer-to-peer fetch (issue 14 part 4) hooks in here.
-    say("ERROR --p2p is not built into this ramfleet-stage1");
-    return 2;
-  }
   try {
+    // --p2p: chunks from peers, ramfleet as tracker and fallback (docs/scale.md).
+    if (options->p2p.enabled) return ramfleet::stage1::p2p_fetch_root(*options, say) ? 0 : 1;
     return ramfleet::stage1::fetch_root(*options, say) ? 0 : 1;
   } catch (const std::exception& e) {
     say(std::string("ERROR ") + e.what());
