@@ -1,5 +1,6 @@
 // `ramfleet lab up` / `lab down`: diskless QEMU machines booting from ramfleet
 // in a throw-away network namespace (docs/lab.md).
+#include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -63,13 +64,27 @@ void add_lab_command(CLI::App& app, CommandTable& commands) {
                    ? std::string()
                    : std::string("64 lower-case hex digits");
       });
+  auto p2p = std::make_shared<bool>(false);
+  auto p2p_seed = std::make_shared<int>(60);
+  up->add_flag("--p2p", *p2p,
+               "with --stage1 stream: the nodes take the image's chunks from each other, ramfleet tracking who holds "
+               "what (ramfleet.p2p=on; docs/scale.md)");
+  up->add_option("--p2p-seed", *p2p_seed,
+                 "with --p2p: seconds each node keeps serving chunks after its root is complete")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
   up->add_option("--cpus", o->cpus, "vCPUs per VM (default: 1 for small, 2 for debian)")->check(CLI::Range(1, 64));
   up->add_option("--timeout", o->timeout_s, "time until every node must be ready (seconds, or 90s, 5m, 1h)")
       ->transform(duration_in_seconds())
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  commands.emplace_back(up, [o, dir] {
+  commands.emplace_back(up, [o, dir, p2p, p2p_seed] {
     o->dir = *dir;
+    if (*p2p && o->stage1 != "stream") {
+      std::cerr << "ramfleet lab up: --p2p needs --stage1 stream (the stage-1 fetcher is the peer)\n";
+      return 2;
+    }
+    o->p2p_seed = *p2p ? *p2p_seed : -1;
     return lab::lab_up(*o);
   });
 

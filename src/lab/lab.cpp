@@ -135,6 +135,7 @@ void write_config(UpRun& r, const Prepared& assets) {
     profile.initrd = assets.stage1_asset;
     profile.root_image = assets.image_asset;
     profile.root_sha256 = r.o.stage1_sha256.empty() ? assets.image_id : r.o.stage1_sha256;
+    profile.p2p_seed = r.o.p2p_seed;
   }
   write_lab_config(r.config, r.st.nodes, profile);
   std::filesystem::remove(r.config / "cluster.yaml");

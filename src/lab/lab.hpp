@@ -30,6 +30,10 @@ struct UpOptions {
   // With stream: announce this digest instead of the image's (tests a node
   // refusing a root that is not the one announced). Empty: the image's own.
   std::string stage1_sha256;
+  // With stream: the nodes share the image's chunks peer to peer
+  // (ramfleet.p2p=on, docs/scale.md) and seed them this many seconds after
+  // their root is complete. -1: p2p off.
+  int p2p_seed = -1;
 };
 
 // MiB of RAM a node of `image` gets unless --memory says otherwise: the

@@ -32,7 +32,7 @@ std::vector<NodeSpec> plan_nodes(int count, const std::string& firmware) {
 }
 
 std::vector<std::string> node_kernel_args(ConfigDelivery delivery, const std::string& root_image,
-                                          const std::string& root_sha256) {
+                                          const std::string& root_sha256, int p2p_seed) {
   // quiet: every kernel line costs time on an emulated serial port.
   // panic=-1 with QEMU's -no-reboot: a panicking node stops its VM, which the lab sees.
   std::vector<std::string> args{"console=ttyS0", "quiet", "panic=-1", "ramfleet.server={{server}}",
@@ -47,6 +47,11 @@ std::vector<std::string> node_kernel_args(ConfigDelivery delivery, const std::st
   if (!root_image.empty()) {
     args.emplace_back("ramfleet.root={{server}}/assets/" + root_image);
     args.emplace_back("ramfleet.root_sha256=" + root_sha256);
+    // The image's chunks from the other nodes, ramfleet as tracker (docs/scale.md).
+    if (p2p_seed >= 0) {
+      args.emplace_back("ramfleet.p2p=on");
+      args.emplace_back("ramfleet.p2p_seed=" + std::to_string(p2p_seed));
+    }
   }
   return args;
 }
@@ -100,7 +105,7 @@ void write_lab_config(const std::filesystem::path& config, const std::vector<Nod
   std::filesystem::remove_all(config / "configs");
   std::string p =
       "# Written by `ramfleet lab up`.\nkernel: " + assets.kernel + "\ninitrds: [" + assets.initrd + "]\nargs:\n";
-  for (const auto& a : node_kernel_args(assets.delivery, assets.root_image, assets.root_sha256))
+  for (const auto& a : node_kernel_args(assets.delivery, assets.root_image, assets.root_sha256, assets.p2p_seed))
     p += "  - \"" + a + "\"\n";
   if (assets.delivery != ConfigDelivery::none) {
     p += std::string("config:\n  target: ") + (assets.delivery == ConfigDelivery::ignition ? "ignition" : "apkovl") +

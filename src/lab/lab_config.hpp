@@ -45,12 +45,13 @@ struct ProfileAssets {
   // and the kernel argument that names the machine's config URL.
   ConfigDelivery delivery = ConfigDelivery::none;
   std::vector<ConfigLayer> config_layers;
+  int p2p_seed = -1;  // streamed: >= 0 turns p2p on (ramfleet.p2p=on ramfleet.p2p_seed=N)
 };
 
 // The profile's kernel arguments: what the image's /init reads (and, when
 // streamed, what the stage-1 initrd reads: the root image's URL and digest).
 std::vector<std::string> node_kernel_args(ConfigDelivery delivery, const std::string& root_image = {},
-                                          const std::string& root_sha256 = {});
+                                          const std::string& root_sha256 = {}, int p2p_seed = -1);
 
 // cluster.yaml for `lab up --cluster etcd`: every node is an etcd member
 // (etcd.mode: ramfleet: the node runs etcd from its compiled config, ramfleet

@@ -93,5 +93,19 @@ TEST(LabConfig, KernelArgsNameTheConfigUrlTheImageReads) {
     EXPECT_TRUE(has(node_kernel_args(d), "ramfleet.event_credential={{event_credential}}"));
 }
 
+TEST(LabConfig, P2pTurnsOnOnlyForAStreamedRoot) {
+  auto has = [](const std::vector<std::string>& args, const std::string& a) {
+    return std::find(args.begin(), args.end(), a) != args.end();
+  };
+  const std::string image = "images/" + std::string(64, 'a') + "/rootfs.cpio.zst";
+  auto on = node_kernel_args(ConfigDelivery::apkovl, image, std::string(64, 'a'), 45);
+  EXPECT_TRUE(has(on, "ramfleet.p2p=on"));
+  EXPECT_TRUE(has(on, "ramfleet.p2p_seed=45"));
+  auto off = node_kernel_args(ConfigDelivery::apkovl, image, std::string(64, 'a'));
+  EXPECT_FALSE(has(off, "ramfleet.p2p=on"));
+  // Not streamed: there is no stage-1 fetcher to be a peer.
+  EXPECT_FALSE(has(node_kernel_args(ConfigDelivery::apkovl, {}, {}, 45), "ramfleet.p2p=on"));
+}
+
 }  // namespace
 }  // namespace ramfleet::lab
