@@ -357,3 +357,58 @@ def test_a_node_with_no_peers_takes_everything_from_the_server(storm):
     m = re.search(r"verified \(p2p\): (\d+) chunks from peers \((\d+) bytes\), (\d+) from ramfleet \((\d+) bytes\)", log)
     assert m, log
     assert int(m.group(1)) == 0 and int(m.group(4)) == size
+
+
+PROBE = r'''
+import json, socket, sys, time
+peer, image, other = sys.argv[1], sys.argv[2], sys.argv[3]
+host, port = peer.split(":")
+def get(path, raw=None):
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(raw or f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+out = {}
+out["held"], body = get(f"/p2p/v1/{image}/0")
+out["held_len"] = len(body)
+out["beyond"], _ = get(f"/p2p/v1/{image}/60000")
+out["other_image"], _ = get(f"/p2p/v1/{other}/0")
+out["garbage"], _ = get(None, b"BREW /coffee HTCPCP/1.0\r\n\r\n")
+out["huge_head"], _ = get(None, b"GET /" + b"a" * 2100)  # a head beyond 2 KiB, never finished
+# 8 connections that say nothing hold every serving slot: the 9th is told 503 at once.
+idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(8)]
+time.sleep(0.5)
+out["ninth"], _ = get(f"/p2p/v1/{image}/0")
+for s in idle:
+    s.close()
+time.sleep(6)  # the idle ones time out (5 s): slots free again
+out["after"], _ = get(f"/p2p/v1/{image}/0")
+print(json.dumps(out))
+'''
+
+
+def test_a_seeding_node_serves_what_it_holds_within_bounds(storm):
+    """The peer protocol as a node's seeder answers it: 200 with the chunk's
+    bytes, 404 for what it does not hold (or another image), 400 for anything
+    else, and 503 once its connections are all taken."""
+    image_id, _, want = storm.build_image("seed", 13, 1)
+    ns = storm.node_ns("10.98.5.1")
+    into = storm.tmp / "seeder"
+    p = storm.fetcher(ns, "52:54:00:77:03:01", image_id, into, 30)
+    p.wait(timeout=90)
+    assert p.returncode == 0, p.log_path.read_text()
+    storm.seeder_pids(p.log_path)
+    assert tree_digest(into) == want
+    manifest = json.loads((storm.config / "assets/images" / image_id / "chunks.json").read_text())
+    probe_ns = storm.node_ns("10.98.5.2")
+    r = run(["ip", "netns", "exec", probe_ns, "python3", "-c", PROBE, "10.98.5.1:7480", image_id, "f" * 64])
+    out = json.loads(r.stdout)
+    assert out == {"held": 200, "held_len": manifest["chunk_size"], "beyond": 404, "other_image": 404,
+                   "garbage": 400, "huge_head": 400, "ninth": 503, "after": 200}, out
