@@ -19,10 +19,13 @@ namespace dhcp = ramfleet::dhcp;
 
 namespace {
 // A NAK (or a REQUEST never answered) sends the client back to DISCOVER, as
-// RFC 2131 says; firmware keeps trying, the bench this many times. dnsmasq
-// does not hold the address it offered, so in a storm two machines can be
-// offered the same one and the second is NAKed: it needs a few rounds.
-constexpr int kMaxDoraAttempts = 10;
+// RFC 2131 says, after a short random pause (the firmware's restart; it also
+// keeps NAKed clients from colliding again in step); firmware keeps trying,
+// the bench this many times. dnsmasq does not hold the address it offered, so
+// in a storm two machines can be offered the same one and the second is
+// NAKed: it needs a few rounds.
+constexpr int kMaxDoraAttempts = 30;
+constexpr int kRestartPauseMaxMs = 2000;
 
 std::optional<Ipv4> address_option(const dhcp::Packet& p, std::uint8_t code) {
   const auto* v = p.find(code);
@@ -99,6 +102,7 @@ asio::awaitable<void> DhcpPort::receive_loop() {
     auto parsed = dhcp::parse(ramfleet::ByteView(buf.data(), n));
     auto* p = std::get_if<dhcp::Packet>(&parsed);
     if (!p || p->op != 2) continue;
+    ++received_;
     auto it = waiting_.find(p->mac());
     if (it == waiting_.end() || it->second->xid != p->xid) {
       ++stray_;
@@ -113,7 +117,8 @@ void DhcpPort::send(const dhcp::Packet& p) {
   auto wire = dhcp::serialize(p);
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(wire), udp::endpoint(asio::ip::address_v4::broadcast(), 67), 0, ec);
-  // A full send buffer is a lost packet, which the retransmission covers.
+  // A full send buffer is a lost packet, which the retransmission covers; counted.
+  ++(ec ? send_errors_ : sent_);
 }
 
 asio::awaitable<std::optional<dhcp::Packet>> DhcpPort::await_reply(Inbox& in, dhcp::MessageType want,
@@ -193,6 +198,10 @@ asio::awaitable<std::optional<Lease>> DhcpPort::dora(Storm& storm, Machine& m, b
     if (ack->message_type() == dhcp::MessageType::nak) {
       why = "NAK (" + std::to_string(attempt + 1) + " DORA rounds)";
       ++m.result.retries;
+      asio::steady_timer pause(co_await asio::this_coro::executor);
+      pause.expires_at(std::min(Clock::now() + std::chrono::milliseconds(rng() % kRestartPauseMaxMs), storm.deadline));
+      boost::system::error_code ec;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     Lease l;

@@ -37,6 +37,9 @@ class DhcpPort {
   boost::asio::awaitable<std::optional<Lease>> dora(Storm& storm, Machine& m, bool as_ipxe, std::string& why);
 
   [[nodiscard]] std::uint64_t stray_replies() const { return stray_; }
+  [[nodiscard]] std::uint64_t sent() const { return sent_; }
+  [[nodiscard]] std::uint64_t send_errors() const { return send_errors_; }
+  [[nodiscard]] std::uint64_t received() const { return received_; }
 
  private:
   struct Inbox {
@@ -54,6 +57,7 @@ class DhcpPort {
   boost::asio::ip::udp::socket socket_;
   std::map<ramfleet::MacAddress, Inbox*> waiting_;
   std::uint64_t stray_ = 0;
+  std::uint64_t sent_ = 0, send_errors_ = 0, received_ = 0;
 };
 
 }  // namespace storm

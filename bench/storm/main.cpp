@@ -151,6 +151,8 @@ int main(int argc, char** argv) {
     if (!m.result.ready && m.result.failure.empty()) m.result.failure = "deadline: did not finish";
   auto summary = summarise(storm);
   print_report(storm, summary, std::cout);
+  std::cout << "  dhcp packets: " << dhcp->sent() << " sent, " << dhcp->send_errors() << " send errors, "
+            << dhcp->received() << " replies received (" << dhcp->stray_replies() << " for no waiting machine)\n";
   if (!opt.json_path.empty()) {
     std::ofstream j(opt.json_path);
     j << report_json(storm, summary);
