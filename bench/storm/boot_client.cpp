@@ -136,7 +136,7 @@ asio::awaitable<bool> report(Storm& storm, Machine& m, const std::string& source
              "\",\"uptime\":" + std::to_string(storm.since_start_ms() / 1000.0) + "}";
   for (int t = 0; t < kEventTries; ++t) {
     if (t > 0) {
-      ++m.result.retries;
+      storm.retry(m, "events", why);
       co_await sleep_for(storm, std::chrono::seconds(1));
     }
     auto r = co_await http_request(storm, source, req);
@@ -159,7 +159,7 @@ asio::awaitable<bool> fetch_config(Storm& storm, Machine& m, const std::string& 
     why = "GET config: " + (r.status ? "status " + std::to_string(r.status) + " " + r.body.substr(0, 200) : r.error);
     // 409: ramfleet refuses to act, as init stops there; the rest is retried (403 approval, 503 etcd, 429).
     if (r.status == 409 || Clock::now() + kConfigRetry >= until || storm.past_deadline()) co_return false;
-    ++m.result.retries;
+    storm.retry(m, "config", why);
     co_await sleep_for(storm, kConfigRetry);
   }
 }
@@ -214,7 +214,7 @@ asio::awaitable<void> boot_path(Storm& storm, DhcpPort& dhcp, Machine& m) {
       // The machine script's :failed path: sleep 5, chain boot.ipxe again.
       if (round >= kMaxScriptRounds || storm.past_deadline())
         throw Failed{std::string(script ? "kernel+initrd: " : "scripts: ") + why};
-      ++res.retries;
+      storm.retry(m, script ? "kernel+initrd" : "scripts", why);
       co_await sleep_for(storm, std::chrono::seconds(5));
       continue;
     }

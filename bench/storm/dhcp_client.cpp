@@ -90,27 +90,37 @@ void DhcpPort::close() {
   socket_.close(ec);
 }
 
+// One wake-up takes every datagram queued, not one: with a thousand TCP
+// downloads in the same loop, one datagram per turn of the loop left replies
+// queued for longer than the machines wait for them.
 asio::awaitable<void> DhcpPort::receive_loop() {
   std::array<std::uint8_t, 2048> buf{};
   udp::endpoint from;
+  socket_.non_blocking(true);
   for (;;) {
     boost::system::error_code ec;
-    auto n =
-        co_await socket_.async_receive_from(asio::buffer(buf), from, asio::redirect_error(asio::use_awaitable, ec));
+    co_await socket_.async_wait(udp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !socket_.is_open()) co_return;
-    if (ec) continue;
-    auto parsed = dhcp::parse(ramfleet::ByteView(buf.data(), n));
-    auto* p = std::get_if<dhcp::Packet>(&parsed);
-    if (!p || p->op != 2) continue;
-    ++received_;
-    auto it = waiting_.find(p->mac());
-    if (it == waiting_.end() || it->second->xid != p->xid) {
-      ++stray_;
-      continue;
+    for (int i = 0; i < 4096; ++i) {
+      auto n = socket_.receive_from(asio::buffer(buf), from, 0, ec);
+      if (ec) break;  // would_block: all taken
+      deliver(ramfleet::ByteView(buf.data(), n));
     }
-    it->second->packets.push_back(std::move(*p));
-    it->second->wake.cancel();
   }
+}
+
+void DhcpPort::deliver(ramfleet::ByteView datagram) {
+  auto parsed = dhcp::parse(datagram);
+  auto* p = std::get_if<dhcp::Packet>(&parsed);
+  if (!p || p->op != 2) return;
+  ++received_;
+  auto it = waiting_.find(p->mac());
+  if (it == waiting_.end() || it->second->xid != p->xid) {
+    ++stray_;
+    return;
+  }
+  it->second->packets.push_back(std::move(*p));
+  it->second->wake.cancel();
 }
 
 void DhcpPort::send(const dhcp::Packet& p) {
@@ -164,7 +174,7 @@ asio::awaitable<std::optional<Lease>> DhcpPort::dora(Storm& storm, Machine& m, b
       if (offer && offer->message_type() == dhcp::MessageType::offer && !offer->yiaddr.is_zero()) break;
       offer.reset();
       if (storm.past_deadline()) break;
-      ++m.result.retries;
+      storm.retry(m, as_ipxe ? "ipxe-dhcp" : "dhcp", "DISCOVER unanswered");
     }
     if (!offer) {
       why = storm.past_deadline() ? "deadline waiting for an OFFER" : "no OFFER after 4 DISCOVERs (60 s)";
@@ -189,7 +199,7 @@ asio::awaitable<std::optional<Lease>> DhcpPort::dora(Storm& storm, Machine& m, b
       ack = co_await await_reply(in, dhcp::MessageType::ack, until);
       if (ack) break;
       if (storm.past_deadline()) break;
-      ++m.result.retries;
+      storm.retry(m, as_ipxe ? "ipxe-dhcp" : "dhcp", "REQUEST unanswered");
     }
     if (!ack) {
       why = storm.past_deadline() ? "deadline waiting for an ACK" : "no ACK after 3 REQUESTs";
@@ -197,7 +207,7 @@ asio::awaitable<std::optional<Lease>> DhcpPort::dora(Storm& storm, Machine& m, b
     }
     if (ack->message_type() == dhcp::MessageType::nak) {
       why = "NAK (" + std::to_string(attempt + 1) + " DORA rounds)";
-      ++m.result.retries;
+      storm.retry(m, as_ipxe ? "ipxe-dhcp" : "dhcp", "NAK");
       asio::steady_timer pause(co_await asio::this_coro::executor);
       pause.expires_at(std::min(Clock::now() + std::chrono::milliseconds(rng() % kRestartPauseMaxMs), storm.deadline));
       boost::system::error_code ec;

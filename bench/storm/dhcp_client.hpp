@@ -49,6 +49,7 @@ class DhcpPort {
     boost::asio::steady_timer wake;
   };
   boost::asio::awaitable<void> receive_loop();
+  void deliver(ramfleet::ByteView datagram);
   boost::asio::awaitable<std::optional<ramfleet::dhcp::Packet>> await_reply(Inbox& in, ramfleet::dhcp::MessageType want,
                                                                             Clock::time_point until);
   void send(const ramfleet::dhcp::Packet& p);

@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   asio::io_context io(1);
-  Storm storm{io, opt, Clock::now(), Clock::now(), {}, 0, 0};
+  Storm storm{io, opt, Clock::now(), Clock::now(), {}, 0, 0, {}};
   try {
     storm.machines = plan_machines(opt);
   } catch (const std::exception& e) {

@@ -97,6 +97,7 @@ void print_report(const Storm& storm, const Summary& s, std::ostream& out) {
     out << line;
   }
   for (const auto& [why, n] : failure_reasons(storm)) out << "  failed x" << n << ": " << why << "\n";
+  for (const auto& [why, n] : storm.retry_reasons) out << "  retried x" << n << ": " << why << "\n";
 }
 
 std::string report_json(const Storm& storm, const Summary& s) {
@@ -120,12 +121,28 @@ std::string report_json(const Storm& storm, const Summary& s) {
     first = false;
     j += "\"" + esc(why) + "\":" + std::to_string(n);
   }
+  j += "},\"retry_reasons\":{";
+  first = true;
+  for (const auto& [why, n] : storm.retry_reasons) {
+    if (!first) j += ",";
+    first = false;
+    j += "\"" + esc(why) + "\":" + std::to_string(n);
+  }
   j += "},\"machines\":[";
   for (std::size_t i = 0; i < storm.machines.size(); ++i) {
     const auto& m = storm.machines[i];
     if (i) j += ",";
     j += "{\"mac\":\"" + m.mac.str() + "\",\"ready\":" + (m.result.ready ? "true" : "false") + ",\"lease\":\"" +
-         m.result.lease + "\",\"pxe_lease\":\"" + m.result.pxe_lease + "\",\"phases\":[";
+         m.result.lease + "\",\"pxe_lease\":\"" + m.result.pxe_lease +
+         "\",\"ready_s\":" + std::to_string(m.result.ready_at_ms / 1000.0) + ",\"ms\":{";
+    bool f0 = true;
+    for (std::size_t p = 0; p < kPhaseCount; ++p) {
+      if (!m.result.seen[p]) continue;
+      if (!f0) j += ",";
+      f0 = false;
+      j += "\"" + std::string(phase_name(p)) + "\":" + std::to_string(static_cast<long>(m.result.ms[p]));
+    }
+    j += "},\"phases\":[";
     bool f = true;
     for (std::size_t p = 0; p < kPhaseCount; ++p) {
       if (!m.result.seen[p]) continue;

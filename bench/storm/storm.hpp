@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,14 @@ struct Storm {
   std::vector<Machine> machines;
   int ready = 0;
   int finished = 0;
+  std::map<std::string, int> retry_reasons;  // "<phase>: <why>" -> count, for the report
+
+  // Counts a retransmission or retried request, and why (URL queries cut so alike reasons add up).
+  void retry(Machine& m, const char* phase, std::string why) {
+    ++m.result.retries;
+    if (auto q = why.find('?'); q != std::string::npos) why = why.substr(0, q) + "?...";
+    ++retry_reasons[std::string(phase) + ": " + why.substr(0, 160)];
+  }
 
   [[nodiscard]] double since_start_ms() const {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();

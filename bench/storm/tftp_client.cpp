@@ -65,18 +65,21 @@ asio::awaitable<std::optional<std::uint64_t>> tftp_fetch(Storm& storm, Machine& 
     }
     udp::endpoint from;
     timer.expires_after(kPacketTimeout);
-    auto got = co_await (sock.async_receive_from(asio::buffer(buf), from, asio::use_awaitable) ||
-                         timer.async_wait(asio::use_awaitable));
+    boost::system::error_code rec;
+    auto got =
+        co_await (sock.async_receive_from(asio::buffer(buf), from, asio::redirect_error(asio::use_awaitable, rec)) ||
+                  timer.async_wait(asio::use_awaitable));
     if (got.index() == 1) {
       if (++retransmits > kMaxRetransmits) {
         why = "no answer after " + std::to_string(kMaxRetransmits) + " retransmissions (block " +
               std::to_string(expected) + ")";
         co_return std::nullopt;
       }
-      ++m.result.retries;
+      storm.retry(m, "tftp", expected == 1 && !peer ? "RRQ unanswered" : "retransmitted an ACK");
       sock.send_to(asio::buffer(last), dest, 0, ec);
       continue;
     }
+    if (rec) continue;  // an ICMP error for an earlier datagram: the timeout covers it
     const std::size_t n = std::get<0>(got);
     if (peer && from != *peer) {
       // RFC 1350: a packet from another port is answered with an error and ignored.
