@@ -18,7 +18,7 @@ struct ImageBuildFlags {
   std::string compression = "zstd";
   int level = 0;
   std::int64_t mtime = -1;
-  std::uint64_t chunk_size = 1024 * 1024;
+  std::uint64_t chunk_size = std::uint64_t{1} << 20U;
   bool json = false;
   image::ImageLimits limits;
 };

@@ -58,9 +58,9 @@ std::string peer_address(const std::string& conn, std::uint16_t port) {
   return ip + ":" + std::to_string(port);
 }
 
-Reply refused(ServiceState& st, const char* counter, int status, std::string message) {
+Reply refused(ServiceState& st, const char* counter, int status, const std::string& message) {
   st.counters.inc(counter);
-  return error_reply(status, std::move(message));
+  return error_reply(status, message);
 }
 }  // namespace
 

@@ -25,7 +25,7 @@ struct BuildOptions {
   std::filesystem::path work_dir;           // scratch for OCI layers; default: under assets/images
   ImageLimits limits;                       // caps on what an OCI/docker archive may cost
   // chunks.json beside the image (image_chunks.hpp): its chunk size.
-  std::uint64_t chunk_size = 1024 * 1024;
+  std::uint64_t chunk_size = std::uint64_t{1} << 20U;
 };
 
 struct BuiltImage {

@@ -21,7 +21,7 @@
 
 namespace ramfleet::stage1 {
 
-inline constexpr std::uint64_t default_chunk_size = 1024 * 1024;
+inline constexpr std::uint64_t default_chunk_size = std::uint64_t{1} << 20U;
 inline constexpr std::size_t max_chunks = 65536;  // 64 GiB at the default size
 // Smaller chunks make the tracker's tables and a node's request count grow for
 // nothing; larger ones make a chunk retried from ramfleet too costly.
