@@ -1,9 +1,11 @@
 #include "boot/config_delivery.hpp"
 
 #include "boot/cluster_node.hpp"
+#include "boot/identity_issuer.hpp"
 #include "boot/node_config.hpp"
 #include "config/compile.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "inventory/matcher.hpp"
 #include "kube/approval.hpp"
 #include "kube/names.hpp"
@@ -41,6 +43,7 @@ struct Walk {
   ClusterIdentity identity;                      // who the operator says it is (when cluster.yaml is set)
   std::optional<kube::NodePlacement> placement;  // set when the machine takes a cluster role
   bool init_served = false;                      // the first member's init config is in this one
+  std::string pending_node;                      // identity_pending: whose identity
   std::shared_ptr<const config::CompileResult> compiled;
   bool cache_hit = false;
 };
@@ -243,7 +246,34 @@ std::optional<Refusal> decide_etcd_boot(Walk& w, std::optional<etcd::MemberBoot>
                  "etcd member " + w.placement->member->name + ": " + answer.refusal);
 }
 
-// Its identity (issued on its first boot), join configuration and certificates, as one more layer.
+// Its identity, issued on its first boot by the workers (identity_issuer.hpp):
+// key generation never runs on the event loop. Until it is there the request
+// is refused identity_pending (the transport waits and walks it again) or,
+// with the workers' queue full, identity_busy. Without workers (null issuer)
+// node_bundle issues it inline, as before.
+std::optional<Refusal> issue_identity(Walk& w) {
+  if (!w.placement || w.st.identities == nullptr || w.settings.state_dir.empty()) return std::nullopt;
+  const auto& node = w.placement->node;
+  const auto a = w.st.identities->ensure(w.settings.state_dir, node.name, {node.ip}, w.now.steady);
+  switch (a.status) {
+    case IdentityIssuer::Status::ready:
+      return std::nullopt;
+    case IdentityIssuer::Status::pending:
+      w.pending_node = node.name;
+      return refused(RefusalKind::identity_pending, "the identity of node " + node.name + " (machine " + w.id +
+                                                        ") is being issued; ask again shortly");
+    case IdentityIssuer::Status::full:
+      return refused(RefusalKind::identity_busy, "node identities are being issued for many machines at once; node " +
+                                                     node.name + " (machine " + w.id +
+                                                     ") is not queued yet: ask again shortly");
+    case IdentityIssuer::Status::failed:
+      return refused(RefusalKind::cluster_error,
+                     "cluster files for machine " + w.id + " (node " + node.name + "): " + a.error);
+  }
+  return std::nullopt;
+}
+
+// Its identity, join configuration and certificates, as one more layer.
 std::optional<Refusal> add_cluster_files(Walk& w) {
   if (!w.placement) return std::nullopt;
   const auto ram = ram_root_for(w.facts, w.decision.group);
@@ -310,10 +340,29 @@ ConfigOutcome deliver_config(BootState& state, const BootSettings& settings, con
                              const Now& now) {
   Walk w(state, settings, request, now);
   ConfigOutcome out;
-  for (Step step : {read_facts, match_machine, plan_layers, place_in_cluster, check_token, check_approval,
-                    add_cluster_files, compile}) {
-    if (auto why = step(w)) {
+  struct Named {
+    const char* name;
+    Step step;
+  };
+  static constexpr Named kSteps[] = {
+      {"config.facts", read_facts},        {"config.match", match_machine},
+      {"config.plan", plan_layers},        {"config.place", place_in_cluster},
+      {"config.token", check_token},       {"config.approval", check_approval},
+      {"config.identity", issue_identity}, {"config.cluster_files", add_cluster_files},
+      {"config.compile", compile},
+  };
+  // What each step holds the event loop for (loop_steps: the operator's
+  // /metrics, and bench/identity_storm): the steps a first boot makes slow.
+  for (const auto& [name, step] : kSteps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto why = step(w);
+    if (state.loop_steps != nullptr) {
+      state.loop_steps->with({name}).observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    if (why) {
       out.refusal = std::move(*why);
+      out.pending_node = std::move(w.pending_node);
       return out;
     }
   }
@@ -324,7 +373,12 @@ ConfigOutcome deliver_config(BootState& state, const BootSettings& settings, con
   d.not_modified = request.client_has && request.client_has(d.etag);
   // Spent only when the bytes really go out: a HEAD or a 304 leaves the token for the GET.
   if (!d.not_modified && !request.head) {
+    const auto t0 = std::chrono::steady_clock::now();
     record_served(w);
+    if (state.loop_steps != nullptr) {
+      state.loop_steps->with({"config.record_served"})
+          .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
     log::info("http.config", {{"machine", w.id},
                               {"target", config::target_name(w.target)},
                               {"profile", w.decision.profile->id},

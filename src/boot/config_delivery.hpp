@@ -6,8 +6,10 @@
 //   read the facts -> match the machine (inventory) -> plan its layers
 //   -> place it in the cluster (operator identity, address, name policy)
 //   -> check its boot token (without spending it) -> check the operator's
-//   approval (control plane) -> add its cluster files (kube: identity on
-//   first boot) -> compile (config) -> spend the token and record what was
+//   approval (control plane) -> its identity is issued (on a worker thread,
+//   identity_issuer.hpp: meanwhile the request is refused identity_pending
+//   and asked again, from the top, once it is) -> add its cluster files
+//   -> compile (config) -> spend the token and record what was
 //   served (STATE/bootstrapped after the first init), only when the bytes go out
 //
 // A machine that takes a role in cluster.yaml gets secrets in its config, so
@@ -55,6 +57,9 @@ struct ConfigDelivery {
 struct ConfigOutcome {
   std::optional<ConfigDelivery> delivered;
   Refusal refusal{RefusalKind::not_found, {}};  // when !delivered
+  // RefusalKind::identity_pending: the node whose identity is being issued
+  // (IdentityIssuer::when_done tells when to ask again).
+  std::string pending_node;
   [[nodiscard]] bool ok() const { return delivered.has_value(); }
 };
 

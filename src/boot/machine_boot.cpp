@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "boot/cluster_node.hpp"
+#include "boot/identity_issuer.hpp"
 #include "boot/machine_script.hpp"
 #include "core/log.hpp"
 #include "inventory/ipxe_script.hpp"
@@ -130,6 +131,20 @@ std::string mint_token(BootState& st, const BootSettings& settings, const Cached
   return std::move(issued.token);
 }
 
+// A machine with a cluster role was matched and given its token: its config
+// fetch follows within seconds, so its identity (first boot: key generation)
+// starts now on the workers, and the fetch usually finds it ready. The node
+// advertises its etcd address (control plane) or the address it boots from
+// (worker), as the config fetch will place it (place_machine).
+void prepare_identity(BootState& st, const BootSettings& settings, const CachedBoot& b, const std::string& requester,
+                      const Now& now) {
+  if (st.identities == nullptr || settings.state_dir.empty() || !b.cluster || !b.cluster->role) return;
+  const bool control_plane = *b.cluster->role == kube::Role::control_plane;
+  const std::string ip = control_plane ? b.cluster->expected_address : requester;
+  if (ip.empty()) return;  // the config fetch says what is missing
+  st.identities->prepare(settings.state_dir, b.cluster->name, {ip}, now.steady);
+}
+
 // What has to happen for every /ipxe request, cached or not: count it, log the
 // decision and why, record the boot (written to SQLite in the next batch).
 ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const CachedBoot& b, const Peer& peer,
@@ -154,6 +169,7 @@ ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const Cac
   if (auto why = may_mint(st, settings, b, peer, requester, now)) return {{}, std::move(why)};
   st.phases.script_served(b.machine_id, b.profile, peer.address, now.steady);
   std::string token = b.needs_token() ? mint_token(st, settings, b, requester, now) : std::string();
+  if (b.needs_token()) prepare_identity(st, settings, b, requester, now);
   std::string credential;
   if (b.needs_credential()) {
     // A new boot: from here on, the machine's earlier credentials are refused.

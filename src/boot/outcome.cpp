@@ -40,6 +40,10 @@ std::string_view to_string(RefusalKind kind) {
       return "etcd_refused";
     case RefusalKind::etcd_wait:
       return "etcd_wait";
+    case RefusalKind::identity_pending:
+      return "identity_pending";
+    case RefusalKind::identity_busy:
+      return "identity_busy";
   }
   return "?";
 }

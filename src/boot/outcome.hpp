@@ -26,6 +26,8 @@ enum class RefusalKind {
   cluster_error,        // cluster.yaml or STATE cannot give this machine its files
   etcd_refused,         // etcd membership: acting would be wrong (a healthy member, quorum loss)
   etcd_wait,            // etcd membership: not now, ask again shortly (503, Retry-After)
+  identity_pending,     // the node's identity is being issued off the loop: wait for it, or 503 + Retry-After
+  identity_busy,        // the identity workers' queue is full: 503 + Retry-After, nothing queued
 };
 
 std::string_view to_string(RefusalKind kind);

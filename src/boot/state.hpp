@@ -22,9 +22,14 @@
 #include "core/rate_limit.hpp"
 #include "inventory/model.hpp"
 
+namespace ramfleet::metrics {
+class HistogramFamily;
+}
+
 namespace ramfleet::boot {
 
 class NodeConfigCache;
+class IdentityIssuer;
 
 struct BootState {
   inventory::InventoryPtr inventory;  // never null (empty inventory when there is no config)
@@ -52,6 +57,12 @@ struct BootState {
   const AddressOwners* address_owners = nullptr;
   // etcd membership (cluster.yaml `etcd.mode: ramfleet`); null: first formation only.
   EtcdMembership* etcd = nullptr;
+  // Issues node identities on worker threads (identity_issuer.hpp); null:
+  // issued inline by the config fetch, on the loop (http.identity_workers: 0).
+  IdentityIssuer* identities = nullptr;
+  // How long each step of the boot layer held the event loop, by step
+  // ("config.compile", "store.flush" ...); null: not measured (no /metrics).
+  metrics::HistogramFamily* loop_steps = nullptr;
   // Told of every boot the layer records, as it is queued for the store: the
   // operator's live feed (http/event_feed.hpp). Empty: nobody listens.
   std::function<void(const BootRecord&)> on_boot;

@@ -4,6 +4,7 @@
 // /ignition/mac=../hostname=..); what the machine gets is the boot layer's
 // decision (boot/config_delivery.hpp), and each refusal kind becomes a status.
 #include "boot/config_delivery.hpp"
+#include "boot/identity_issuer.hpp"
 #include "boot/node_config.hpp"
 #include "core/log.hpp"
 #include "http/asset_response.hpp"
@@ -36,6 +37,8 @@ int status_of(boot::RefusalKind kind) {
     case K::etcd_refused:
       return 409;
     case K::etcd_wait:
+    case K::identity_pending:
+    case K::identity_busy:
       return 503;
     case K::compile_failed:
     case K::cluster_error:
@@ -58,17 +61,53 @@ Reply refuse(ServiceState& st, const Request& req, const boot::Refusal& why) {
     counter = "http.config." + std::string(boot::to_string(why.kind));
   }
   st.counters.inc(counter);
-  if (!boot::is_token_refusal(why.kind) && why.kind != boot::RefusalKind::compile_failed) {
+  // A storm of first boots makes many of the identity kind: counted, and the
+  // issuer logs the queue running full.
+  const bool identity = why.kind == boot::RefusalKind::identity_pending || why.kind == boot::RefusalKind::identity_busy;
+  if (!boot::is_token_refusal(why.kind) && why.kind != boot::RefusalKind::compile_failed && !identity) {
     log::warn(counter, {{"peer", req.peer}, {"target", boot::redact_boot_token(req.target)}, {"error", why.message}});
   }
   auto r = error_reply(status_of(why.kind), why.message);
   if (why.kind == boot::RefusalKind::etcd_wait) r.header("Retry-After", "3");
+  // The small image's /init and Ignition both retry a 503.
+  if (identity) r.header("Retry-After", "2");
   return r;
 }
-}  // namespace
 
-Reply handle_node_config(ServiceState& st, const Request& req, const std::vector<std::string>& segments,
-                         std::vector<std::pair<std::string, std::string>> params) {
+// How long a config fetch waits, connection open, for its node's identity
+// before it is answered 503 + Retry-After: a few RSA key pairs' time on a
+// busy queue, well under the clients' own timeouts (the small image's wget 60 s).
+constexpr std::chrono::milliseconds kIdentityWait{20000};
+
+Reply answer_config(ServiceState& st, const Request& req, const std::vector<std::string>& segments,
+                    std::vector<std::pair<std::string, std::string>> params, bool may_wait);
+
+// The identity is being issued on a worker: the reply waits for it (the
+// transport keeps the connection; nothing blocks the loop) and then walks the
+// request again from the top, so every check (token, approval, inventory)
+// runs against the state of that moment. Not answered by then: 503.
+Reply wait_for_identity(ServiceState& st, const Request& req, const std::vector<std::string>& segments,
+                        const std::vector<std::pair<std::string, std::string>>& params, const std::string& node,
+                        const boot::Refusal& why) {
+  st.counters.inc("http.config.identity_waited");
+  auto r = error_reply(503, why.message);
+  r.header("Retry-After", "2");
+  auto d = std::make_shared<DeferredReply>();
+  d->timeout = kIdentityWait;
+  d->wait = [&st, node](std::function<void()> wake) {
+    if (st.identities == nullptr) {
+      wake();
+      return;
+    }
+    st.identities->when_done(node, std::move(wake));
+  };
+  d->resume = [&st, req, segments, params]() { return answer_config(st, req, segments, params, false); };
+  r.deferred = std::move(d);
+  return r;
+}
+
+Reply answer_config(ServiceState& st, const Request& req, const std::vector<std::string>& segments,
+                    std::vector<std::pair<std::string, std::string>> params, bool may_wait) {
   // Facts may also come as path segments, so a kernel argument needs no '?' or '&'.
   for (std::size_t i = 1; i < segments.size(); ++i) {
     const auto& seg = segments[i];
@@ -90,8 +129,15 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
   if (req.if_none_match) {
     creq.client_has = [&req](const std::string& etag) { return etag_list_matches(*req.if_none_match, etag); };
   }
+  const auto params_seen = creq.params;
   const auto out = boot::deliver_config(st, boot_settings(st.settings), creq, request_now());
-  if (!out.ok()) return refuse(st, req, out.refusal);
+  if (!out.ok()) {
+    if (may_wait && out.refusal.kind == boot::RefusalKind::identity_pending) {
+      // The facts as read above; the path segments are not read again.
+      return wait_for_identity(st, req, {segments.front()}, params_seen, out.pending_node, out.refusal);
+    }
+    return refuse(st, req, out.refusal);
+  }
   const auto& d = *out.delivered;
   if (d.not_modified) {
     st.counters.inc("http.config.not_modified");
@@ -105,6 +151,12 @@ Reply handle_node_config(ServiceState& st, const Request& req, const std::vector
   r.header("ETag", d.etag);
   r.header("Cache-Control", "no-cache");
   return r;
+}
+}  // namespace
+
+Reply handle_node_config(ServiceState& st, const Request& req, const std::vector<std::string>& segments,
+                         std::vector<std::pair<std::string, std::string>> params) {
+  return answer_config(st, req, segments, std::move(params), true);
 }
 
 }  // namespace ramfleet::http

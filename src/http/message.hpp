@@ -1,6 +1,7 @@
 #pragma once
 // The server's own view of a request and a reply, independent of Beast, so the
 // handlers are plain functions that unit tests call without a socket.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,6 +55,21 @@ class FileHandle {
   int fd_;
 };
 
+struct Reply;
+
+// A reply that waits on the loop for work done elsewhere (a node identity
+// being issued on a worker, boot/identity_issuer.hpp) instead of holding the
+// loop: the transport calls wait() with a wake function, keeps the
+// connection, and once woken (on the loop) sends what resume() returns; if
+// nothing wakes it within `timeout` it sends the Reply that carried this (a
+// 503 with Retry-After). Only the boot listener's transport waits; another
+// sends that Reply at once.
+struct DeferredReply {
+  std::function<void(std::function<void()> wake)> wait;  // called once, on the loop; wake on the loop
+  std::function<Reply()> resume;                         // on the loop, after wake
+  std::chrono::milliseconds timeout{20000};
+};
+
 struct Reply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -73,6 +89,8 @@ struct Reply {
   // A body written over time (server-sent events; reply_stream.hpp): only
   // the operator listener sends these. The transport owns the other end.
   std::shared_ptr<ReplyStream> stream;
+  // Answer later, when resume() can (see DeferredReply); this reply meanwhile.
+  std::shared_ptr<DeferredReply> deferred;
 
   void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };

@@ -5,6 +5,7 @@
 #include "boot/event_secret.hpp"
 #include "boot/load_inventory.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "kube/cluster_spec.hpp"
 #include "store/sqlite_machine_store.hpp"
 
@@ -100,7 +101,12 @@ void reload_inventory_if_changed(ServiceState& st) { reload_inventory(st, Reload
 void flush_store(ServiceState& st) {
   if (!st.store) return;
   try {
+    const auto t0 = std::chrono::steady_clock::now();
     st.store->flush();
+    if (st.loop_steps != nullptr) {
+      st.loop_steps->with({"store.flush"})
+          .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
   } catch (const std::exception& e) {
     st.counters.inc("store.flush_failed");
     log::error("store.flush_failed", {{"error", e.what()}});

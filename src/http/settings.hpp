@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "boot/machine_store_limits.hpp"
@@ -51,6 +52,14 @@ struct HttpSettings {
   // refilled at `boot_token_rate_per_min` (docs/cluster.md); beyond it, 429.
   double boot_token_rate_per_min = 12;
   double boot_token_burst = 10;
+
+  // Node identities (key generation) are issued on worker threads, off the
+  // event loop (boot/identity_issuer.hpp). Unset: cores - 1, at least 1;
+  // 0: inline on the loop, as before (kept to measure the difference,
+  // bench/identity_storm). Set at start (a change needs a restart).
+  std::optional<std::size_t> identity_workers;
+  // Issues waiting for a worker; a config fetch past it gets 503 + Retry-After.
+  std::size_t identity_queue = 256;
   // A SIGHUP compares the settings it re-read with those running (settings/serve_reload.hpp).
   bool operator==(const HttpSettings&) const = default;
 };

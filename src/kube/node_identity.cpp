@@ -68,11 +68,11 @@ std::vector<std::string> read_ips(const fs::path& dir) {
   return ips;
 }
 
-bool serving_cert_current(const fs::path& dir, const KeyedCert& serving_ca) {
+bool serving_cert_current(const fs::path& dir, const X509& serving_ca) {
   auto pem = read_file(dir / kServingCrt);
   if (!pem) return false;
   try {
-    return signed_by(*certificate_from_pem(*pem), *serving_ca.cert);
+    return signed_by(*certificate_from_pem(*pem), serving_ca);
   } catch (const CryptoError&) {
     return false;  // unreadable: re-issue
   }
@@ -81,9 +81,9 @@ bool serving_cert_current(const fs::path& dir, const KeyedCert& serving_ca) {
 // Re-issues dir's serving pair unless it is already signed by serving_ca.
 bool refresh_serving(const fs::path& dir, const std::string& hostname, const KeyedCert& serving_ca,
                      Clock::time_point now) {
-  if (serving_cert_current(dir, serving_ca)) return false;
+  if (serving_cert_current(dir, *serving_ca.cert)) return false;
   std::lock_guard lock(serving_mutex());
-  if (serving_cert_current(dir, serving_ca)) return false;  // another thread did it
+  if (serving_cert_current(dir, *serving_ca.cert)) return false;  // another thread did it
   write_serving_pair(dir, hostname, read_ips(dir), serving_ca, now);
   log::info("kube.node.serving_cert_reissued", {{"node", hostname}});
   return true;
@@ -183,6 +183,20 @@ NodeIdentity node_identity(const fs::path& state, const std::string& hostname, c
   id.kubelet_kubeconfig = render_kubeconfig(KubeconfigParams{info.name, info.server, ca_pem, "system:node:" + hostname,
                                                              id.kubelet_client_cert, id.kubelet_client_key});
   return id;
+}
+
+bool node_identity_issued(const fs::path& state, const std::string& hostname) {
+  if (!is_dns_subdomain(hostname)) return false;
+  const fs::path dir = state / "nodes" / hostname;
+  std::error_code ec;
+  if (!fs::exists(dir / kIps, ec)) return false;
+  auto ca_pem = read_file(state / (std::string(paths::kKubeletServingCa) + ".crt"));
+  if (!ca_pem) return false;
+  try {
+    return serving_cert_current(dir, *certificate_from_pem(*ca_pem));
+  } catch (const CryptoError&) {
+    return false;  // node_identity says what is wrong
+  }
 }
 
 std::vector<std::string> refresh_kubelet_serving_certs(const fs::path& state, const KeyedCert& serving_ca,

@@ -40,6 +40,13 @@ struct NodeIdentity {
 NodeIdentity node_identity(const std::filesystem::path& state, const std::string& hostname,
                            const std::vector<std::string>& ips, Clock::time_point now = Clock::now());
 
+// True when node_identity(state, hostname, ...) would only read: the identity
+// was issued and its serving certificate is signed by the current
+// kubelet-serving CA. Cheap (a stat and two certificate reads, no key
+// generation), so the event loop asks this before handing the issue to a
+// worker (boot/identity_issuer.hpp). False for a bad hostname or no cluster.
+bool node_identity_issued(const std::filesystem::path& state, const std::string& hostname);
+
 // Re-issues STATE/nodes/<node>/kubelet.{crt,key} (new key, same SANs from the
 // stored ips) for every node whose kubelet.crt is not signed by serving_ca.
 // Returns the nodes re-issued. Called by init_cluster.

@@ -12,6 +12,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -26,10 +27,12 @@
 #include <map>
 #include <system_error>
 
+#include "boot/identity_issuer.hpp"
 #include "boot/node_config.hpp"
 #include "core/log.hpp"
 #include "core/mac_address.hpp"
 #include "core/metrics.hpp"
+#include "core/work_pool.hpp"
 #include "http/metrics_handler.hpp"
 #include "http/response_head.hpp"
 #include "http/route_label.hpp"
@@ -171,6 +174,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool draining = false;  // shutting down: no new requests, replies in flight finish
   // Every open session's connection, so a drain can wake those that wait idle.
   std::map<Conn*, std::weak_ptr<Conn>> sessions;
+  // Issues node identities on worker threads (boot/identity_issuer.hpp);
+  // null with http.identity_workers: 0. Destroyed (its threads joined) before
+  // st, whose counters its completions touch on the loop.
+  std::unique_ptr<boot::IdentityIssuer> identities;
   // Runs Reply::offload work (slow reads) off the loop. Declared last, so it is
   // joined before the state its work reads (the store) is destroyed. One thread:
   // at most one such read at a time; the queue is bounded by max_connections.
@@ -406,7 +413,44 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       if (req.method == http::Method::head) http::strip_body_for_head(reply);
     }
+    if (reply.deferred) reply = co_await wait_deferred(req, std::move(reply));
     co_return reply;
+  }
+
+  // A DeferredReply: the coroutine parks on a timer (the loop runs on) until
+  // the work wakes it or the timeout passes; then resume()'s reply, or the
+  // one that carried it.
+  struct Parked {
+    explicit Parked(asio::io_context& io) : timer(io) {}
+    asio::steady_timer timer;
+    bool woken = false;
+  };
+  awaitable<Reply> wait_deferred(const Request& req, Reply reply) {
+    const auto d = std::move(reply.deferred);
+    auto parked = std::make_shared<Parked>(io);
+    parked->timer.expires_after(d->timeout);
+    // The wake may come at once (inside wait), or after this request is gone.
+    d->wait([weak = std::weak_ptr<Parked>(parked)] {
+      if (auto p = weak.lock()) {
+        p->woken = true;
+        p->timer.cancel();
+      }
+    });
+    if (!parked->woken) {
+      boost::system::error_code ec;
+      co_await parked->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    if (!parked->woken) {
+      st.counters.inc("http.deferred.timed_out");
+      co_return reply;
+    }
+    try {
+      Reply resumed = d->resume();
+      if (req.method == http::Method::head) http::strip_body_for_head(resumed);
+      co_return resumed;
+    } catch (const std::exception& e) {
+      co_return internal_error(req, e);
+    }
   }
 
   Reply internal_error(const Request& req, const std::exception& e) {
@@ -578,6 +622,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     std::signal(SIGPIPE, SIG_IGN);
     http::open_service_state(st);
     const auto& s = st.settings;
+    start_identity_workers();
 
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(s.bind_address, ec);
@@ -599,6 +644,23 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     asio::co_spawn(io, accept_loop(), asio::detached);
     schedule(flush_timer, std::chrono::milliseconds(500), &http::flush_store);
     if (!s.config_dir.empty()) schedule(reload_timer, s.reload_interval, &http::reload_inventory_if_changed);
+  }
+
+  void start_identity_workers() {
+    const auto& s = st.settings;
+    const std::size_t n = s.identity_workers.value_or(WorkPool::default_threads());
+    if (n == 0) {
+      log::info("http.identity_workers", {{"workers", 0}, {"mode", "inline on the event loop"}});
+      return;
+    }
+    boot::IdentityIssuer::Options o;
+    o.workers = n;
+    o.max_queued = s.identity_queue;
+    // Completions come back through the loop; asio::post is safe from any thread.
+    identities = std::make_unique<boot::IdentityIssuer>(
+        o, [&io = io](std::function<void()> f) { asio::post(io, std::move(f)); }, st.counters);
+    st.identities = identities.get();
+    log::info("http.identity_workers", {{"workers", n}, {"queue", s.identity_queue}});
   }
 
   void drain() {
@@ -677,9 +739,19 @@ void HttpServer::attach_metrics(metrics::Registry& registry) {
                    &registry.histogram_family("ramfleet_boot_seconds",
                                               "Boots that reached ready, from their first milestone, by profile.",
                                               {"profile"}, metrics::buckets::boot_seconds()));
+  st.loop_steps = &registry.histogram_family(
+      "ramfleet_event_loop_step_seconds",
+      "Time the HTTP service's event loop spent in one step of the boot layer (config.<step> of a config fetch, "
+      "store.flush), by step: what holds every other request back while it runs.",
+      {"step"}, metrics::buckets::fast_seconds());
   registry.add_collector([impl = impl_.get()](metrics::Exposition& out) {
     http::collect_http_metrics(impl->st, out);
     out.gauge("ramfleet_http_connections_open", "HTTP connections open.", {}, static_cast<double>(impl->active));
+    if (impl->identities) {
+      out.gauge("ramfleet_identity_issues_in_flight",
+                "Node identities being issued or queued on the identity workers (at most workers + queue).", {},
+                static_cast<double>(impl->identities->in_flight()));
+    }
   });
 }
 

@@ -37,7 +37,9 @@ constexpr std::array kFields{
     Field{"boot_token_ttl", "boot_token_ttl_ms", Kind::duration},
     Field{"boot_token_rate_per_min", "boot_token_rate_per_min", Kind::count},
     Field{"boot_token_burst", "boot_token_burst", Kind::count},
+    Field{"identity_queue", "identity_queue", Kind::count},
 };
+constexpr std::int64_t kMaxIdentityWorkers = 256;
 
 struct Value {
   std::uint64_t number = 0;
@@ -87,6 +89,7 @@ void store(std::string_view key, const Value& v, http::HttpSettings& h) {
   if (key == "boot_token_ttl") h.boot_token_ttl = v.duration;
   if (key == "boot_token_rate_per_min") h.boot_token_rate_per_min = static_cast<double>(v.number);
   if (key == "boot_token_burst") h.boot_token_burst = static_cast<double>(v.number);
+  if (key == "identity_queue") h.identity_queue = n;
 }
 
 const Field* find_field(std::string_view key, bool legacy) {
@@ -99,7 +102,7 @@ const Field* find_field(std::string_view key, bool legacy) {
 
 void read_http_section(YamlFields& y, const YAML::Node& node, http::HttpSettings& into) {
   static const std::vector<std::string_view> kKeys = [] {
-    std::vector<std::string_view> keys{"enabled", "port"};
+    std::vector<std::string_view> keys{"enabled", "port", "identity_workers"};
     for (const auto& f : kFields)
       if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) keys.push_back(f.key);
     return keys;
@@ -109,6 +112,10 @@ void read_http_section(YamlFields& y, const YAML::Node& node, http::HttpSettings
   if (auto e = node["enabled"]) into.enabled = y.boolean(e, "http.enabled").value_or(into.enabled);
   if (auto p = node["port"])
     if (auto v = y.integer(p, "http.port", 1, 65535)) into.port = static_cast<std::uint16_t>(*v);
+  // 0 is a value here (inline on the loop), unlike the counts of kFields.
+  if (auto w = node["identity_workers"])
+    if (auto v = y.integer(w, "http.identity_workers", 0, kMaxIdentityWorkers))
+      into.identity_workers = static_cast<std::size_t>(*v);
   for (const auto& kv : node) {
     const YAML::Node key = kv.first;
     const Field* f = key.IsScalar() ? find_field(key.Scalar(), false) : nullptr;
