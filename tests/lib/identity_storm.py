@@ -133,19 +133,20 @@ def boot(port, m, deadline, retry_cap):
     return m
 
 
-def _probe_loop(port, stop, out, every):
-    """Runs in its own process: /healthz and the probe machine's /ipxe, in turn, until stop is set."""
-    rows = []
-    while not stop.is_set():
-        for path in ("/healthz", PROBE_IPXE):
-            t = time.monotonic()
-            try:
-                status = request(port, path, timeout=60)[0]
-            except Exception:  # noqa: BLE001 (no answer: counted as status 0)
-                status = 0
-            rows.append((path, t, time.monotonic() - t, status))
-        time.sleep(every)
-    out.put(rows)
+def _probe_loop(port, stop, path_out, every):
+    """Runs in its own process: /healthz and the probe machine's /ipxe, in turn, until stop is set.
+    Each probe is a line of path_out as it ends, so a probe still waiting when the storm ends loses nothing."""
+    with open(path_out, "w") as out:
+        while not stop.is_set():
+            for path in ("/healthz", PROBE_IPXE):
+                t = time.monotonic()
+                try:
+                    status = request(port, path, timeout=60)[0]
+                except Exception:  # noqa: BLE001 (no answer: counted as status 0)
+                    status = 0
+                out.write(json.dumps([path, t, time.monotonic() - t, status]) + "\n")
+                out.flush()
+            time.sleep(every)
 
 
 def percentile(values, p):
@@ -163,8 +164,9 @@ def issue_times_ms(log_text):
 def storm(server, n, concurrency=64, deadline_s=600, retry_cap=2.0, probe_every=0.02):
     """Boots machines 0..n-1 at once; returns (machines, probe rows (path, start, seconds, status), wall seconds)."""
     ctx = multiprocessing.get_context("fork")
-    stop, out = ctx.Event(), ctx.Queue()
-    prober = ctx.Process(target=_probe_loop, args=(server.port, stop, out, probe_every), daemon=True)
+    stop = ctx.Event()
+    rows_path = Path(server.tmp) / "probes.jsonl"
+    prober = ctx.Process(target=_probe_loop, args=(server.port, stop, rows_path, probe_every), daemon=True)
     prober.start()
     time.sleep(0.3)  # a few probes before the storm
     t0 = time.monotonic()
@@ -173,12 +175,11 @@ def storm(server, n, concurrency=64, deadline_s=600, retry_cap=2.0, probe_every=
         machines = list(pool.map(lambda i: boot(server.port, Machine(i), deadline, retry_cap), range(n)))
     wall = time.monotonic() - t0
     stop.set()
-    try:
-        rows = out.get(timeout=120)
-    finally:
-        prober.join(timeout=10)
-        if prober.is_alive():
-            prober.kill()
+    prober.join(timeout=70)
+    if prober.is_alive():
+        prober.kill()
+        prober.join()
+    rows = [tuple(json.loads(line)) for line in rows_path.read_text().splitlines() if line.endswith("]")]
     during = [r for r in rows if t0 <= r[1] <= t0 + wall]
     return machines, during, wall
 
