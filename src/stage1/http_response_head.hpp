@@ -30,7 +30,7 @@ struct HttpResponseHead {
 
 class HttpResponseHeadParser {
  public:
-  explicit HttpResponseHeadParser(std::size_t max_bytes = 16 * 1024, std::size_t max_headers = 64)
+  explicit HttpResponseHeadParser(std::size_t max_bytes = std::size_t{16} * 1024, std::size_t max_headers = 64)
       : max_bytes_(max_bytes), max_headers_(max_headers) {}
 
   // Consumes bytes up to and including the blank line that ends the head and

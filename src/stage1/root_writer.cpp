@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "core/hex.hpp"
@@ -16,13 +17,14 @@ struct RootWriter::Impl {
     void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
   };
 
-  Impl(const std::string& dir, Sha256Digest want) : expected(want), tree(dir), cpio(tree) {
+  Impl(std::string target, Sha256Digest want) : dir(std::move(target)), expected(want), tree(dir), cpio(tree) {
     if (!dctx) throw std::runtime_error("cannot set up a zstd decoder");
     // The image builder writes with the default window; refuse frames that
     // would make this node allocate more than 128 MiB for the window.
     ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, 27);
   }
 
+  std::string dir;  // where the root goes (before `tree`, which opens it)
   Sha256Digest expected;
   Sha256 hasher;
   std::unique_ptr<ZSTD_DCtx, FreeDctx> dctx{ZSTD_createDCtx()};
@@ -35,7 +37,8 @@ struct RootWriter::Impl {
   bool finished = false;
 };
 
-RootWriter::RootWriter(std::string dir, Sha256Digest expected) : impl_(std::make_unique<Impl>(dir, expected)) {}
+RootWriter::RootWriter(std::string dir, Sha256Digest expected)
+    : impl_(std::make_unique<Impl>(std::move(dir), expected)) {}
 
 RootWriter::~RootWriter() = default;
 

@@ -56,7 +56,7 @@ class TreeWriter : public CpioHandler {
   };
   std::vector<DirTime> dir_times_;
   std::size_t dir_name_bytes_ = 0;
-  static constexpr std::size_t max_dir_name_bytes = 64 * 1024 * 1024;
+  static constexpr std::size_t max_dir_name_bytes = std::size_t{64} * 1024 * 1024;
   TreeWriterStats stats_;
 };
 

@@ -121,7 +121,7 @@ HttpResponse http_fetch(const HttpRequest& req, const BodySink& on_body) {
 
   HttpResponse resp;
   HttpResponseHeadParser parser(req.max_head_bytes);
-  std::vector<std::uint8_t> buf(64 * 1024);
+  std::vector<std::uint8_t> buf(std::size_t{64} * 1024);
   bool ok = false;             // a 2xx whose body goes to on_body
   bool started = false;        // some body byte reached on_body
   std::uint64_t expected = 0;  // body bytes announced, when known

@@ -32,7 +32,7 @@ struct HttpRequest {
   std::string body;                                          // sent with Content-Length when non-empty or POST
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds io_timeout{20000};  // longest silence while sending or receiving
-  std::size_t max_head_bytes = 16 * 1024;
+  std::size_t max_head_bytes = std::size_t{16} * 1024;
   std::size_t max_error_body = 512;  // bytes of a non-2xx body kept for the message
 };
 
