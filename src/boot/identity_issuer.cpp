@@ -15,6 +15,10 @@ namespace {
 constexpr std::size_t kMaxKnownIssued = 65536;
 // Failures remembered at once; past this the oldest expire early.
 constexpr std::size_t kMaxFailures = 4096;
+// Waiters kept per node. A request that stopped waiting (timed out, then
+// retried) leaves its wake-up behind until the issue ends; past this a new
+// waiter is told at once (its request is answered 503 and retries).
+constexpr std::size_t kMaxWaitersPerNode = 64;
 }  // namespace
 
 IdentityIssuer::IdentityIssuer(Options options, PostToLoop post, Counters& counters, IssueFn issue, IssuedFn issued)
@@ -66,6 +70,11 @@ void IdentityIssuer::prepare(const std::filesystem::path& state, const std::stri
 void IdentityIssuer::when_done(const std::string& node, std::function<void()> done) {
   auto it = waiters_.find(node);
   if (it == waiters_.end()) {
+    done();
+    return;
+  }
+  if (it->second.size() >= kMaxWaitersPerNode) {
+    counters_.inc("boot.identity.waiters_full");
     done();
     return;
   }

@@ -74,7 +74,7 @@ class IdentityIssuer {
   void prepare(const std::filesystem::path& state, const std::string& node, const std::vector<std::string>& ips,
                std::chrono::steady_clock::time_point now);
   // `done` runs on the loop when the node's issue in flight ends, or at once
-  // (before returning) when none is in flight.
+  // (before returning) when none is in flight or 64 wait for it already.
   void when_done(const std::string& node, std::function<void()> done);
 
   [[nodiscard]] std::size_t in_flight() const { return waiters_.size(); }

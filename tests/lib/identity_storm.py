@@ -113,14 +113,19 @@ class Machine:
         self.error = None
 
 
-def boot(port, m, deadline, retry_cap):
+def boot(port, m, deadline, retry_cap, fetch_timeout=60):
     t0 = time.monotonic()
     try:
         st, _, body = request(port, f"/ipxe?mac={m.mac}", m.source)
         assert st == 200, f"/ipxe {st}: {body[:200]!r}"
         url = config_url_of(body.decode())
         while time.monotonic() < deadline:
-            st, headers, body = request(port, url.path, m.source)
+            try:
+                # As the small image's /init: wget gives up after 60 s, then asks again.
+                st, headers, body = request(port, url.path, m.source, timeout=fetch_timeout)
+            except TimeoutError:
+                m.statuses.append(0)
+                continue
             m.statuses.append(st)
             if st == 200:
                 m.body, m.seconds = body, time.monotonic() - t0

@@ -123,6 +123,24 @@ TEST(IdentityIssuer, IssuesOnAWorkerAndTellsTheWaitersOnTheLoop) {
   EXPECT_EQ(told, 3);
 }
 
+TEST(IdentityIssuer, WaitersPerNodeAreBounded) {
+  Loop loop;
+  FakeState fs;
+  Counters c;
+  fs.close_gate();
+  auto issuer = make(loop, fs, c, 1, 4);
+  EXPECT_EQ(issuer.ensure("/s", "n1", {"10.0.0.1"}, kNow).status, Status::pending);
+  int told = 0;
+  for (int i = 0; i < 64; ++i) issuer.when_done("n1", [&] { ++told; });
+  EXPECT_EQ(told, 0);
+  issuer.when_done("n1", [&] { ++told; });  // the 65th is told at once
+  EXPECT_EQ(told, 1);
+  EXPECT_EQ(c.get("boot.identity.waiters_full"), 1U);
+  fs.open_gate();
+  ASSERT_TRUE(loop.run(1));
+  EXPECT_EQ(told, 65);
+}
+
 TEST(IdentityIssuer, AFullQueueIsRefusedAndNothingIsKept) {
   Loop loop;
   FakeState fs;
