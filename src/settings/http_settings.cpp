@@ -127,6 +127,7 @@ void read_http_section(YamlFields& y, const YAML::Node& node, http::HttpSettings
 void apply_legacy_http_file(const std::filesystem::path& config_dir, http::HttpSettings& into, Diagnostics& out) {
   static const std::vector<std::string_view> kLegacyKeys = [] {
     std::vector<std::string_view> keys;
+    keys.reserve(kFields.size());
     for (const auto& f : kFields) keys.push_back(f.legacy_key);
     return keys;
   }();
