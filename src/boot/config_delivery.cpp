@@ -361,6 +361,11 @@ ConfigOutcome deliver_config(BootState& state, const BootSettings& settings, con
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     if (why) {
+      // After read_facts the machine is known: the report says why its config was refused.
+      if (!w.id.empty() && !request.head) {
+        state.progress.config_refused(w.id, request.peer.address,
+                                      std::string(to_string(why->kind)) + ": " + why->message, now.wall_ms);
+      }
       out.refusal = std::move(*why);
       out.pending_node = std::move(w.pending_node);
       return out;
@@ -388,7 +393,10 @@ ConfigOutcome deliver_config(BootState& state, const BootSettings& settings, con
                               {"cluster_role", w.placement ? kube::to_string(w.placement->role) : "-"},
                               {"peer", request.peer.text}});
   }
-  if (!request.head) state.phases.config_served(w.id, now.steady);
+  if (!request.head) {
+    state.phases.config_served(w.id, now.steady);
+    state.progress.config_served(w.id, request.peer.address, config::target_name(w.target), now.wall_ms);
+  }
   out.delivered = std::move(d);
   return out;
 }

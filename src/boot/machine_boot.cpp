@@ -161,13 +161,23 @@ ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const Cac
     if (st.on_boot) st.on_boot(rec);
     if (st.store) st.store->record_boot(std::move(rec));
   }
+  if (b.profile.empty()) {
+    // Not ours to boot: it reaches no ready, and the report says why.
+    st.progress.script_refused(b.machine_id, peer.address, "sent to exit (" + b.reason + ")", now.wall_ms);
+  }
   if (!b.needs_token() && !b.needs_credential()) {
     st.phases.script_served(b.machine_id, b.profile, peer.address, now.steady);
+    if (!b.profile.empty()) st.progress.script_served(b.machine_id, b.profile, peer.address, now.wall_ms);
     return {b.script, std::nullopt};
   }
   const std::string requester = requester_ipv4(peer.address);
-  if (auto why = may_mint(st, settings, b, peer, requester, now)) return {{}, std::move(why)};
+  if (auto why = may_mint(st, settings, b, peer, requester, now)) {
+    st.progress.script_refused(b.machine_id, peer.address, std::string(to_string(why->kind)) + ": " + why->message,
+                               now.wall_ms);
+    return {{}, std::move(why)};
+  }
   st.phases.script_served(b.machine_id, b.profile, peer.address, now.steady);
+  st.progress.script_served(b.machine_id, b.profile, peer.address, now.wall_ms);
   std::string token = b.needs_token() ? mint_token(st, settings, b, requester, now) : std::string();
   if (b.needs_token()) prepare_identity(st, settings, b, requester, now);
   std::string credential;
@@ -180,9 +190,11 @@ ScriptOutcome answer_boot(BootState& st, const BootSettings& settings, const Cac
 }
 }  // namespace
 
-std::string entry_script(BootState& state, const std::string& base_url) {
+std::string entry_script(BootState& state, const std::string& base_url, const Peer& peer) {
   state.counters.inc("http.boot_script");
-  return inv::render_boot_script(base_url);
+  inv::ScriptRetry retry;
+  retry.jitter_s = inv::jitter_seconds(peer.address);
+  return inv::render_boot_script(base_url, retry);
 }
 
 std::optional<ScriptOutcome> cached_machine_script(BootState& st, const BootSettings& settings, std::string_view target,
@@ -228,7 +240,10 @@ ScriptOutcome machine_script(BootState& st, const BootSettings& settings, const 
     b.mac = facts.mac;
     const bool token = needs_boot_token(st, settings, facts, d.group, b);
     auto ctx = machine_context(facts, d.group, *d.profile, req.base_url, token ? token_slot() : "", credential_slot());
-    b.script = inv::render_machine_script(*d.profile, ctx, uefi, comment);
+    // The jitter is the machine's own, so the cached script keeps it.
+    inv::ScriptRetry retry;
+    retry.jitter_s = inv::jitter_seconds(*id);
+    b.script = inv::render_machine_script(*d.profile, ctx, uefi, comment, retry);
     b.cut_slots(token ? std::string_view(token_slot()) : std::string_view(), credential_slot());
   }
   auto out = answer_boot(st, settings, b, req.peer, now);

@@ -19,8 +19,10 @@
 
 namespace ramfleet::boot {
 
-// The generic entry script DHCP hands to iPXE: it chains to <base_url>/ipxe.
-std::string entry_script(BootState& state, const std::string& base_url);
+// The generic entry script DHCP hands to iPXE: it chains to <base_url>/ipxe,
+// retrying with a jitter of its own (inventory::jitter_seconds of the
+// requester's address: the machine is not known yet).
+std::string entry_script(BootState& state, const std::string& base_url, const Peer& peer);
 
 struct ScriptRequest {
   std::string target;  // the request target as sent: the script cache's key with `host`

@@ -11,6 +11,7 @@
 
 #include "boot/address_owners.hpp"
 #include "boot/boot_phases.hpp"
+#include "boot/boot_progress.hpp"
 #include "boot/boot_tokens.hpp"
 #include "boot/cluster_config.hpp"
 #include "boot/etcd_membership.hpp"
@@ -47,6 +48,8 @@ struct BootState {
   // STATE/event-credential.key (event_secret.hpp).
   EventCredentials event_credentials{random_event_secret()};
   BootPhases phases;  // each machine's boot, milestone by milestone, for metrics
+  // Each machine's last step and why it stopped there: the after-storm report.
+  BootProgress progress;
   // Per requesting IP (BootSettings::boot_token_rate_per_min; the rate is set
   // per request). A full table forgets the quietest IP: a booting machine is
   // never refused because others filled it.

@@ -229,7 +229,8 @@ void start_services(boost::asio::io_context& io, const settings::ServeSettings& 
 }
 
 // GET /metrics (docs/operations.md, "Metrics"): each service adds its part;
-// DHCP's boot offers start the boots whose phases HTTP follows.
+// DHCP's boot offers start the boots whose phases HTTP follows, and DHCP's and
+// TFTP's steps go into the boot report (boot/boot_progress.hpp).
 void attach_metrics(Services& sv, metrics::Registry& registry) {
   if (sv.dhcp) sv.dhcp->attach_metrics(registry);
   if (auto* ra = sv.router_advertiser.get())
@@ -238,6 +239,8 @@ void attach_metrics(Services& sv, metrics::Registry& registry) {
   if (!sv.http) return;
   sv.http->attach_metrics(registry);
   if (sv.dhcp) sv.dhcp->on_boot_offer([http = sv.http.get()](const MacAddress& mac) { http->note_boot_offer(mac); });
+  if (sv.tftp)
+    sv.tftp->on_transfer([http = sv.http.get()](Ipv4 client, std::string_view what) { http->note_tftp(client, what); });
 }
 
 void log_ready(const settings::ServeSettings& s) {

@@ -13,6 +13,7 @@
 
 #include "cli/api_options.hpp"
 #include "cli/commands.hpp"
+#include "core/duration.hpp"
 #include "net/api_client.hpp"
 #include "status/machine_table.hpp"
 
@@ -28,6 +29,11 @@ struct StatusFlags {
   std::string output = "table";
   bool watch = false;
   double interval_s = 2;
+  // --not-ready: the machines whose boot did not reach ready, and why
+  // (GET /api/v1/boots/stalled), instead of every machine.
+  bool not_ready = false;
+  std::string since;  // boots started at most this long ago (a duration); empty: every boot followed
+  std::string idle;   // only machines whose last step is at least this old
 };
 
 struct Fetched {
@@ -65,6 +71,20 @@ Fetched fetch(net::ApiClient& e) {
   return f;
 }
 
+// The report's query, its durations read here with the one duration grammar
+// (a typo is refused before anything is asked) and sent in canonical form.
+std::string stalled_path(const StatusFlags& f) {
+  std::string path = "/api/v1/boots/stalled?limit=10000";
+  for (const auto& [key, value] : {std::pair{"since", &f.since}, std::pair{"idle", &f.idle}}) {
+    if (value->empty()) continue;
+    const auto d = parse_duration(*value);
+    if (!d)
+      throw std::runtime_error(std::string("--") + key + ": '" + *value + "' is not a duration (like 15m, 1h30m)");
+    path += std::string("&") + key + "=" + format_duration(*d);
+  }
+  return path;
+}
+
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -76,7 +96,7 @@ extern "C" void on_interrupt(int) { g_interrupted = 1; }
 // --watch: fetch every interval; a terminal is cleared and redrawn (ages
 // move), a pipe gets a new copy only when the machines changed. SIGINT ends
 // it with status 0.
-int watch(net::ApiClient& e, status::Output output, std::chrono::milliseconds interval) {
+int watch(net::ApiClient& e, const StatusFlags& flags, status::Output output, std::chrono::milliseconds interval) {
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
@@ -87,10 +107,20 @@ int watch(net::ApiClient& e, status::Output output, std::chrono::milliseconds in
   std::string last_error;
   while (!g_interrupted) {
     try {
-      const auto f = fetch(e);
-      const std::string data = f.machines.dump() + f.leases.dump();
+      std::string data;
+      std::string text;
+      if (flags.not_ready) {
+        auto report = get(e, stalled_path(flags));
+        // Ages move on every poll: compare the machines' steps, not the times they were measured at.
+        for (const auto& m : report.value("machines", nlohmann::json::array()))
+          data += m.value("id", "") + " " + m.value("last_step", "") + " " + m.value("detail", "") + "\n";
+        text = status::render_not_ready(report, output, wall_ms());
+      } else {
+        const auto f = fetch(e);
+        data = f.machines.dump() + f.leases.dump();
+        text = status::render(status::machine_rows(f.machines, f.leases), output, wall_ms());
+      }
       if (tty || data != last_data) {
-        const auto text = status::render(status::machine_rows(f.machines, f.leases), output, wall_ms());
         if (tty) std::cout << "\033[H\033[2J";
         std::cout << text << (tty ? "" : "\n") << std::flush;
       }
@@ -118,6 +148,17 @@ int run_status(const StatusFlags& f) {
     std::cerr << "ramfleet status: --interval must be from 1 to 3600 seconds\n";
     return 2;
   }
+  if (f.not_ready) {
+    try {
+      (void)stalled_path(f);
+    } catch (const std::exception& e) {
+      std::cerr << "ramfleet status: " << e.what() << "\n";
+      return 2;
+    }
+  } else if (!f.since.empty() || !f.idle.empty()) {
+    std::cerr << "ramfleet status: --since and --idle go with --not-ready\n";
+    return 2;
+  }
   // The operator API (docs/operations.md): by default the local serve's,
   // with the bootstrap admin token and the operator CA from its state.
   ApiOptions api_options{f.state_dir, f.server, f.token_file, f.ca_file};
@@ -134,7 +175,12 @@ int run_status(const StatusFlags& f) {
     std::cerr << "ramfleet status: " << e.what() << "\n";
     return 2;
   }
-  if (f.watch) return watch(*api, *output, std::chrono::milliseconds(static_cast<std::int64_t>(f.interval_s * 1000)));
+  if (f.watch)
+    return watch(*api, f, *output, std::chrono::milliseconds(static_cast<std::int64_t>(f.interval_s * 1000)));
+  if (f.not_ready) {
+    std::cout << status::render_not_ready(get(*api, stalled_path(f)), *output, wall_ms());
+    return 0;
+  }
   const auto fetched = fetch(*api);
   std::cout << status::render(status::machine_rows(fetched.machines, fetched.leases), *output, wall_ms());
   return 0;
@@ -145,6 +191,12 @@ void add_status_command(CLI::App& app, CommandTable& commands) {
   auto f = std::make_shared<StatusFlags>();
   sub->add_option("-o,--output", f->output, "wide (adds UUID, arch, last boot, labels), json or yaml");
   sub->add_flag("-w,--watch", f->watch, "redraw every --interval until interrupted");
+  sub->add_flag("--not-ready", f->not_ready,
+                "only the machines whose boot did not reach ready: the last step each reached, since when, and why");
+  sub->add_option("--since", f->since, "with --not-ready: boots started at most this long ago (e.g. 15m)");
+  sub->add_option("--idle", f->idle,
+                  "with --not-ready: only machines whose last step is at least this old (e.g. 30s), not those "
+                  "still moving");
   sub->add_option("--interval", f->interval_s, "seconds between polls with --watch (1 to 3600, default 2)");
   sub->add_option("--server", f->server, "the operator API's URL (default: the local serve's)");
   sub->add_option("--token-file", f->token_file, "file holding an API token (default: STATE/api/admin.token)");

@@ -42,6 +42,17 @@ class TokenBucket {
     tokens_ -= cost;
     return true;
   }
+  // Takes one token only if `reserve` tokens remain after it: work of a lower
+  // priority stops before the bucket is empty and leaves the rest to what
+  // finishes work already begun (DHCP: a DISCOVER leaves a reserve to the
+  // REQUESTs that answer OFFERs already made).
+  bool take_leaving(TimePoint now, double reserve) {
+    if (limit_.unlimited()) return true;
+    refill(now);
+    if (tokens_ < 1 + reserve) return false;
+    tokens_ -= 1;
+    return true;
+  }
   // A new rate: what was earned at the old one until `now` is kept, capped at the new burst.
   void set_limit(RateLimit limit, TimePoint now) {
     refill(now);

@@ -1,5 +1,6 @@
 #include "dhcp/server.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "core/log.hpp"
@@ -44,11 +45,24 @@ std::nullopt_t Server::drop(const Context& cx, std::string_view reason) {
 
 // Per-MAC first, so that one noisy client spends its own tokens and not the
 // shared ones; what passes spends a global token (spoofed MACs meet that one).
+//
+// In a boot storm the global bucket runs dry. A DISCOVER then stops while a
+// tenth of the burst is left, which goes to REQUESTs: a REQUEST completes an
+// exchange whose OFFER (an address held for it) was already paid for, while a
+// dropped DISCOVER costs its client only a retransmission (PXE ROMs send it
+// again after 4, 8, 16 and 32 s; iPXE after 1 s, doubling). Nothing queues:
+// what the buckets refuse is dropped and counted (docs/scale.md, "Admission
+// control").
 bool Server::admit(const Context& cx) {
   using Verdict = KeyedRateLimiter<MacAddress, std::chrono::system_clock>::Verdict;
   std::string_view which;
   switch (per_mac_.take(cx.client.mac, cx.in.now)) {
     case Verdict::allowed:
+      if (cx.client.type == MessageType::discover) {
+        if (global_.take_leaving(cx.in.now, std::floor(settings_.global_limit.burst / 10))) return true;
+        which = "global";
+        break;
+      }
       if (global_.take(cx.in.now)) return true;
       which = "global";
       break;

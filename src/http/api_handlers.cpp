@@ -148,6 +148,7 @@ Reply handle_api(ServiceState& st, const Request& req, const std::vector<std::st
       if (!get) return only_get();
       return list_machines(st, req);
     }
+    if (s.size() == 2 && s[0] == "boots" && s[1] == "stalled") return get ? handle_stalled_boots(st, req) : only_get();
     if (s.size() == 1 && s[0] == "groups") return get ? json_reply(200, groups_json(*st.inventory)) : only_get();
     if (s.size() == 1 && s[0] == "profiles") return get ? json_reply(200, profiles_json(*st.inventory)) : only_get();
     if (s.size() == 1 && s[0] == "inventory") return get ? json_reply(200, inventory_status(st)) : only_get();

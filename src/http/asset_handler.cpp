@@ -2,13 +2,49 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string_view>
 
 #include "core/log.hpp"
 #include "http/asset_path.hpp"
 #include "http/router.hpp"
 
 namespace ramfleet::http {
+
+namespace {
+std::string_view peer_address(const Request& req) {
+  const std::string_view peer = req.peer;
+  return peer.substr(0, peer.rfind(':'));
+}
+
+// The asset's path as asked for, query cut, for the boot report.
+std::string_view asset_name(const Request& req) {
+  const std::string_view t = req.target;
+  return t.substr(0, std::min<std::size_t>(t.find('?'), 200));
+}
+
+// Too many files being sent: come back later (pacing.hpp). Counted, and logged
+// at most once per 10 s with how many were paced since.
+Reply paced(ServiceState& st, const Request& req, std::string_view asset) {
+  st.counters.inc("http.paced.assets");
+  const unsigned wait = st.file_transfers.retry_after_seconds(
+      std::chrono::duration_cast<std::chrono::seconds>(st.settings.limits.retry_after));
+  st.progress.asset_paced(peer_address(req), asset, wait, now_ms());
+  if (auto held_back = st.paced_log.admit(std::chrono::steady_clock::now())) {
+    log::warn("http.paced", {{"peer", req.peer},
+                             {"in_flight", st.file_transfers.in_flight()},
+                             {"max_file_transfers", st.settings.limits.max_file_transfers},
+                             {"retry_after_s", wait},
+                             {"not_logged_since_last", *held_back}});
+  }
+  auto r = error_reply(503, "busy: " + std::to_string(st.file_transfers.in_flight()) +
+                                " files are being sent (http.max_file_transfers); retry after " + std::to_string(wait) +
+                                " s");
+  r.header("Retry-After", std::to_string(wait));
+  return r;
+}
+}  // namespace
 
 Reply handle_asset(ServiceState& st, const Request& req, const std::vector<std::string>& segments) {
   if (st.assets_root.empty()) {
@@ -44,6 +80,13 @@ Reply handle_asset(ServiceState& st, const Request& req, const std::vector<std::
   char boundary[32];
   std::snprintf(boundary, sizeof boundary, "ramfleet%012llu", static_cast<unsigned long long>(++st.boundary_seq));
   auto plan = plan_asset_response(info, c, boundary);
+  // Only a reply that sends file bytes takes a transfer slot: HEAD, 304 and
+  // 416 cost nothing worth pacing.
+  TransferSlot slot;
+  if (req.method == Method::get && (plan.status == 200 || plan.status == 206) && plan.content_length > 0) {
+    slot = st.file_transfers.try_acquire(st.settings.limits.max_file_transfers);
+    if (!slot) return paced(st, req, asset_name(req));
+  }
   if (plan.status == 416) st.counters.inc("http.range.unsatisfiable");
   if (plan.status == 206) st.counters.inc("http.range.partial");
   if (plan.range_ignored) st.counters.inc("http.range.whole_file_cheaper");
@@ -51,8 +94,8 @@ Reply handle_asset(ServiceState& st, const Request& req, const std::vector<std::
   st.counters.inc("http.assets.served");
   // The kernel milestone of a boot (boot_phases.hpp): the first asset its script's address asks for.
   if (req.method == Method::get) {
-    const std::string_view peer = req.peer;
-    st.phases.asset_requested(peer.substr(0, peer.rfind(':')), std::chrono::steady_clock::now());
+    st.phases.asset_requested(peer_address(req), std::chrono::steady_clock::now());
+    st.progress.asset_requested(peer_address(req), asset_name(req), now_ms());
   }
   Reply r;
   r.status = plan.status;
@@ -62,6 +105,7 @@ Reply handle_asset(ServiceState& st, const Request& req, const std::vector<std::
   r.file = std::move(file);
   r.pieces = std::move(plan.body);
   r.content_length = plan.content_length;
+  r.hold = std::move(slot);
   return r;
 }
 

@@ -61,7 +61,7 @@ boot::BootSettings boot_settings(const HttpSettings& s) {
 }
 
 Reply handle_boot_script(ServiceState& st, const Request& req) {
-  return text_reply(200, boot::entry_script(st, base_url(st, req)), kIpxeType);
+  return text_reply(200, boot::entry_script(st, base_url(st, req), peer_of(req)), kIpxeType);
 }
 
 std::optional<Reply> handle_cached_machine_script(ServiceState& st, const Request& req) {

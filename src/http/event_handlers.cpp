@@ -40,6 +40,7 @@ Reply handle_node_event(ServiceState& st, const Request& req, const std::string&
     }
     st.counters.inc("http.api.events");
     if (e.phase == boot::Phase::ready) st.phases.ready(id, std::chrono::steady_clock::now());
+    st.progress.node_event(id, boot::progress_step(e.phase), e.message, e.at_ms);
     {
       json fe{{"machine", id}, {"phase", boot::to_string(e.phase)}, {"at_ms", e.at_ms}};
       if (!e.message.empty()) fe["message"] = e.message;

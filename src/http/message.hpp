@@ -76,6 +76,9 @@ struct Reply {
   std::string body;  // text body (when file is null)
   // File body: pieces are text or file segments (see AssetPlan).
   std::shared_ptr<FileHandle> file;
+  // Whatever the reply holds until it is written (a TransferSlot, pacing.hpp):
+  // released when the transport is done with the reply.
+  std::shared_ptr<void> hold;
   std::vector<BodyPiece> pieces;
   std::uint64_t content_length = 0;  // for file bodies, and for every headers_only reply
   bool close = false;                // close the connection after this reply

@@ -49,6 +49,8 @@ Reply handle_asset(ServiceState& state, const Request& req, const std::vector<st
 Reply handle_healthz(ServiceState& state);
 // The operator API's reads; segments follow "/api/v1/".
 Reply handle_api(ServiceState& state, const Request& req, const std::vector<std::string>& segments);
+// GET /api/v1/boots/stalled: the machines whose boot did not reach ready, and why (stalled_boots.cpp).
+Reply handle_stalled_boots(ServiceState& state, const Request& req);
 // The operator API's writes (write_handlers.cpp): approve, labels, identity
 // revoke, inventory reload; nullopt when `segments` (after "/api/v1/") name
 // none of them. The caller must be an admin.

@@ -13,6 +13,7 @@
 #include "boot/state.hpp"
 #include "core/metrics.hpp"
 #include "http/event_feed.hpp"
+#include "http/pacing.hpp"
 #include "http/route_label.hpp"
 #include "http/settings.hpp"
 
@@ -29,6 +30,9 @@ struct ServiceState : boot::BootState {
   std::filesystem::path assets_root;  // canonical; empty when there is no assets directory
   std::string inventory_fingerprint;  // of the inventory files last loaded (service_upkeep.hpp)
   std::uint64_t boundary_seq = 0;
+  // Asset replies being sent, bounded by limits.max_file_transfers (pacing.hpp).
+  TransferPacer file_transfers;
+  LogThrottle<> paced_log{std::chrono::seconds(10)};
   // Where the operator listener is ("https://127.0.0.1:9443"), named in the
   // boot listener's 403 to operator routes; empty when it is off.
   std::string operator_listener;

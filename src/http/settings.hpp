@@ -30,6 +30,13 @@ struct HttpLimits {
   // image keeps its connection, a stalled one is closed within two windows.
   std::uint64_t min_send_rate = 1024;
   std::chrono::milliseconds send_window{10000};
+  // Pacing in a boot storm (http/pacing.hpp; docs/scale.md, "Admission
+  // control"): asset replies with a body (kernels, initrds, images) being sent
+  // at once. Beyond it an asset GET is answered 503 with a Retry-After of
+  // retry_after to 3 x retry_after seconds, and iPXE comes back then. The
+  // 503s of the connection caps above carry the same Retry-After.
+  std::size_t max_file_transfers = 256;
+  std::chrono::milliseconds retry_after{2000};
   bool operator==(const HttpLimits&) const = default;
 };
 

@@ -1,5 +1,6 @@
 #include "inventory/ipxe_script.hpp"
 
+#include <cstdint>
 #include <kainjow/mustache.hpp>
 #include <memory>
 #include <set>
@@ -86,26 +87,72 @@ std::string image_name(const std::string& url) {
 }
 }  // namespace
 
-std::string render_boot_script(const std::string& base_url) {
+namespace {
+// The retry loop both scripts share. iPXE settings are global, so each script
+// names its own counters (`prefix`) and sets them before its first try: a
+// script chained again, or the per-machine script inside boot.ipxe's chain,
+// starts from its own first try. Typed :int32 so `inc` adds and `${..}`
+// expands to a decimal number. A try that fails frees every image fetched so
+// far (imgfree): iPXE 2019 keeps two images of one name side by side, and a
+// kernel fetched twice would be two kernels in RAM. The running script keeps
+// its own reference and goes on.
+struct RetryLoop {
+  std::string head;  // before the first try
+  std::string tail;  // after the tries: the `:failed` label and the loop
+};
+
+RetryLoop retry_loop(const std::string& prefix, const std::string& what, const ScriptRetry& r) {
+  const std::string tries = std::to_string(r.tries < 1 ? 1 : r.tries);
+  const std::string n = prefix + "_try:int32";
+  const std::string wait = prefix + "_wait:int32";
+  RetryLoop out;
+  out.head = "set " + n + " 0\n";
+  out.head += "set " + wait + " " + std::to_string(r.first_wait_s) + "\n";
+  out.head += ":" + prefix + "\n";
+  out.head += "inc " + n + "\n";
+  out.tail = ":" + prefix + "_failed\n";
+  out.tail += "iseq ${" + n + "} " + tries + " && goto " + prefix + "_give_up || goto " + prefix + "_wait\n";
+  out.tail += ":" + prefix + "_wait\n";
+  out.tail += "echo ramfleet: " + what + " failed, try ${" + n + "} of " + tries + ", next in ${" + wait + "} + " +
+              std::to_string(r.jitter_s) + " s\n";
+  out.tail += "imgfree\n";
+  out.tail += "sleep ${" + wait + "}\n";
+  if (r.jitter_s > 0) out.tail += "sleep " + std::to_string(r.jitter_s) + "\n";
+  out.tail += "inc " + wait + " ${" + wait + "}\n";
+  out.tail += "goto " + prefix + "\n";
+  out.tail += ":" + prefix + "_give_up\n";
+  out.tail += "echo ramfleet: " + what + " failed " + tries +
+              " times, giving up: exiting to the firmware, which boots its next device\n";
+  return out;
+}
+}  // namespace
+
+unsigned jitter_seconds(std::string_view key, unsigned spread) {
+  if (spread == 0) return 0;
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a: stable across runs and builds
+  for (const char c : key) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return 1 + static_cast<unsigned>(h % spread);
+}
+
+std::string render_boot_script(const std::string& base_url, const ScriptRetry& retry) {
   // ${netX/mac} is the interface iPXE booted from (net0 on a one-NIC machine).
   // :uristring percent-encodes settings that may hold spaces (DMI strings).
+  const auto loop = retry_loop("rf_chain", "fetching this machine's script", retry);
   return "#!ipxe\n"
-         "# ramfleet: identify this machine, then fetch its own boot script\n"
-         ":retry\n"
-         "chain --autofree " +
-         base_url +
+         "# ramfleet: identify this machine, then fetch its own boot script\n" +
+         loop.head + "chain --autofree " + base_url +
          "/ipxe?mac=${netX/mac}&uuid=${uuid}&arch=${buildarch}&buildarch=${buildarch}"
          "&platform=${platform}&hostname=${hostname:uristring}&serial=${serial:uristring}"
-         "&manufacturer=${manufacturer:uristring}&product=${product:uristring} || goto failed\n"
-         "exit\n"
-         ":failed\n"
-         "echo ramfleet: fetching this machine's script failed, retrying in 5 s\n"
-         "sleep 5\n"
-         "goto retry\n";
+         "&manufacturer=${manufacturer:uristring}&product=${product:uristring} || goto rf_chain_failed\n"
+         "exit\n" +
+         loop.tail + "exit 1\n";
 }
 
 std::string render_machine_script(const Profile& profile, const TemplateContext& ctx, bool uefi,
-                                  const std::string& comment) {
+                                  const std::string& comment, const ScriptRetry& retry) {
   const mstch::data data = to_data(ctx);
   std::vector<std::pair<std::string, std::string>> initrds;  // name, url
   std::set<std::string> names;
@@ -126,15 +173,16 @@ std::string render_machine_script(const Profile& profile, const TemplateContext&
       if (c == '\n' || c == '\r') c = ' ';
     if (!r.empty()) args += " " + r;
   }
+  const auto loop = retry_loop("rf_boot", "fetching or booting this machine's kernel and initrds", retry);
   std::string out = "#!ipxe\n";
   out += "# ramfleet: " + comment_line(comment) + "\n";
-  out += "kernel " + asset_url(render(profile.kernel, data), ctx) + args + " || goto failed\n";
-  for (const auto& [name, url] : initrds) out += "initrd --name " + name + " " + url + " || goto failed\n";
-  out += "boot || goto failed\n";
-  out += ":failed\n";
-  out += "echo ramfleet: boot failed, retrying in 5 s\n";
-  out += "sleep 5\n";
-  out += "chain --autofree /boot.ipxe\n";
+  out += loop.head;
+  out += "kernel " + asset_url(render(profile.kernel, data), ctx) + args + " || goto rf_boot_failed\n";
+  for (const auto& [name, url] : initrds) out += "initrd --name " + name + " " + url + " || goto rf_boot_failed\n";
+  out += "boot || goto rf_boot_failed\n";
+  // Exit 0 at the end: boot.ipxe, which chained here, then exits too instead
+  // of fetching this script again (a failed chain would be retried there).
+  out += loop.tail + "exit 0\n";
   return out;
 }
 

@@ -493,7 +493,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       auto& msg = parser.get();
       const Request req = to_request(msg, *c);
       const auto started = Clock::now();
-      const Reply reply = co_await answer(req);
+      Reply reply = co_await answer(req);
       if (reply.status >= 400) {
         log::debug("http.error_reply",
                    {{"peer", c->peer}, {"target", boot::redact_boot_token(req.target)}, {"status", reply.status}});
@@ -502,6 +502,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       const bool written = co_await write_reply(*c, reply, keep, msg.version());
       // From the whole request read to the reply written (the kernel has it), files included.
       http::observe_request(st, req, std::chrono::duration<double>(Clock::now() - started).count());
+      reply.hold.reset();  // a transfer slot (http/pacing.hpp) is free once the kernel has the bytes
       if (!written) break;
       if (!keep) {
         co_await linger_close(*c);
@@ -520,7 +521,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     co_await c->sock.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
     c->disarm();
     auto r = http::error_reply(503, why);
-    r.header("Retry-After", "1");
+    // Spread like the asset pacing's (http/pacing.hpp): iPXE comes back after exactly this long.
+    r.header("Retry-After", std::to_string(st.file_transfers.retry_after_seconds(
+                                std::chrono::duration_cast<std::chrono::seconds>(limits().retry_after))));
     co_await write_reply(*c, r, false, 11);
     co_await linger_close(*c);
   }
@@ -752,11 +755,22 @@ void HttpServer::attach_metrics(metrics::Registry& registry) {
                 "Node identities being issued or queued on the identity workers (at most workers + queue).", {},
                 static_cast<double>(impl->identities->in_flight()));
     }
+    out.gauge("ramfleet_http_file_transfers", "Asset replies being sent now (bounded by http.max_file_transfers).", {},
+              static_cast<double>(impl->st.file_transfers.in_flight()));
   });
 }
 
 void HttpServer::note_boot_offer(const MacAddress& mac) {
   impl_->st.phases.discover(mac.str(), std::chrono::steady_clock::now());
+  impl_->st.progress.dhcp_answered(mac.str(), http::now_ms());
+}
+
+void HttpServer::note_tftp(Ipv4 client, std::string_view what) {
+  const auto* owners = impl_->st.address_owners;
+  if (owners == nullptr || !owners->leases_known()) return;  // proxy DHCP: whose request it was is not known
+  const auto mac = owners->holder_of(client);
+  if (!mac) return;
+  impl_->st.progress.tftp(mac->str(), client.str(), what, http::now_ms());
 }
 
 }  // namespace ramfleet::net

@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
+#include "core/ipv4.hpp"
 #include "http/settings.hpp"
 
 namespace boost::asio {
@@ -78,6 +80,9 @@ class HttpServer {
   void attach_metrics(metrics::Registry& registry);
   // DHCP answered this machine's firmware with boot options (boot phases' discover).
   void note_boot_offer(const MacAddress& mac);
+  // What TFTP did for a client (net/tftp_service.hpp's on_transfer), for the
+  // boot report; attributed to a machine through the lease book (full DHCP).
+  void note_tftp(Ipv4 client, std::string_view what);
 
   // What the operator listener (net/operator_server) shares with this one:
   // the same state (inventory, store, counters), touched only from the

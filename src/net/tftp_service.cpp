@@ -210,6 +210,10 @@ struct TftpService::Impl : std::enable_shared_from_this<TftpService::Impl> {
   tftp::TransferSlots slots;  // one per entry of sessions, counted per client IP
   // A flood of requests would log "busy" per packet: once per 10 s, with a count.
   LogThrottle<> busy_log{std::chrono::seconds(10)};
+  std::function<void(Ipv4, std::string_view)> on_transfer;  // the boot report's hook
+  void tell(const udp::endpoint& client, std::string_view what) {
+    if (on_transfer) on_transfer(Ipv4{client.address().to_v4().to_uint()}, what);
+  }
   std::uint64_t next_id = 1;
   // Per outcome (tftp::Outcome), resolved once: transfer time and bytes sent.
   static constexpr std::size_t kOutcomes = 5;
@@ -380,12 +384,21 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
                               {"mode", tftp::mode_name(request.mode)},
                               {"options", options_text(request.options)}});
   const Ipv4 client_ip{client.address().to_v4().to_uint()};
+  // Every slot taken (or this address's share): the request is dropped,
+  // unanswered. An ERROR packet would end the boot: PXE ROMs and OVMF's
+  // Mtftp4 abort on one, while an RRQ with no answer is sent again after
+  // their timeout (OVMF: every 4 s, 6 times), by when a slot has freed. So
+  // busy costs a firmware a few seconds, not its boot (docs/scale.md,
+  // "Admission control").
   if (sessions.size() >= settings.max_transfers) {
     counters.inc("tftp.busy");
     if (auto held_back = busy_log.admit(std::chrono::steady_clock::now()))
-      log::warn("tftp.busy",
-                {{"client", endpoint_text(client)}, {"active", sessions.size()}, {"suppressed", *held_back}});
-    reply_once(tftp::error_packet(tftp::ErrorCode::not_defined, "server busy, try again later"), client, local);
+      log::warn("tftp.busy", {{"client", endpoint_text(client)},
+                              {"active", sessions.size()},
+                              {"effect", "dropped"},
+                              {"suppressed", *held_back}});
+    tell(client, "TFTP busy (every transfer slot taken): its request for " + request.filename +
+                     " was dropped, the firmware sends it again");
     return;
   }
   if (slots.held_by(client_ip) >= settings.max_transfers_per_client) {
@@ -393,8 +406,10 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
     if (auto held_back = busy_log.admit(std::chrono::steady_clock::now()))
       log::warn("tftp.busy", {{"client", endpoint_text(client)},
                               {"client_transfers", slots.held_by(client_ip)},
+                              {"effect", "dropped"},
                               {"suppressed", *held_back}});
-    reply_once(tftp::error_packet(tftp::ErrorCode::not_defined, "too many transfers from this address"), client, local);
+    tell(client, "TFTP: its address holds max_transfers_per_client transfers: its request for " + request.filename +
+                     " was dropped");
     return;
   }
   auto resolution = resolver.resolve(request.filename);
@@ -407,6 +422,7 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
            refusal->code == tftp::ErrorCode::file_not_found ? std::string("file not found")
                                                             : "access violation: " + refusal->reason,
            client, local);
+    tell(client, "TFTP refused " + request.filename + ": " + refusal->reason);
     return;
   }
   const auto& resolved = std::get<tftp::ResolvedPath>(resolution);
@@ -439,6 +455,7 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
   slots.acquire(client_ip);  // checked above; released in finish() and shutdown()
   sessions.emplace(s->id, s);
   counters.inc("tftp.transfer.started");
+  tell(client, "fetching " + request.filename + " over TFTP");
   log::info("tftp.transfer.start", {{"id", s->id},
                                     {"client", endpoint_text(client)},
                                     {"file", request.filename},
@@ -610,6 +627,10 @@ void TftpService::Impl::finish(const std::shared_ptr<Session>& s, const tftp::Fi
               {"seconds", elapsed},
               {"mib_per_s", elapsed > 0 ? static_cast<double>(bytes) / elapsed / (1024.0 * 1024.0) : 0.0}});
   slots.release(Ipv4{s->client.address().to_v4().to_uint()});
+  tell(s->client, finished.outcome == tftp::Outcome::completed
+                      ? "fetched " + s->filename + " over TFTP"
+                      : "TFTP transfer of " + s->filename + " ended " +
+                            std::string(tftp::outcome_name(finished.outcome)) + ": " + finished.reason);
   sessions.erase(s->id);
 }
 
@@ -662,6 +683,9 @@ void TftpService::attach_metrics(metrics::Registry& registry) {
 }
 
 std::size_t TftpService::active_transfers() const { return impl_->sessions.size(); }
+void TftpService::on_transfer(std::function<void(Ipv4, std::string_view)> hook) {
+  impl_->on_transfer = std::move(hook);
+}
 
 std::uint16_t TftpService::port() const {
   boost::system::error_code ec;

@@ -7,7 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "core/counters.hpp"
 #include "core/ipv4.hpp"
@@ -36,6 +38,10 @@ class TftpService {
   // times and sizes each transfer into it. The registry must outlive this.
   void attach_metrics(metrics::Registry& registry);
   [[nodiscard]] std::size_t active_transfers() const;
+  // Told what happened to each client's request, in words ("fetched
+  // undionly.kpxe over TFTP", "TFTP busy: ... dropped"), for the boot report
+  // (boot/boot_progress.hpp). Runs on the service's thread.
+  void on_transfer(std::function<void(Ipv4 client, std::string_view what)> hook);
   // The bound port (useful when settings.port is 0, e.g. in tests).
   [[nodiscard]] std::uint16_t port() const;
 

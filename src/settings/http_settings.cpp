@@ -34,6 +34,8 @@ constexpr std::array kFields{
     Field{"send_window", "send_window_ms", Kind::duration},
     Field{"send_window", "send_timeout_ms", Kind::duration},  // send_window_ms's older name
     Field{"reload_interval", "reload_interval_ms", Kind::duration},
+    Field{"max_file_transfers", "max_file_transfers", Kind::count},
+    Field{"retry_after", "retry_after", Kind::duration},
     Field{"boot_token_ttl", "boot_token_ttl_ms", Kind::duration},
     Field{"boot_token_rate_per_min", "boot_token_rate_per_min", Kind::count},
     Field{"boot_token_burst", "boot_token_burst", Kind::count},
@@ -86,6 +88,8 @@ void store(std::string_view key, const Value& v, http::HttpSettings& h) {
   if (key == "min_send_rate") h.limits.min_send_rate = v.number;
   if (key == "send_window") h.limits.send_window = v.duration;
   if (key == "reload_interval") h.reload_interval = v.duration;
+  if (key == "max_file_transfers") h.limits.max_file_transfers = n;
+  if (key == "retry_after") h.limits.retry_after = v.duration;
   if (key == "boot_token_ttl") h.boot_token_ttl = v.duration;
   if (key == "boot_token_rate_per_min") h.boot_token_rate_per_min = static_cast<double>(v.number);
   if (key == "boot_token_burst") h.boot_token_burst = static_cast<double>(v.number);

@@ -203,4 +203,39 @@ std::string render(const std::vector<MachineRow>& rows, Output output, std::int6
   return table(cells);
 }
 
+std::string render_not_ready(const json& report, Output output, std::int64_t now_ms) {
+  const json machines = report.is_object() && report.contains("machines") && report["machines"].is_array()
+                            ? report["machines"]
+                            : json::array();
+  if (output == Output::json || output == Output::yaml) {
+    const json doc{{"machines", machines},
+                   {"count", report.is_object() ? report.value("count", machines.size()) : machines.size()}};
+    if (output == Output::json) return doc.dump(2) + "\n";
+    YAML::Emitter out;
+    emit_yaml(out, doc);
+    return std::string(out.c_str()) + "\n";
+  }
+  if (machines.empty()) return "Every machine whose boot was seen reached ready.\n";
+  const bool wide = output == Output::wide;
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({"MACHINE", "ADDRESS", "LAST-STEP", "FOR"});
+  if (wide) cells.back().insert(cells.back().end(), {"PROFILE", "BOOT-AGE"});
+  cells.back().push_back("REASON");
+  for (const auto& m : machines) {
+    if (!m.is_object()) continue;
+    cells.push_back({text(m, "id"), or_none(text(m, "address")), text(m, "last_step"),
+                     age_since(number(m, "last_step_at_ms"), now_ms)});
+    if (wide)
+      cells.back().insert(cells.back().end(),
+                          {or_none(text(m, "profile")), age_since(number(m, "boot_started_ms"), now_ms)});
+    cells.back().push_back(text(m, "reason"));
+  }
+  std::string out = table(cells);
+  const auto count = report.value("count", machines.size());
+  if (count > machines.size()) {
+    out += "(" + std::to_string(machines.size()) + " of " + std::to_string(count) + " shown)\n";
+  }
+  return out;
+}
+
 }  // namespace ramfleet::status

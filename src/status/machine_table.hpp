@@ -48,4 +48,9 @@ std::string human_age(std::chrono::milliseconds age);
 // the epoch) ages are measured against.
 std::string render(const std::vector<MachineRow>& rows, Output output, std::int64_t now_ms);
 
+// `ramfleet status --not-ready`: GET /api/v1/boots/stalled's answer as a
+// table (MACHINE ADDRESS LAST-STEP FOR REASON; wide adds PROFILE and BOOT-AGE),
+// or its machines as JSON or YAML.
+std::string render_not_ready(const nlohmann::json& report, Output output, std::int64_t now_ms);
+
 }  // namespace ramfleet::status

@@ -16,7 +16,7 @@ struct Settings {
   // Searched in order; a name is served from the first root that has it.
   // Default: ramfleet's assets, then the ipxe package's binaries.
   std::vector<std::filesystem::path> roots;
-  std::size_t max_transfers = 512;  // beyond this, new requests get an error
+  std::size_t max_transfers = 512;  // beyond this, new requests are dropped unanswered (the client retransmits)
   // Transfers one client IP may have at once (a PXE client runs one or two);
   // beyond this its new requests get an error while other clients are served.
   std::size_t max_transfers_per_client = 8;

@@ -57,10 +57,30 @@ elif op == "fetch":
     # Lock-step download (windowsize 1); returns the raw payload as the wire carried it.
     s = sock()
     started = time.monotonic()
-    s.sendto(rrq(args["name"], args.get("mode", "octet"), args.get("options", [])), server)
+    request = rrq(args["name"], args.get("mode", "octet"), args.get("options", []))
+    s.sendto(request, server)
+    # retransmit_for: like PXE firmware, send the same RRQ again (same port)
+    # every second until something answers, for at most that many seconds.
+    if args.get("retransmit_for"):
+        s.settimeout(1.0)
+        out["retransmits"] = 0
+        while True:
+            try:
+                first = s.recvfrom(70000)
+                break
+            except socket.timeout:
+                if time.monotonic() - started > args["retransmit_for"]:
+                    raise
+                s.sendto(request, server)
+                out["retransmits"] += 1
+        s.settimeout(3.0)
+        out["first_reply_after"] = time.monotonic() - started
+    else:
+        first = None
     blksize, expected, payload = 512, 1, bytearray()
     while True:
-        data, addr = s.recvfrom(70000)
+        data, addr = first if first else s.recvfrom(70000)
+        first = None
         opcode = struct.unpack("!H", data[:2])[0]
         if opcode == 6:
             opts = data[2:].split(b"\0")
@@ -122,17 +142,41 @@ elif op == "stall":
             pass
     out["seen"] = seen
 elif op == "busy":
-    # Hold `hold` transfers open (never ACK), then make one more request.
-    held = []
+    # Hold `hold` transfers open (never ACK; the sockets stay open), then ask
+    # for one more. With every slot taken the server must say nothing (an
+    # ERROR would end a PXE ROM's boot); like firmware, the client sends the
+    # same RRQ again every second, and is served once a held slot frees.
+    held, socks = [], []
     for _ in range(args["hold"]):
         s = sock()
         s.sendto(rrq(args["name"]), server)
         data, addr = s.recvfrom(70000)
         held.append(describe(data, addr))
-    extra = sock()
-    extra.sendto(rrq(args["name"]), server)
-    data, addr = extra.recvfrom(70000)
-    out = {"held": held, "extra": describe(data, addr)}
+        socks.append(s)
+    extra = sock(1.0)
+    started = time.monotonic()
+    extra.sendto(rrq(args["extra_name"]), server)
+    replies, retransmits = [], 0
+    while time.monotonic() - started < args.get("retransmit_for", 1.5):
+        try:
+            data, addr = extra.recvfrom(70000)
+        except socket.timeout:
+            if not args.get("retransmit_for"):
+                break
+            extra.sendto(rrq(args["extra_name"]), server)
+            retransmits += 1
+            continue
+        replies.append(describe(data, addr))
+        if replies[-1]["opcode"] == 3:  # DATA: ACK it; a short block ends the file
+            extra.sendto(struct.pack("!HH", 4, replies[-1]["block"]), addr)
+            if len(data) - 4 < 512:
+                break
+        else:
+            break
+    out = {"held": held, "replies": replies, "retransmits": retransmits,
+           "first_reply_after": None}
+    if replies:
+        out["first_reply_after"] = time.monotonic() - started
 print(json.dumps(out))
 '''
 
@@ -362,16 +406,23 @@ def test_client_that_stops_acking_does_not_stop_others(lab, root, server):
     assert "outcome=timed_out" in server.log()
 
 
-def test_busy_server_answers_with_an_error(lab, root):
+def test_busy_server_drops_the_request_and_the_retransmission_gets_in(lab, root):
+    """All slots busy: no ERROR (a PXE ROM or OVMF's Mtftp4 aborts the boot on
+    one), the RRQ is dropped and counted; the client's retransmission is served
+    once a slot frees (docs/scale.md, "Admission control")."""
     config = lab.tmp / "config"
     config.mkdir()
     (config / "ramfleet.yaml").write_text("tftp:\n  max_transfers: 2\n")
     srv = lab.start_ramfleet("--interface", "rf0", "--dhcp", "off", "--config", config, "--tftp-root", root)
-    got = raw(lab, "busy", name="big.bin", hold=2)
+    got = raw(lab, "busy", name="big.bin", extra_name="hello.txt", hold=2, retransmit_for=30)
     assert all(h["opcode"] == 3 for h in got["held"]), got
-    assert got["extra"]["opcode"] == 5 and got["extra"]["code"] == 0, got
-    assert "busy" in got["extra"]["message"]
-    assert "event=tftp.busy" in srv.log()
+    # Dropped while both slots were held (never an ERROR) ...
+    assert got["retransmits"] >= 3 and got["first_reply_after"] > 3, got
+    assert "event=tftp.busy" in srv.log() and "effect=dropped" in srv.log()
+    # ... and served once the holders' slots freed (they never ACK: the
+    # server's own retransmissions run out after about 6 s).
+    assert got["replies"] and all(r["opcode"] == 3 for r in got["replies"]), got
+    assert got["first_reply_after"] < 25, got
 
 
 def transfer_end(log, file):

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 using namespace ramfleet::inventory;
 using namespace ramfleet::boot;
 
@@ -61,4 +63,59 @@ TEST(IpxeScript, BootScriptChainsWithEveryFact) {
 TEST(IpxeScript, ExitScriptExits) {
   auto s = render_exit_script("unknown");
   EXPECT_NE(s.find("\nexit\n"), std::string::npos);
+}
+
+// The retry loop (docs/scale.md, "Admission control"): bounded tries, a wait
+// that doubles plus the machine's own jitter, a message, then exit.
+TEST(IpxeScript, MachineScriptRetriesItsFetchesThenExits) {
+  auto f = facts({{"mac", "52:54:00:00:00:07"}});
+  ScriptRetry retry;
+  retry.tries = 4;
+  retry.first_wait_s = 3;
+  retry.jitter_s = 2;
+  auto s = render_machine_script(profile(), machine_context(f, nullptr, profile(), "http://s"), false, "c", retry);
+  // Counters set before the first try, so a second run of the script starts over.
+  const auto set_at = s.find("set rf_boot_try:int32 0\nset rf_boot_wait:int32 3\n:rf_boot\ninc rf_boot_try:int32\n");
+  ASSERT_NE(set_at, std::string::npos) << s;
+  EXPECT_LT(set_at, s.find("kernel "));
+  EXPECT_NE(s.find("kernel http://s/assets/vmlinuz- console=ttyS0"), std::string::npos) << s;
+  EXPECT_NE(s.find("initrd --name initrd.img http://s/assets/initrd.img || goto rf_boot_failed\n"), std::string::npos);
+  EXPECT_NE(s.find("boot || goto rf_boot_failed\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("iseq ${rf_boot_try:int32} 4 && goto rf_boot_give_up || goto rf_boot_wait\n"), std::string::npos);
+  EXPECT_NE(s.find("imgfree\nsleep ${rf_boot_wait:int32}\nsleep 2\ninc rf_boot_wait:int32 ${rf_boot_wait:int32}\n"
+                   "goto rf_boot\n"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("giving up"), std::string::npos);
+  EXPECT_TRUE(
+      s.ends_with(":rf_boot_give_up\necho ramfleet: fetching or booting this machine's kernel and initrds "
+                  "failed 4 times, giving up: exiting to the firmware, which boots its next device\nexit 0\n"))
+      << s;
+}
+
+TEST(IpxeScript, BootScriptRetriesItsChainThenExits) {
+  ScriptRetry retry;
+  retry.jitter_s = 4;
+  auto s = render_boot_script("http://10.0.0.1:8080", retry);
+  EXPECT_NE(s.find("set rf_chain_try:int32 0\nset rf_chain_wait:int32 2\n:rf_chain\ninc rf_chain_try:int32\n"
+                   "chain --autofree http://10.0.0.1:8080/ipxe?"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("|| goto rf_chain_failed\nexit\n:rf_chain_failed\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("iseq ${rf_chain_try:int32} 6 && goto rf_chain_give_up"), std::string::npos) << s;
+  EXPECT_NE(s.find("sleep 4\n"), std::string::npos) << s;
+  EXPECT_TRUE(s.ends_with("exit 1\n")) << s;
+}
+
+TEST(IpxeScript, JitterIsPerKeyStableAndBounded) {
+  EXPECT_EQ(jitter_seconds("52:54:00:00:00:07"), jitter_seconds("52:54:00:00:00:07"));
+  std::set<unsigned> seen;
+  for (int i = 0; i < 200; ++i) {
+    const unsigned j = jitter_seconds("52:54:00:00:01:" + std::to_string(i), 5);
+    EXPECT_GE(j, 1U);
+    EXPECT_LE(j, 5U);
+    seen.insert(j);
+  }
+  EXPECT_EQ(seen.size(), 5U) << "200 machines spread over every second of the spread";
+  EXPECT_EQ(jitter_seconds("x", 0), 0U);
 }

@@ -13,6 +13,15 @@ namespace {
 const TP t0 = TP{} + 1000s;
 }
 
+TEST(TokenBucket, TakeLeavingKeepsAReserve) {
+  TokenBucket<> b(RateLimit{1, 5}, t0);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(b.take_leaving(t0, 2)) << i;
+  EXPECT_FALSE(b.take_leaving(t0, 2));  // 2 left: kept
+  EXPECT_TRUE(b.take(t0));
+  EXPECT_TRUE(b.take(t0));
+  EXPECT_FALSE(b.take(t0));
+}
+
 TEST(TokenBucket, StartsFullThenLimitsToTheRate) {
   TokenBucket<> b(RateLimit{2, 4}, t0);
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(b.take(t0)) << i;

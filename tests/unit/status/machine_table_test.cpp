@@ -135,3 +135,32 @@ TEST(Output, Names) {
   EXPECT_EQ(output_from_string("yaml"), Output::yaml);
   EXPECT_EQ(output_from_string("xml"), std::nullopt);
 }
+
+// `ramfleet status --not-ready`: the report of GET /api/v1/boots/stalled.
+TEST(NotReady, TableNamesEachMachineItsLastStepAndWhy) {
+  const std::int64_t now = 1'700'000'100'000;
+  const auto report = nlohmann::json::parse(R"({"count": 2, "machines": [
+    {"id": "52:54:00:00:00:01", "address": "10.0.0.7", "last_step": "script", "profile": "small",
+     "reason": "got its iPXE script (profile small); never asked for its kernel",
+     "last_step_at_ms": 1700000040000, "boot_started_ms": 1700000000000},
+    {"id": "52:54:00:00:00:02", "address": null, "last_step": "config_refused", "profile": null,
+     "reason": "its config was refused: token_reused: used", "last_step_at_ms": 1700000095000,
+     "boot_started_ms": 1700000001000}]})");
+  EXPECT_EQ(render_not_ready(report, Output::table, now),
+            "MACHINE             ADDRESS    LAST-STEP        FOR   REASON\n"
+            "52:54:00:00:00:01   10.0.0.7   script           60s   got its iPXE script (profile small); never asked "
+            "for its kernel\n"
+            "52:54:00:00:00:02   <none>     config_refused   5s    its config was refused: token_reused: used\n");
+  EXPECT_NE(render_not_ready(report, Output::wide, now).find("BOOT-AGE"), std::string::npos);
+  const auto j = nlohmann::json::parse(render_not_ready(report, Output::json, now));
+  EXPECT_EQ(j["count"], 2);
+  EXPECT_EQ(j["machines"][1]["last_step"], "config_refused");
+  EXPECT_EQ(render_not_ready(nlohmann::json::parse(R"({"count":0,"machines":[]})"), Output::table, now),
+            "Every machine whose boot was seen reached ready.\n");
+}
+
+TEST(NotReady, ATruncatedReportSaysSo) {
+  const auto report = nlohmann::json::parse(
+      R"({"count": 5, "machines": [{"id": "m", "last_step": "dhcp", "reason": "r", "last_step_at_ms": 1}]})");
+  EXPECT_NE(render_not_ready(report, Output::table, 1000).find("(1 of 5 shown)"), std::string::npos);
+}
