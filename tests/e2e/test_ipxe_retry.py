@@ -12,7 +12,8 @@ which is not in the assets directory at first:
    1) is held by another client: iPXE's GET is answered 503 + Retry-After,
    and iPXE asks again on its own, without failing the `kernel` command;
 3. the slot is let go: iPXE fetches the kernel and initrd and boots them,
-   and the iPXE it booted asks ramfleet for its script again.
+   and the iPXE it booted (running the initrd, a script) asks ramfleet for
+   its script again.
 
 Everything is read from ramfleet's log (debug: every error reply is logged).
 """
@@ -61,9 +62,11 @@ def test_ipxe_retries_with_backoff_then_waits_out_503_and_boots(vmlab):
         (config / d).mkdir(parents=True)
     (config / "inventory.yaml").write_text("default: exit\n")
     (config / "ramfleet.yaml").write_text("http:\n  max_file_transfers: 1\n  retry_after: 1s\n")
-    (config / "profiles" / "lkrn.yaml").write_text("kernel: ipxe.lkrn\ninitrds: [marker.img]\n")
+    (config / "profiles" / "lkrn.yaml").write_text("kernel: ipxe.lkrn\ninitrds: [again.ipxe]\n")
     (config / "groups" / "vm.yaml").write_text(f'profile: lkrn\nselector: {{mac: "{MAC}"}}\n')
-    (config / "assets" / "marker.img").write_bytes(os.urandom(4096))
+    # The booted ipxe.lkrn runs its initrd as its script (iPXE executes an
+    # image it was handed before autobooting): back to ramfleet.
+    (config / "assets" / "again.ipxe").write_text("#!ipxe\ndhcp\nchain http://10.77.0.1/boot.ipxe\n")
     with open(config / "assets" / "hold.bin", "wb") as f:
         f.truncate(256 << 20)  # sparse
     rf = vmlab.start_ramfleet("--interface", vmlab.BRIDGE, "--dhcp", "full", "--pool", POOL, "--config", config)
