@@ -51,6 +51,19 @@ std::string json_escape(const std::string& s) {
   return o;
 }
 
+// What iPXE does with a reply that failed but carries Retry-After
+// (ipxe src/net/tcp/httpcore.c): it asks again after that many seconds,
+// without failing its chain/kernel/initrd command. ramfleet paces boots with
+// it in a storm (docs/scale.md, "Admission control"); each wait counts as a retry.
+asio::awaitable<HttpReply> ipxe_request(Storm& storm, Machine& m, const std::string& source, const HttpRequest& req) {
+  for (;;) {
+    auto r = co_await http_request(storm, source, req);
+    if ((r.status >= 200 && r.status < 300) || !r.retry_after || storm.past_deadline()) co_return r;
+    ++m.result.retries;
+    co_await sleep_for(storm, std::chrono::seconds(*r.retry_after));
+  }
+}
+
 HttpRequest get(const std::string& url, bool keep_body = true) {
   HttpRequest r;
   r.url = url;
@@ -73,7 +86,7 @@ asio::awaitable<std::optional<IpxeScript>> fetch_scripts(Storm& storm, Machine& 
       // The first script is boot.ipxe; the next ones are the machine's own.
       std::optional<PhaseTimer> own;
       if (depth > 0) own.emplace(m.result, Phase::ipxe);
-      r = co_await http_request(storm, source, get(url));
+      r = co_await ipxe_request(storm, m, source, get(url));
     }
     if (r.status != 200) {
       why = "GET " + url + ": " + (r.status ? "status " + std::to_string(r.status) : r.error);
@@ -105,7 +118,7 @@ asio::awaitable<std::optional<IpxeScript>> fetch_scripts(Storm& storm, Machine& 
 
 asio::awaitable<bool> fetch_file(Storm& storm, Machine& m, const std::string& source, const std::string& url,
                                  std::string& why) {
-  auto r = co_await http_request(storm, source, get(url, false));
+  auto r = co_await ipxe_request(storm, m, source, get(url, false));
   m.result.bytes += r.bytes;
   if (r.status != 200) {
     why = "GET " + url + ": " + (r.status ? "status " + std::to_string(r.status) : r.error);

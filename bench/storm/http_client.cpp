@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <vector>
 
 #include "ipxe_script.hpp"
@@ -110,6 +111,12 @@ asio::awaitable<HttpReply> http_request(Storm& storm, const std::string& source,
   }
   out.status = static_cast<int>(parser.get().result_int());
   if (parser.content_length()) out.content_length = *parser.content_length();
+  if (auto it = parser.get().find(bhttp::field::retry_after); it != parser.get().end()) {
+    const auto v = it->value();
+    unsigned n = 0;
+    auto [end, ec2] = std::from_chars(v.data(), v.data() + v.size(), n);
+    out.retry_after = (ec2 == std::errc{} && end == v.data() + v.size()) ? n : 5U;
+  }
 
   std::vector<char> chunk(64 * 1024);
   if (out.content_length && !parser.chunked()) {

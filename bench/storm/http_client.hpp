@@ -18,6 +18,9 @@ struct HttpReply {
   std::string body;  // kept when asked for
   std::uint64_t bytes = 0;
   std::optional<std::uint64_t> content_length;
+  // Retry-After in seconds, when the reply carried one (5 when it could not
+  // be read as a number, as iPXE does).
+  std::optional<unsigned> retry_after;
 };
 
 struct HttpRequest {
