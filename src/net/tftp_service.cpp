@@ -384,6 +384,17 @@ void TftpService::Impl::on_request(ByteView datagram, const udp::endpoint& clien
                               {"mode", tftp::mode_name(request.mode)},
                               {"options", options_text(request.options)}});
   const Ipv4 client_ip{client.address().to_v4().to_uint()};
+  // The same request again from the same port while its transfer runs: the
+  // client retransmitted before our first packet reached it (or it was lost,
+  // and the transfer's own timer sends it again). A second transfer would be
+  // an orphan the client never ACKs, holding a slot until it times out: in a
+  // storm, with requests dropped and retransmitted, orphans took most slots.
+  for (const auto& [id, other] : sessions) {
+    if (other->client == client && other->filename == request.filename) {
+      counters.inc("tftp.request.duplicate");
+      return;
+    }
+  }
   // Every slot taken (or this address's share): the request is dropped,
   // unanswered. An ERROR packet would end the boot: PXE ROMs and OVMF's
   // Mtftp4 abort on one, while an RRQ with no answer is sent again after

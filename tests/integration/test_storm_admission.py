@@ -4,7 +4,7 @@
 bench/storm/run with 40 simulated PXE machines (build/ramfleet-storm, which
 handles Retry-After, TFTP and DHCP retransmissions as iPXE and PXE ROMs do)
 against a real `ramfleet serve` whose ramfleet.yaml allows 2 file transfers
-and 3 TFTP transfers at once: the limits must really be hit (503s paced,
+and 6 TFTP transfers at once: the limits must really be hit (503s paced,
 TFTP requests dropped) and still every machine reaches `ready` on its first
 boot, with no failure."""
 import json
@@ -23,7 +23,7 @@ LOW_LIMITS = """http:
   max_file_transfers: 2
   retry_after: 1s
 tftp:
-  max_transfers: 3
+  max_transfers: 6
 """
 
 
