@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_nesting.hpp"
+
 namespace ramfleet::http {
 namespace {
 using json = nlohmann::json;
@@ -10,28 +12,7 @@ P2pBody bad(std::string why) { return P2pBody{std::nullopt, std::move(why)}; }
 
 // The document is an object holding two flat arrays: anything nested deeper
 // is refused before the parser builds it.
-bool shallow(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > 2) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
+constexpr int kMaxDepth = 2;
 
 std::optional<std::string> indices(const json& doc, const char* key, std::vector<std::uint32_t>& out) {
   const auto it = doc.find(key);
@@ -51,7 +32,8 @@ std::optional<std::string> indices(const json& doc, const char* key, std::vector
 }  // namespace
 
 P2pBody parse_p2p_body(std::string_view body) {
-  if (!shallow(body)) return bad("the body nests deeper than {\"port\":..,\"have\":[..],\"want\":[..]}");
+  if (!json_nests_within(body, kMaxDepth))
+    return bad("the body nests deeper than {\"port\":..,\"have\":[..],\"want\":[..]}");
   const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return bad("the body must be a JSON object");
   for (const auto& [k, v] : doc.items())

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/json_nesting.hpp"
 #include "image/byte_sink.hpp"
 #include "image/decompress.hpp"
 #include "image/image_error.hpp"
@@ -20,29 +21,6 @@ namespace {
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueWhiteout = ".wh..wh..opq";
 constexpr int kMaxJsonDepth = 64;
-
-// Deepest nesting of [ and { outside strings.
-int nesting_depth(std::string_view text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 struct Member {
   std::uint64_t offset = 0, size = 0;
@@ -87,7 +65,7 @@ class OuterArchive {
       throw ImageError(file_.string() + ": " + name + " is truncated");
     // Nesting is bounded by the document size; nlohmann's parser is recursive,
     // so a deeply nested document is refused before it can exhaust the stack.
-    if (nesting_depth(text) > kMaxJsonDepth)
+    if (!json_nests_within(text, kMaxJsonDepth))
       throw ImageError(file_.string() + ": " + name + " nests deeper than " + std::to_string(kMaxJsonDepth) +
                        " levels");
     auto doc = nlohmann::json::parse(text, nullptr, false);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hex.hpp"
+#include "core/json_nesting.hpp"
 
 namespace ramfleet::stage1 {
 namespace {
@@ -21,31 +22,6 @@ constexpr int kMaxDepth = 4;
 bool is_hex64(std::string_view s) {
   return s.size() == 64 &&
          std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-bool nesting_within(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > limit) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
 }
 
 bool plain_file_name(std::string_view s) {
@@ -119,7 +95,7 @@ std::string to_json(const ChunkManifest& manifest) {
 std::optional<ChunkManifest> parse_chunk_manifest(std::string_view text, std::string& error) {
   error.clear();
   if (text.size() > kMaxText) return fail(error, "larger than " + std::to_string(kMaxText) + " bytes");
-  if (!nesting_within(text, kMaxDepth)) return fail(error, "nested deeper than a manifest is");
+  if (!json_nests_within(text, kMaxDepth)) return fail(error, "nested deeper than a manifest is");
   const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return fail(error, "not valid JSON");
   if (!doc.is_object()) return fail(error, "not a JSON object");
