@@ -43,6 +43,29 @@ void reply(int fd, int status, const char* reason, std::string_view body = {}) {
   if (send_all(fd, head)) send_all(fd, body);
 }
 
+// Closes after a reply without losing it: closing a socket whose receive
+// queue still holds bytes (a request we refused unread, the rest of an
+// oversized head) sends a TCP reset, and a reset can reach the client before
+// it has read our answer, so a "503 busy" would look like a peer that broke,
+// which the fetcher never asks again. So: send FIN, read and discard what the
+// client still sends until it closes too, bounded in bytes and time.
+void close_after_reply(int fd, std::chrono::milliseconds linger) {
+  ::shutdown(fd, SHUT_WR);
+  const auto until = std::chrono::steady_clock::now() + linger;
+  char sink[4096];
+  for (std::size_t drained = 0; drained < 64 * 1024;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+    if (left <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    const auto n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (n <= 0) break;  // the client closed (or failed): nothing left to reset
+    drained += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+}
+
 // "GET /p2p/v1/<image>/<index> HTTP/1.x": the index, or -1 for another image,
 // or -2 for anything that is not such a request.
 long parse_request_line(std::string_view line, const std::string& image) {
@@ -117,44 +140,52 @@ void PeerServer::accept_loop() {
     if (active_ >= max_connections_) {
       ++stats_.busy;
       reply(fd, 503, "Busy");
-      ::close(fd);
+      // Short: this runs on the accept thread (a hostile client can only
+      // slow this node's answers to others, never hold a slot).
+      close_after_reply(fd, std::chrono::milliseconds(100));
       continue;
     }
     ++active_;
     std::thread([this, fd] {
-      serve(fd);
-      ::close(fd);
+      if (serve(fd))
+        close_after_reply(fd, io_timeout_);
+      else
+        ::close(fd);
       --active_;
     }).detach();
   }
 }
 
-void PeerServer::serve(int fd) {
+bool PeerServer::serve(int fd) {
   std::string head;
   char buf[512];
   while (head.find("\r\n\r\n") == std::string::npos) {
     if (head.size() > kMaxHead) {
       ++stats_.bad;
-      return reply(fd, 400, "Bad Request");
+      reply(fd, 400, "Bad Request");
+      return true;
     }
     const auto n = ::recv(fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // closed or timed out before a whole request
+    if (n <= 0) return false;  // closed or timed out before a whole request
     head.append(buf, static_cast<std::size_t>(n));
   }
   const auto index = parse_request_line(std::string_view(head).substr(0, head.find("\r\n")), image_id_);
   if (index == -2) {
     ++stats_.bad;
-    return reply(fd, 400, "Bad Request");
+    reply(fd, 400, "Bad Request");
+    return true;
   }
   auto chunk = index >= 0 ? lookup_(static_cast<std::uint32_t>(index)) : nullptr;
   if (!chunk) {
     ++stats_.not_held;
-    return reply(fd, 404, "Not Held");
+    reply(fd, 404, "Not Held");
+    return true;
   }
   ++stats_.served;
   stats_.bytes += chunk->size();
   reply(fd, 200, "OK", *chunk);
+  return true;
 }
 
 }  // namespace ramfleet::stage1

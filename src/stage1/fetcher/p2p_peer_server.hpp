@@ -41,7 +41,9 @@ class PeerServer {
 
  private:
   void accept_loop();
-  void serve(int fd);
+  // Answers one request; false when the client closed or went quiet before
+  // a whole request (nothing was sent, so the socket is closed at once).
+  bool serve(int fd);
 
   int listen_fd_ = -1;
   std::string image_id_;
