@@ -24,6 +24,10 @@ std::string to_hex(std::string_view bytes);
 // The value of one hex digit (either case), or -1 when `c` is not one.
 int hex_value(char c);
 
+// Whether `text` is a SHA-256 digest as we spell it: 64 lower-case hex
+// digits (image ids, chunk digests; an upper-case one names no image).
+bool is_sha256_hex(std::string_view text);
+
 // The bytes `text` spells (either case, no separators); nullopt for an odd
 // length or any character that is not a hex digit.
 std::optional<Bytes> from_hex(std::string_view text);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/hex.hpp"
 #include "core/log.hpp"
 #include "http/api_reply.hpp"
 #include "http/node_auth.hpp"
@@ -22,13 +23,6 @@ using json = nlohmann::json;
 
 namespace {
 constexpr std::size_t kMaxManifestFile = 8U << 20U;
-
-bool is_image_id(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
 
 // The chunk count of an image ramfleet serves, from its chunks.json (written
 // by `ramfleet image build`); nullopt when there is none or it is not a
@@ -75,7 +69,7 @@ Reply handle_p2p_announce(ServiceState& st, const Request& req, const std::strin
     log::error("http.api.store_error", {{"error", e.what()}});
     return error_reply(500, std::string("store error: ") + e.what());
   }
-  if (!is_image_id(image_id))
+  if (!is_sha256_hex(image_id))
     return refused(st, "http.p2p.bad_image", 400, "the image id must be 64 lower-case hex digits");
   const auto now = std::chrono::steady_clock::now();
   if (!st.chunk_tracker.knows(image_id)) {

@@ -19,11 +19,6 @@ constexpr std::size_t kMaxFileName = 128;
 // destructor's work grow with depth).
 constexpr int kMaxDepth = 4;
 
-bool is_hex64(std::string_view s) {
-  return s.size() == 64 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 bool plain_file_name(std::string_view s) {
   if (s.empty() || s.size() > kMaxFileName || s == "." || s == "..") return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -102,7 +97,7 @@ std::optional<ChunkManifest> parse_chunk_manifest(std::string_view text, std::st
 
   ChunkManifest m;
   const auto image = doc.find("image");
-  if (image == doc.end() || !image->is_string() || !is_hex64(image->get_ref<const std::string&>()))
+  if (image == doc.end() || !image->is_string() || !is_sha256_hex(image->get_ref<const std::string&>()))
     return fail(error, "\"image\" must be 64 lower-case hex digits");
   m.image_id = image->get<std::string>();
   const auto file = doc.find("file");
@@ -131,7 +126,7 @@ std::optional<ChunkManifest> parse_chunk_manifest(std::string_view text, std::st
   m.chunks.reserve(chunks->size());
   for (std::size_t i = 0; i < chunks->size(); ++i) {
     const auto& c = (*chunks)[i];
-    if (!c.is_string() || !is_hex64(c.get_ref<const std::string&>()))
+    if (!c.is_string() || !is_sha256_hex(c.get_ref<const std::string&>()))
       return fail(error, "chunk " + std::to_string(i) + " is not 64 lower-case hex digits");
     const auto bytes = from_hex(c.get_ref<const std::string&>());
     Sha256Digest d{};

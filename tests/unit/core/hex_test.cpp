@@ -60,5 +60,15 @@ TEST(Hex, RefusesTextThatIsNotHex) {
   EXPECT_EQ(hex_value('9'), 9);
 }
 
+TEST(Hex, Sha256HexIsSixtyFourLowerCaseDigits) {
+  const std::string digest(64, 'a');
+  EXPECT_TRUE(is_sha256_hex(digest));
+  EXPECT_TRUE(is_sha256_hex(std::string(63, '0') + "f"));
+  EXPECT_FALSE(is_sha256_hex(std::string(64, 'A')));  // upper case names no image
+  EXPECT_FALSE(is_sha256_hex(digest.substr(1)));
+  EXPECT_FALSE(is_sha256_hex(digest + "0"));
+  EXPECT_FALSE(is_sha256_hex(std::string(63, '0') + "g"));
+}
+
 }  // namespace
 }  // namespace ramfleet
